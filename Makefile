@@ -1,0 +1,31 @@
+# Thin wrapper over CMake/Ninja.  'make run' and 'make test' work on a fresh Debian 12 machine as
+# root: both install what is needed first (scripts/install-deps.sh).
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test test-unit test-asan test-valgrind cppcheck format-check run clean install
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+	ninja -C $(BUILD)
+
+# Every test: the -Werror build's suite, the whole suite again under ASan+UBSan, the CLI tests
+# under valgrind, cppcheck, and a short fuzzing run.
+test: deps
+	./scripts/test-all.sh
+
+run: deps build
+	./scripts/run-main.sh
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-valgrind build-fuzz

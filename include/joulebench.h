@@ -1,0 +1,297 @@
+/*
+ * joulebench.h - public API of libjoulebench.
+ *
+ * libjoulebench measures energy: it discovers meters (NVIDIA GPUs through NVML, CPU package and
+ * DRAM through RAPL, and simulated meters for tests and demos), samples them on background threads
+ * and attributes energy to phases that a workload marks.  It holds no policy: it does not run
+ * studies, write run directories or draw figures (that is the joulebench tool), and it never
+ * prints, exits or aborts on a runtime condition.  Every fallible call returns 0 or a negative
+ * JB_E* code; the handle involved keeps a human-readable message (see *_errmsg()).
+ *
+ * Units are in the names: _ns, _ms, _s, _j (joules), _w (watts), _c (Celsius), _pct, _mib, _mhz.
+ * Times are CLOCK_MONOTONIC nanoseconds (jb_now_ns()).  A value that a device cannot give is marked
+ * by a cleared bit in the struct's `valid` mask, never by 0 or -1.
+ */
+#ifndef JB_JOULEBENCH_H
+#define JB_JOULEBENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(JB_BUILDING_SHARED)
+#define JB_API __attribute__((visibility("default")))
+#else
+#define JB_API
+#endif
+
+#define JB_VERSION_MAJOR 0
+#define JB_VERSION_MINOR 1
+#define JB_VERSION_PATCH 0
+#define JB_VERSION_STRING "0.1.0"
+
+/* Error codes.  Never renumbered; new codes are appended. */
+enum {
+    JB_OK = 0,
+    JB_EINVAL = -1,  /* invalid argument or specification */
+    JB_ENOMEM = -2,  /* out of memory */
+    JB_EIO = -3,     /* read or write failed */
+    JB_ENODEV = -4,  /* no such device, or none found */
+    JB_EACCES = -5,  /* permission denied */
+    JB_ENOTSUP = -6, /* not supported by this device or driver */
+    JB_ELIB = -7,    /* a shared library could not be loaded or lacks a symbol */
+    JB_EPARSE = -8,  /* malformed input */
+    JB_ELOST = -9,   /* the device went away while in use */
+    JB_ESTATE = -10, /* call made in the wrong state */
+    JB_ESYS = -11,   /* a system call failed */
+    JB_ERANGE = -12, /* value out of range */
+};
+
+/* Static description of a code ("invalid argument"); never NULL. */
+JB_API const char *jb_strerror(int code);
+
+/* Library version string, e.g. "0.1.0". */
+JB_API const char *jb_version(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. Thread-safe. */
+JB_API uint64_t jb_now_ns(void);
+
+/* ---- meters ---------------------------------------------------------------------------- */
+
+enum jb_meter_kind {
+    JB_KIND_GPU = 1,
+    JB_KIND_CPU_PACKAGE = 2,
+    JB_KIND_DRAM = 3,
+    JB_KIND_SIM = 4,
+};
+
+/* Capability bits (jb_meter_info.caps) and, for the per-sample fields, validity bits
+ * (jb_sample.valid). */
+#define JB_CAP_ENERGY (1u << 0)        /* hardware energy counter (jb_meter_read_energy) */
+#define JB_CAP_POWER (1u << 1)         /* power_w: the device's (averaged) power reading */
+#define JB_CAP_POWER_INSTANT (1u << 2) /* power_instant_w */
+#define JB_CAP_TEMP (1u << 3)          /* temp_c */
+#define JB_CAP_UTIL (1u << 4)          /* util_pct */
+#define JB_CAP_MEM_UTIL (1u << 5)      /* mem_util_pct */
+#define JB_CAP_MEM_USED (1u << 6)      /* mem_used_mib */
+#define JB_CAP_SM_CLOCK (1u << 7)      /* sm_clock_mhz */
+#define JB_CAP_MEM_CLOCK (1u << 8)     /* mem_clock_mhz */
+#define JB_CAP_THROTTLE (1u << 9)      /* throttle_reasons */
+
+/* Validity bits of jb_meter_info's optional fields. */
+#define JB_INFO_POWER_LIMIT (1u << 0)
+#define JB_INFO_MEMORY_TOTAL (1u << 1)
+
+struct jb_meter_info {
+    char id[32];              /* stable id: "gpu0", "cpu-package0", "dram0", "sim0" */
+    enum jb_meter_kind kind;
+    char source[16];          /* backend: "nvml", "rapl", "sim" */
+    char name[128];           /* card name, CPU model, or simulated meter description */
+    char uuid[96];            /* GPU UUID; "" when the meter has none */
+    char pci_bus_id[32];      /* "" when unknown */
+    char driver[64];          /* driver version; "" when unknown */
+    int device_index;         /* index within its backend (NVML index, RAPL package) */
+    int simulated;            /* 1 for simulated meters: every output must say so */
+    uint32_t caps;            /* JB_CAP_* */
+    uint32_t valid;           /* JB_INFO_* for the fields below */
+    double power_limit_w;     /* enforced power limit */
+    double memory_total_mib;  /* device memory */
+    double max_energy_range_j; /* counter wrap range (RAPL); 0 when the counter does not wrap */
+};
+
+struct jb_sample {
+    uint64_t t_mono_ns;
+    uint32_t valid; /* JB_CAP_* bits of the fields that hold a value */
+    double power_w;
+    double power_instant_w;
+    double temp_c;
+    double util_pct;
+    double mem_util_pct;
+    double mem_used_mib;
+    double sm_clock_mhz;
+    double mem_clock_mhz;
+    uint64_t throttle_reasons;
+};
+
+/* One read of an energy counter: joules accumulated since the meter was opened (wraparound
+ * already unfolded by the backend, so the value never decreases). */
+struct jb_energy {
+    uint64_t t_mono_ns;
+    double energy_j;
+};
+
+struct jb_meter;
+struct jb_meter_set;
+
+/* A new, empty meter set.  NULL only when out of memory. */
+JB_API struct jb_meter_set *jb_meter_set_new(void);
+/* Closes every meter and frees the set.  Accepts NULL. */
+JB_API void jb_meter_set_free(struct jb_meter_set *set);
+
+/*
+ * Adds meters by specification, a comma-separated list of:
+ *   auto            every visible GPU and every readable RAPL domain (none found is not an error)
+ *   gpu | gpuN      all NVIDIA GPUs (honouring CUDA_VISIBLE_DEVICES) | the one of NVML index N
+ *   cpu             every RAPL package and DRAM domain; cpu-packageN, dramN: one of them
+ *   sim             simulated meter, constant 100 W
+ *   sim:const=W | sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY | sim:trace=FILE (CSV t_s,power_w)
+ * Returns 0, or a negative code with the reason in jb_meter_set_errmsg().  Meters added before
+ * a failure stay in the set.  Not thread-safe.
+ */
+JB_API int jb_meter_set_add(struct jb_meter_set *set, const char *spec);
+
+JB_API size_t jb_meter_set_count(const struct jb_meter_set *set);
+/* The i-th meter (0-based), owned by the set; NULL when out of range. */
+JB_API struct jb_meter *jb_meter_set_get(struct jb_meter_set *set, size_t i);
+/* Message of the last failure; "" when none.  Owned by the set. */
+JB_API const char *jb_meter_set_errmsg(const struct jb_meter_set *set);
+/* Notes gathered while adding meters that are not failures (e.g. "RAPL not readable: ..." under
+ * auto).  Owned by the set. */
+JB_API size_t jb_meter_set_note_count(const struct jb_meter_set *set);
+JB_API const char *jb_meter_set_note(const struct jb_meter_set *set, size_t i);
+
+JB_API const struct jb_meter_info *jb_meter_get_info(const struct jb_meter *m);
+
+/*
+ * Reads power, temperature, utilisation, memory and clocks; s->valid says which came.  Costs
+ * under a microsecond on NVML.  Thread-safe against jb_meter_read_energy on the same meter, but not
+ * against itself.  JB_ELOST when the device went away.
+ */
+JB_API int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s);
+/*
+ * Reads the energy counter.  JB_ENOTSUP when the meter has none (caps lacks JB_CAP_ENERGY).
+ * On NVML this costs ~4 ms of CPU and the value moves every ~100 ms, so do not call it on the
+ * power-sampling path.  Thread-safe against jb_meter_read_sample on the same meter.
+ */
+JB_API int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e);
+/* Message of the last failed read; "" when none.  Owned by the meter; valid until the next read. */
+JB_API const char *jb_meter_errmsg(const struct jb_meter *m);
+
+/* ---- sampler -------------------------------------------------------------------------- */
+
+typedef void (*jb_sample_cb)(void *user, size_t meter_index, const struct jb_sample *s);
+typedef void (*jb_energy_cb)(void *user, size_t meter_index, const struct jb_energy *e);
+typedef void (*jb_error_cb)(void *user, size_t meter_index, int code, const char *msg);
+
+struct jb_sampler_opts {
+    unsigned interval_ms;        /* power/temperature/... cadence, 10..60000; 0 means 100 */
+    unsigned energy_interval_ms; /* energy-counter cadence, 10..60000; 0 means 100 */
+    jb_sample_cb on_sample;      /* may be NULL */
+    jb_energy_cb on_energy;      /* may be NULL */
+    jb_error_cb on_error;        /* may be NULL; a meter that fails is not read again */
+    void *user;
+};
+
+struct jb_sampler;
+
+/*
+ * Starts the sampler threads over every meter of `set` (which must outlive the sampler).  One
+ * thread reads samples every interval_ms; another reads the energy counters every
+ * energy_interval_ms.  Callbacks are serialised (never run concurrently) and are called from the
+ * sampler's threads; the first sample and counter readings are taken before this returns.
+ * Returns 0 or a negative code; *out is NULL on failure.
+ */
+JB_API int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
+                            const struct jb_sampler_opts *opts);
+/* Reads every energy counter now (e.g. at a phase bound), delivered through on_energy before this
+ * returns.  Thread-safe. */
+JB_API int jb_sampler_read_energy_now(struct jb_sampler *s);
+/* Takes one last sample and counter reading, stops the threads and frees the sampler. Accepts
+ * NULL. */
+JB_API void jb_sampler_stop(struct jb_sampler *s);
+
+/* ---- phases --------------------------------------------------------------------------- */
+
+/*
+ * Energy attribution to phases.  Feed it every energy reading and power sample of every meter and
+ * the phase bounds; per phase and meter it gives
+ *   energy_j        the counter, interpolated linearly between its readings at the bounds:
+ *                   E = C(t_end) - C(t_begin)
+ *   energy_j_power  the trapezoid integral of power over [t_begin, t_end]
+ * A phase is resolved once readings past its end have arrived (or at jb_phases_finish).  Memory
+ * stays bounded: readings older than every open phase are dropped.  Not thread-safe.
+ */
+struct jb_phases;
+
+#define JB_PHASE_ENERGY (1u << 0)       /* energy_j holds a counter value */
+#define JB_PHASE_ENERGY_POWER (1u << 1) /* energy_j_power holds a value */
+#define JB_PHASE_ITEMS (1u << 2)        /* items holds a value */
+#define JB_PHASE_PARTIAL (1u << 3)      /* readings did not cover the whole phase */
+
+struct jb_phase_result {
+    char phase[32];
+    long index;
+    size_t meter;
+    uint64_t t_begin_ns;
+    uint64_t t_end_ns;
+    uint32_t valid; /* JB_PHASE_* */
+    double energy_j;
+    double energy_j_power;
+    double items;
+};
+
+JB_API struct jb_phases *jb_phases_new(size_t n_meters);
+JB_API void jb_phases_free(struct jb_phases *p);
+JB_API int jb_phases_add_energy(struct jb_phases *p, size_t meter, const struct jb_energy *e);
+JB_API int jb_phases_add_power(struct jb_phases *p, size_t meter, uint64_t t_mono_ns,
+                               double power_w);
+/* JB_EINVAL for a name longer than 31 bytes; JB_ESTATE when the same phase and index is
+ * already open (begin) or not open (end). */
+JB_API int jb_phases_begin(struct jb_phases *p, const char *phase, long index, uint64_t t_mono_ns);
+JB_API int jb_phases_end(struct jb_phases *p, const char *phase, long index, uint64_t t_mono_ns,
+                         const double *items);
+/* Closes phases still open at t_mono_ns (marked partial) and resolves every pending phase with the
+ * readings there are. */
+JB_API int jb_phases_finish(struct jb_phases *p, uint64_t t_mono_ns);
+/* Resolved results, in the order the phases ended. */
+JB_API size_t jb_phases_result_count(const struct jb_phases *p);
+JB_API const struct jb_phase_result *jb_phases_result(const struct jb_phases *p, size_t i);
+JB_API const char *jb_phases_errmsg(const struct jb_phases *p);
+
+/* ---- phase protocol ------------------------------------------------------------------- */
+
+enum jb_event_type {
+    JB_EVENT_BEGIN = 1,
+    JB_EVENT_END = 2,
+    JB_EVENT_METRIC = 3,
+    JB_EVENT_INFO = 4,
+};
+
+#define JB_EVENT_T (1u << 0)     /* t_mono_ns given */
+#define JB_EVENT_INDEX (1u << 1) /* index given */
+#define JB_EVENT_ITEMS (1u << 2) /* items given */
+
+#define JB_EVENT_MAX_VALUES 32
+
+struct jb_event_value {
+    char name[64];
+    int is_number; /* 1: number holds the value; 0: text does */
+    double number;
+    char text[128];
+};
+
+struct jb_event {
+    enum jb_event_type type;
+    uint32_t valid; /* JB_EVENT_* */
+    uint64_t t_mono_ns;
+    char phase[32];
+    long index;
+    double items;
+    size_t n_values;
+    struct jb_event_value values[JB_EVENT_MAX_VALUES];
+};
+
+/*
+ * Parses one protocol line (a JSON object, without the newline) into *ev.  Returns 0, or
+ * JB_EPARSE with a message (field named) written to err (errlen bytes, may be 0).
+ */
+JB_API int jb_event_parse(const char *line, size_t len, struct jb_event *ev, char *err,
+                          size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JB_JOULEBENCH_H */

@@ -1,0 +1,357 @@
+/*
+ * json.c - recursive-descent JSON parser (RFC 8259) into a tree.  Written for small documents
+ * (protocol lines, manifests); not streaming.  Depth is capped so hostile input cannot exhaust the
+ * stack.
+ */
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+
+struct parser {
+    const char *s;
+    size_t len, pos;
+    char *err;
+    size_t errlen;
+};
+
+static int fail(struct parser *p, const char *what)
+{
+    if (p->err && p->errlen)
+        snprintf(p->err, p->errlen, "at byte %zu: %s", p->pos + 1, what);
+    return -1;
+}
+
+static void skip_ws(struct parser *p)
+{
+    while (p->pos < p->len) {
+        char c = p->s[p->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        p->pos++;
+    }
+}
+
+void jb__json_free(struct jb_json *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < j->n; i++) {
+        jb__json_free(j->items[i]);
+        if (j->keys)
+            free(j->keys[i]);
+    }
+    free(j->items);
+    free(j->keys);
+    free(j->string);
+    free(j);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int read_hex4(struct parser *p, unsigned *out)
+{
+    unsigned v = 0;
+
+    if (p->pos + 4 > p->len)
+        return fail(p, "truncated \\u escape");
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p->s[p->pos + i]);
+        if (h < 0)
+            return fail(p, "bad \\u escape");
+        v = v * 16 + (unsigned)h;
+    }
+    p->pos += 4;
+    *out = v;
+    return 0;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Parses a string at p->pos (which is at the opening quote); *out is malloc'ed. */
+static int parse_string(struct parser *p, char **out)
+{
+    size_t start = ++p->pos, cap, o = 0;
+    char *buf;
+
+    /* Decoded length never exceeds the encoded one. */
+    while (p->pos < p->len && p->s[p->pos] != '"') {
+        if (p->s[p->pos] == '\\')
+            p->pos++;
+        p->pos++;
+    }
+    if (p->pos >= p->len)
+        return fail(p, "unterminated string");
+    cap = p->pos - start + 1;
+    buf = malloc(cap);
+    if (!buf)
+        return fail(p, "out of memory");
+    p->pos = start;
+    while (p->s[p->pos] != '"') {
+        unsigned char c = (unsigned char)p->s[p->pos++];
+        if (c < 0x20) {
+            free(buf);
+            return fail(p, "control character in string");
+        }
+        if (c != '\\') {
+            buf[o++] = (char)c;
+            continue;
+        }
+        c = (unsigned char)p->s[p->pos++];
+        switch (c) {
+        case '"': buf[o++] = '"'; break;
+        case '\\': buf[o++] = '\\'; break;
+        case '/': buf[o++] = '/'; break;
+        case 'b': buf[o++] = '\b'; break;
+        case 'f': buf[o++] = '\f'; break;
+        case 'n': buf[o++] = '\n'; break;
+        case 'r': buf[o++] = '\r'; break;
+        case 't': buf[o++] = '\t'; break;
+        case 'u': {
+            unsigned cp;
+            if (read_hex4(p, &cp) < 0) {
+                free(buf);
+                return -1;
+            }
+            if (cp >= 0xD800 && cp < 0xDC00 && p->pos + 6 <= p->len && p->s[p->pos] == '\\' &&
+                p->s[p->pos + 1] == 'u') {
+                unsigned lo;
+                p->pos += 2;
+                if (read_hex4(p, &lo) < 0) {
+                    free(buf);
+                    return -1;
+                }
+                if (lo >= 0xDC00 && lo < 0xE000)
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            }
+            /* \uXXXX is 6 bytes in and at most 4 out; a pair is 12 in and 4 out. */
+            o += put_utf8(buf + o, cp);
+            break;
+        }
+        default:
+            free(buf);
+            return fail(p, "bad escape in string");
+        }
+    }
+    p->pos++;
+    buf[o] = '\0';
+    *out = buf;
+    return 0;
+}
+
+static int parse_value(struct parser *p, struct jb_json **out, int depth);
+
+static int append(struct jb_json *j, struct jb_json *item, char *key)
+{
+    struct jb_json **items = realloc(j->items, (j->n + 1) * sizeof(*items));
+    if (!items)
+        return -1;
+    j->items = items;
+    if (j->type == JB_JSON_OBJECT) {
+        char **keys = realloc(j->keys, (j->n + 1) * sizeof(*keys));
+        if (!keys)
+            return -1;
+        j->keys = keys;
+        j->keys[j->n] = key;
+    }
+    j->items[j->n++] = item;
+    return 0;
+}
+
+static int parse_container(struct parser *p, struct jb_json *j, int depth)
+{
+    char close = j->type == JB_JSON_OBJECT ? '}' : ']';
+
+    p->pos++;
+    skip_ws(p);
+    if (p->pos < p->len && p->s[p->pos] == close) {
+        p->pos++;
+        return 0;
+    }
+    for (;;) {
+        char *key = NULL;
+        struct jb_json *item = NULL;
+
+        skip_ws(p);
+        if (j->type == JB_JSON_OBJECT) {
+            if (p->pos >= p->len || p->s[p->pos] != '"')
+                return fail(p, "expected a string key");
+            if (parse_string(p, &key) < 0)
+                return -1;
+            skip_ws(p);
+            if (p->pos >= p->len || p->s[p->pos] != ':') {
+                free(key);
+                return fail(p, "expected ':'");
+            }
+            p->pos++;
+        }
+        if (parse_value(p, &item, depth + 1) < 0) {
+            free(key);
+            return -1;
+        }
+        if (append(j, item, key) < 0) {
+            free(key);
+            jb__json_free(item);
+            return fail(p, "out of memory");
+        }
+        skip_ws(p);
+        if (p->pos >= p->len)
+            return fail(p, "unterminated container");
+        if (p->s[p->pos] == ',') {
+            p->pos++;
+            continue;
+        }
+        if (p->s[p->pos] == close) {
+            p->pos++;
+            return 0;
+        }
+        return fail(p, j->type == JB_JSON_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static int parse_number(struct parser *p, struct jb_json *j)
+{
+    size_t start = p->pos;
+    char buf[64];
+    char *end = NULL;
+
+    while (p->pos < p->len && strchr("+-0123456789.eE", p->s[p->pos]))
+        p->pos++;
+    if (p->pos == start || p->pos - start >= sizeof(buf))
+        return fail(p, "bad number");
+    memcpy(buf, p->s + start, p->pos - start);
+    buf[p->pos - start] = '\0';
+    errno = 0;
+    j->number = strtod(buf, &end);
+    if (*end || !isfinite(j->number)) {
+        p->pos = start;
+        return fail(p, "bad number");
+    }
+    return 0;
+}
+
+static int match(struct parser *p, const char *word)
+{
+    size_t n = strlen(word);
+
+    if (p->pos + n > p->len || memcmp(p->s + p->pos, word, n))
+        return 0;
+    p->pos += n;
+    return 1;
+}
+
+static int parse_value(struct parser *p, struct jb_json **out, int depth)
+{
+    struct jb_json *j;
+    int rc = 0;
+
+    if (depth > MAX_DEPTH)
+        return fail(p, "nested too deeply");
+    skip_ws(p);
+    if (p->pos >= p->len)
+        return fail(p, "unexpected end of input");
+    j = calloc(1, sizeof(*j));
+    if (!j)
+        return fail(p, "out of memory");
+    switch (p->s[p->pos]) {
+    case '{': j->type = JB_JSON_OBJECT; rc = parse_container(p, j, depth); break;
+    case '[': j->type = JB_JSON_ARRAY; rc = parse_container(p, j, depth); break;
+    case '"': j->type = JB_JSON_STRING; rc = parse_string(p, &j->string); break;
+    case 't':
+    case 'f':
+    case 'n':
+        if (match(p, "true")) {
+            j->type = JB_JSON_BOOL;
+            j->boolean = 1;
+        } else if (match(p, "false")) {
+            j->type = JB_JSON_BOOL;
+        } else if (match(p, "null")) {
+            j->type = JB_JSON_NULL;
+        } else {
+            rc = fail(p, "unexpected word");
+        }
+        break;
+    default: j->type = JB_JSON_NUMBER; rc = parse_number(p, j); break;
+    }
+    if (rc < 0) {
+        jb__json_free(j);
+        return -1;
+    }
+    *out = j;
+    return 0;
+}
+
+int jb__json_parse(const char *text, size_t len, struct jb_json **out, char *err, size_t errlen)
+{
+    struct parser p = {text, len, 0, err, errlen};
+    struct jb_json *j = NULL;
+
+    *out = NULL;
+    if (parse_value(&p, &j, 0) < 0)
+        return -1;
+    skip_ws(&p);
+    if (p.pos != p.len) {
+        jb__json_free(j);
+        return fail(&p, "trailing characters after the value");
+    }
+    *out = j;
+    return 0;
+}
+
+const struct jb_json *jb__json_get(const struct jb_json *j, const char *key)
+{
+    if (!j || j->type != JB_JSON_OBJECT)
+        return NULL;
+    for (size_t i = 0; i < j->n; i++)
+        if (!strcmp(j->keys[i], key))
+            return j->items[i];
+    return NULL;
+}
+
+const char *jb__json_str(const struct jb_json *j, const char *key, const char *def)
+{
+    const struct jb_json *v = jb__json_get(j, key);
+    return v && v->type == JB_JSON_STRING ? v->string : def;
+}
+
+double jb__json_num(const struct jb_json *j, const char *key, double def)
+{
+    const struct jb_json *v = jb__json_get(j, key);
+    return v && v->type == JB_JSON_NUMBER ? v->number : def;
+}

@@ -1,0 +1,40 @@
+/*
+ * json.h - a small JSON parser into a tree (internal; used by the phase protocol and, through the
+ * static library, by the tool to read manifest.json and report.json).  Not a writer: see
+ * src/util/jsonw.h.  Numbers are doubles; strings are NUL-terminated UTF-8 (\u escapes decoded).
+ */
+#ifndef JB_SRC_LIB_JSON_H
+#define JB_SRC_LIB_JSON_H
+
+#include <stddef.h>
+
+enum jb_json_type {
+    JB_JSON_NULL,
+    JB_JSON_BOOL,
+    JB_JSON_NUMBER,
+    JB_JSON_STRING,
+    JB_JSON_ARRAY,
+    JB_JSON_OBJECT,
+};
+
+struct jb_json {
+    enum jb_json_type type;
+    int boolean;
+    double number;
+    char *string;           /* JB_JSON_STRING */
+    size_t n;               /* items in an array or object */
+    struct jb_json **items; /* array items, or object values */
+    char **keys;            /* object keys (parallel to items) */
+};
+
+/* Parses text[0..len).  Returns 0 and *out, or -1 with a message ("at byte N: ...") in err. The
+ * nesting depth is limited to 64. */
+int jb__json_parse(const char *text, size_t len, struct jb_json **out, char *err, size_t errlen);
+void jb__json_free(struct jb_json *j);
+/* Member of an object by key; NULL when absent or j is not an object. */
+const struct jb_json *jb__json_get(const struct jb_json *j, const char *key);
+/* Convenience: the member's string / number, or def when absent or of another type. */
+const char *jb__json_str(const struct jb_json *j, const char *key, const char *def);
+double jb__json_num(const struct jb_json *j, const char *key, double def);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * meter.c - the meter set: parses a meter specification, asks each backend to add its meters, and
+ * wraps the backends' reads so that failures leave a message on the meter.
+ *
+ * Backends are registered in the static table below (not through constructors).  This file knows
+ * nothing of NVML, RAPL or simulation beyond each backend's entry point.
+ */
+#include "meter.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jb_meter_set {
+    struct jb_meter **meters;
+    size_t n, cap;
+    char **notes;
+    size_t n_notes;
+    char errmsg[1024];
+};
+
+struct jb_meter_set *jb_meter_set_new(void)
+{
+    return calloc(1, sizeof(struct jb_meter_set));
+}
+
+struct jb_meter *jb__meter_new(const struct jb_meter_ops *ops)
+{
+    struct jb_meter *m = calloc(1, sizeof(*m));
+
+    if (!m)
+        return NULL;
+    m->ops = ops;
+    pthread_mutex_init(&m->err_lock, NULL);
+    return m;
+}
+
+void jb__meter_free(struct jb_meter *m)
+{
+    if (!m)
+        return;
+    if (m->ops && m->ops->close)
+        m->ops->close(m);
+    pthread_mutex_destroy(&m->err_lock);
+    free(m);
+}
+
+void jb_meter_set_free(struct jb_meter_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        jb__meter_free(set->meters[i]);
+    for (size_t i = 0; i < set->n_notes; i++)
+        free(set->notes[i]);
+    free(set->notes);
+    free(set->meters);
+    free(set);
+}
+
+static const char *kind_prefix(enum jb_meter_kind kind)
+{
+    switch (kind) {
+    case JB_KIND_GPU: return "gpu";
+    case JB_KIND_CPU_PACKAGE: return "cpu-package";
+    case JB_KIND_DRAM: return "dram";
+    case JB_KIND_SIM: return "sim";
+    }
+    return "meter";
+}
+
+size_t jb__meter_set_count_kind(const struct jb_meter_set *set, enum jb_meter_kind kind)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < set->n; i++)
+        n += set->meters[i]->info.kind == kind;
+    return n;
+}
+
+int jb__meter_set_append(struct jb_meter_set *set, struct jb_meter *m)
+{
+    if (!m->info.id[0])
+        snprintf(m->info.id, sizeof(m->info.id), "%s%zu", kind_prefix(m->info.kind),
+                 jb__meter_set_count_kind(set, m->info.kind));
+    for (size_t i = 0; i < set->n; i++) {
+        if (!strcmp(set->meters[i]->info.id, m->info.id)) {
+            /* The same device named twice ("gpu,gpu0"): keep the first. */
+            jb__meter_free(m);
+            return 0;
+        }
+    }
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 8;
+        struct jb_meter **p = realloc(set->meters, cap * sizeof(*p));
+        if (!p) {
+            jb__meter_free(m);
+            return jb__meter_set_fail(set, JB_ENOMEM, "out of memory adding meter");
+        }
+        set->meters = p;
+        set->cap = cap;
+    }
+    set->meters[set->n++] = m;
+    return 0;
+}
+
+int jb__meter_set_fail(struct jb_meter_set *set, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(set->errmsg, sizeof(set->errmsg), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void jb__meter_set_notef(struct jb_meter_set *set, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[1024];
+    char **p;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    p = realloc(set->notes, (set->n_notes + 1) * sizeof(*p));
+    if (!p)
+        return;
+    set->notes = p;
+    set->notes[set->n_notes] = strdup(buf);
+    if (set->notes[set->n_notes])
+        set->n_notes++;
+}
+
+/* Parses "gpuN" / "cpu-packageN" / "dramN" style tokens: returns N or -1. */
+static long token_index(const char *tok, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    char *end = NULL;
+    long v;
+
+    if (strncmp(tok, prefix, n) || !tok[n])
+        return -1;
+    if (tok[n] < '0' || tok[n] > '9')
+        return -1;
+    errno = 0;
+    v = strtol(tok + n, &end, 10);
+    if (errno || *end || v < 0 || v > 4096)
+        return -1;
+    return v;
+}
+
+static int add_token(struct jb_meter_set *set, const char *tok)
+{
+    long idx;
+
+    if (!strcmp(tok, "auto")) {
+        int rc = jb__nvml_add(set, -1, 1);
+        if (rc < 0)
+            return rc;
+        return jb__rapl_add(set, NULL, 1);
+    }
+    if (!strcmp(tok, "gpu"))
+        return jb__nvml_add(set, -1, 0);
+    if ((idx = token_index(tok, "gpu")) >= 0)
+        return jb__nvml_add(set, (int)idx, 0);
+    if (!strcmp(tok, "cpu"))
+        return jb__rapl_add(set, NULL, 0);
+    if (token_index(tok, "cpu-package") >= 0 || token_index(tok, "dram") >= 0)
+        return jb__rapl_add(set, tok, 0);
+    if (!strcmp(tok, "sim") || !strncmp(tok, "sim:", 4))
+        return jb__sim_add(set, tok + 3);
+    return jb__meter_set_fail(set, JB_EINVAL,
+                              "unknown meter '%s' (expected auto, gpu, gpuN, cpu, cpu-packageN, "
+                              "dramN, sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, "
+                              "sim:trace=FILE)",
+                              tok);
+}
+
+int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
+{
+    char *copy, *p, *next;
+    int rc = 0;
+
+    if (!set || !spec)
+        return JB_EINVAL;
+    set->errmsg[0] = '\0';
+    if (!*spec)
+        return jb__meter_set_fail(set, JB_EINVAL, "empty meter specification");
+    copy = strdup(spec);
+    if (!copy)
+        return jb__meter_set_fail(set, JB_ENOMEM, "out of memory");
+    /* Commas separate meters, except inside sim:trace=FILE, which takes the rest of the spec. */
+    for (p = copy; p && *p; p = next) {
+        if (!strncmp(p, "sim:trace=", 10)) {
+            next = NULL;
+        } else {
+            next = strchr(p, ',');
+            if (next)
+                *next++ = '\0';
+        }
+        if (!*p) {
+            rc = jb__meter_set_fail(set, JB_EINVAL, "empty meter name in '%s'", spec);
+            break;
+        }
+        rc = add_token(set, p);
+        if (rc < 0)
+            break;
+    }
+    free(copy);
+    return rc;
+}
+
+size_t jb_meter_set_count(const struct jb_meter_set *set)
+{
+    return set ? set->n : 0;
+}
+
+struct jb_meter *jb_meter_set_get(struct jb_meter_set *set, size_t i)
+{
+    return set && i < set->n ? set->meters[i] : NULL;
+}
+
+const char *jb_meter_set_errmsg(const struct jb_meter_set *set)
+{
+    return set ? set->errmsg : "";
+}
+
+size_t jb_meter_set_note_count(const struct jb_meter_set *set)
+{
+    return set ? set->n_notes : 0;
+}
+
+const char *jb_meter_set_note(const struct jb_meter_set *set, size_t i)
+{
+    return set && i < set->n_notes ? set->notes[i] : NULL;
+}
+
+const struct jb_meter_info *jb_meter_get_info(const struct jb_meter *m)
+{
+    return &m->info;
+}
+
+static void keep_error(struct jb_meter *m, const struct jb_errbuf *err)
+{
+    pthread_mutex_lock(&m->err_lock);
+    jb__strlcpy(m->errmsg, err->msg, sizeof(m->errmsg));
+    pthread_mutex_unlock(&m->err_lock);
+}
+
+int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
+{
+    struct jb_errbuf err = {{0}};
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    rc = m->ops->read_sample(m, s, &err);
+    if (rc < 0)
+        keep_error(m, &err);
+    return rc;
+}
+
+int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
+{
+    struct jb_errbuf err = {{0}};
+    int rc;
+
+    memset(e, 0, sizeof(*e));
+    if (!m->ops->read_energy || !(m->info.caps & JB_CAP_ENERGY)) {
+        jb__err(&err, JB_ENOTSUP, "%s has no energy counter", m->info.id);
+        keep_error(m, &err);
+        return JB_ENOTSUP;
+    }
+    rc = m->ops->read_energy(m, e, &err);
+    if (rc < 0)
+        keep_error(m, &err);
+    return rc;
+}
+
+const char *jb_meter_errmsg(const struct jb_meter *m)
+{
+    return m->errmsg;
+}
