@@ -126,6 +126,12 @@ struct jb_energy {
 struct jb_meter;
 struct jb_meter_set;
 
+/* "gpu", "cpu-package", "dram", "sim"; "unknown" otherwise.  Static strings. */
+JB_API const char *jb_meter_kind_name(enum jb_meter_kind kind);
+/* Name of one JB_CAP_* bit ("energy", "power", "power_instant", "temp", "util", "mem_util",
+ * "mem_used", "sm_clock", "mem_clock", "throttle"); NULL for anything else. */
+JB_API const char *jb_cap_name(uint32_t bit);
+
 /* A new, empty meter set.  NULL only when out of memory. */
 JB_API struct jb_meter_set *jb_meter_set_new(void);
 /* Closes every meter and frees the set.  Accepts NULL. */

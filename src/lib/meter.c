@@ -60,17 +60,6 @@ void jb_meter_set_free(struct jb_meter_set *set)
     free(set);
 }
 
-static const char *kind_prefix(enum jb_meter_kind kind)
-{
-    switch (kind) {
-    case JB_KIND_GPU: return "gpu";
-    case JB_KIND_CPU_PACKAGE: return "cpu-package";
-    case JB_KIND_DRAM: return "dram";
-    case JB_KIND_SIM: return "sim";
-    }
-    return "meter";
-}
-
 size_t jb__meter_set_count_kind(const struct jb_meter_set *set, enum jb_meter_kind kind)
 {
     size_t n = 0;
@@ -83,7 +72,7 @@ size_t jb__meter_set_count_kind(const struct jb_meter_set *set, enum jb_meter_ki
 int jb__meter_set_append(struct jb_meter_set *set, struct jb_meter *m)
 {
     if (!m->info.id[0])
-        snprintf(m->info.id, sizeof(m->info.id), "%s%zu", kind_prefix(m->info.kind),
+        snprintf(m->info.id, sizeof(m->info.id), "%s%zu", jb_meter_kind_name(m->info.kind),
                  jb__meter_set_count_kind(set, m->info.kind));
     for (size_t i = 0; i < set->n; i++) {
         if (!strcmp(set->meters[i]->info.id, m->info.id)) {

@@ -71,3 +71,31 @@ void jb__strlcpy(char *dst, const char *src, size_t n)
         memcpy(dst, src, len);
     dst[len] = '\0';
 }
+
+const char *jb_meter_kind_name(enum jb_meter_kind kind)
+{
+    switch (kind) {
+    case JB_KIND_GPU: return "gpu";
+    case JB_KIND_CPU_PACKAGE: return "cpu-package";
+    case JB_KIND_DRAM: return "dram";
+    case JB_KIND_SIM: return "sim";
+    }
+    return "unknown";
+}
+
+const char *jb_cap_name(uint32_t bit)
+{
+    switch (bit) {
+    case JB_CAP_ENERGY: return "energy";
+    case JB_CAP_POWER: return "power";
+    case JB_CAP_POWER_INSTANT: return "power_instant";
+    case JB_CAP_TEMP: return "temp";
+    case JB_CAP_UTIL: return "util";
+    case JB_CAP_MEM_UTIL: return "mem_util";
+    case JB_CAP_MEM_USED: return "mem_used";
+    case JB_CAP_SM_CLOCK: return "sm_clock";
+    case JB_CAP_MEM_CLOCK: return "mem_clock";
+    case JB_CAP_THROTTLE: return "throttle";
+    default: return NULL;
+    }
+}

@@ -623,32 +623,13 @@ static const char *energy_source(const struct jb_meter_info *info)
     return (info->caps & JB_CAP_ENERGY) ? "counter" : "power-integral";
 }
 
-static const char *kind_name(enum jb_meter_kind k)
-{
-    switch (k) {
-    case JB_KIND_GPU: return "gpu";
-    case JB_KIND_CPU_PACKAGE: return "cpu-package";
-    case JB_KIND_DRAM: return "dram";
-    case JB_KIND_SIM: return "sim";
-    }
-    return "unknown";
-}
-
 static void write_caps(struct jsonw *w, uint32_t caps)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } names[] = {{JB_CAP_ENERGY, "energy"},       {JB_CAP_POWER, "power"},
-                 {JB_CAP_POWER_INSTANT, "power_instant"}, {JB_CAP_TEMP, "temp"},
-                 {JB_CAP_UTIL, "util"},           {JB_CAP_MEM_UTIL, "mem_util"},
-                 {JB_CAP_MEM_USED, "mem_used"},   {JB_CAP_SM_CLOCK, "sm_clock"},
-                 {JB_CAP_MEM_CLOCK, "mem_clock"}, {JB_CAP_THROTTLE, "throttle"}};
     jw_key(w, "caps");
     jw_array_begin(w);
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (caps & names[i].bit)
-            jw_string(w, names[i].name);
+    for (uint32_t bit = 1; bit; bit <<= 1)
+        if ((caps & bit) && jb_cap_name(bit))
+            jw_string(w, jb_cap_name(bit));
     jw_array_end(w);
 }
 
@@ -744,7 +725,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, i));
         jw_object_begin(&w);
         jw_kv_string(&w, "id", info->id);
-        jw_kv_string(&w, "kind", kind_name(info->kind));
+        jw_kv_string(&w, "kind", jb_meter_kind_name(info->kind));
         jw_kv_string(&w, "source", info->source);
         jw_kv_string(&w, "name", info->name);
         if (info->uuid[0])
@@ -996,6 +977,7 @@ static void reap(struct child *c, struct meas *m)
         c->exited = 1;
         c->wstatus = st;
         m->cmd_end_ns = jb_now_ns();
+        jb_sampler_read_energy_now(m->sampler); /* a reading right at the end */
     }
 }
 
@@ -1281,6 +1263,7 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     pthread_mutex_lock(&m.lock);
     jb_phases_begin(m.phases, "command", 0, m.cmd_begin_ns);
     pthread_mutex_unlock(&m.lock);
+    jb_sampler_read_energy_now(m.sampler);
     c.pid = spawn(o, proto[1], opipe[1], epipe[1], new_pgrp, err, errlen);
     c.new_pgrp = new_pgrp;
     close(proto[1]);

@@ -10,6 +10,15 @@ if [ "${JB_VALGRIND:-}" = 1 ]; then
 else
   jb() { "$JB" "$@"; }
 fi
+# jb_bg ARGS...: the binary in the background, as the process whose pid is $! (not a subshell
+# that would swallow the signals a test sends it).
+jb_bg() {
+  if [ "${JB_VALGRIND:-}" = 1 ]; then
+    ( exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$JB" "$@" ) &
+  else
+    ( exec "$JB" "$@" ) &
+  fi
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
