@@ -240,6 +240,8 @@ static int domain_cmp(const void *a, const void *b)
         return x->kind == JB_KIND_CPU_PACKAGE ? -1 : 1;
     if (x->num != y->num)
         return x->num < y->num ? -1 : 1;
+    if (x->family != y->family)
+        return x->family < y->family ? -1 : 1;
     return 0;
 }
 

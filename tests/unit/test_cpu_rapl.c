@@ -37,17 +37,21 @@ struct fx {
 
 /* ---- fake trees ------------------------------------------------------------------------- */
 
+/* Writes a new file and renames it over the old one, so that read-only files can be rewritten
+ * also when the tests do not run as root. */
 static void write_file(const char *root, const char *rel, const char *text, mode_t mode)
 {
-    char path[1024];
+    char path[1024], tmp[1100];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", root, rel);
-    f = fopen(path, "w");
+    snprintf(tmp, sizeof(tmp), "%s.new", path);
+    f = fopen(tmp, "w");
     assert_non_null(f);
     assert_true(fputs(text, f) >= 0);
     assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
+    assert_int_equal(chmod(tmp, mode), 0);
+    assert_int_equal(rename(tmp, path), 0);
 }
 
 static void set_energy(const struct fx *fx, const char *zone, unsigned long long uj)
@@ -568,6 +572,17 @@ static void test_psys_and_top_level_dram(void **state)
     assert_int_equal(read_uj(jb_meter_set_get(set, 0)), 0);
     assert_int_equal(read_uj(jb_meter_set_get(set, 1)), 42);
     jb_meter_set_free(set);
+
+    /* With a dram subzone for package 0 as well, dram0 is the subzone; the top-level zone is
+     * not read (its broken counter does not fail "cpu"). */
+    mkzone(fx, "intel-rapl:0:1", "dram", 1000, BIG_RANGE_UJ);
+    write_file(fx->root, "intel-rapl:2/energy_uj", "garbage\n", 0444);
+    set = jb_meter_set_new();
+    add_ok(set, "cpu");
+    check_ids(set, ids, 2);
+    set_energy(fx, "intel-rapl:0:1", 1000 + 5);
+    assert_int_equal(read_uj(jb_meter_set_get(set, 1)), 5);
+    jb_meter_set_free(set);
 }
 
 /* Package numbers come from the zone names, not from the zone directories. */
@@ -609,6 +624,14 @@ static void test_mmio_duplicate(void **state)
     set_energy(fx, "intel-rapl-mmio:0:0", 1000 + 700);
     assert_int_equal(read_uj(jb_meter_set_get(set, 0)), 11);
     assert_int_equal(read_uj(jb_meter_set_get(set, 1)), 13);
+    jb_meter_set_free(set);
+
+    /* The duplicate is not even read: a broken MMIO counter does not fail "cpu". */
+    write_file(fx->root, "intel-rapl-mmio:0/energy_uj", "garbage\n", 0444);
+    write_file(fx->root, "intel-rapl-mmio:0:0/energy_uj", "garbage\n", 0444);
+    set = jb_meter_set_new();
+    add_ok(set, "cpu");
+    check_ids(set, ids, 2);
     jb_meter_set_free(set);
 }
 
