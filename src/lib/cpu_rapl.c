@@ -45,23 +45,22 @@ static const char *const rapl_prefixes[] = {"intel-rapl", "amd-rapl", "intel-rap
 
 /* One powercap zone of the root, as found. */
 struct rapl_zone {
-    char dir[64];   /* entry name: "intel-rapl:0:1" */
+    char dir[64];    /* entry name: "intel-rapl:0:1" */
     unsigned family; /* index into rapl_prefixes */
-    long zone;      /* N of <prefix>:N */
-    long sub;       /* M of <prefix>:N:M; -1 for a top-level zone */
-    char name[64];  /* contents of the zone's name file */
+    long zone;       /* N of <prefix>:N */
+    long sub;        /* M of <prefix>:N:M; -1 for a top-level zone */
+    char name[64];   /* contents of the zone's name file */
 };
 
 /* One domain that may become a meter. */
 struct rapl_domain {
     enum jb_meter_kind kind;
     unsigned family;
-    long zone, sub;  /* for ordering and for the fix hint */
-    long pkg;        /* package from "package-N"; for a top-level dram zone, its ordinal */
-    long die;        /* die from "package-N-die-D"; -1 when the name has none */
-    long num;        /* N of the meter id */
-    int top_dram;    /* a top-level "dram" zone */
-    int use;         /* selected and readable: becomes a meter */
+    long pkg;       /* package from "package-N"; for a top-level dram zone, its ordinal */
+    long die;       /* die from "package-N-die-D"; -1 when the name has none */
+    long num;       /* N of the meter id */
+    int top_dram;   /* a top-level "dram" zone */
+    int use;        /* selected and readable: becomes a meter */
     char dir[64];
     uint64_t max_uj;
     uint64_t start_uj;
@@ -69,11 +68,11 @@ struct rapl_domain {
 
 struct rapl_priv {
     pthread_mutex_t lock;
-    char path[4096];   /* .../energy_uj */
+    char path[4096];      /* .../energy_uj */
     char hint_glob[4200]; /* the chmod hint's file patterns */
-    uint64_t max_uj;   /* max_energy_range_uj: the counter runs 0..max_uj, then restarts at 0 */
-    uint64_t prev_uj;  /* the last raw reading */
-    uint64_t total_uj; /* microjoules since open, wraps unfolded */
+    uint64_t max_uj;      /* max_energy_range_uj: the counter runs 0..max_uj, then restarts at 0 */
+    uint64_t prev_uj;     /* the last raw reading */
+    uint64_t total_uj;    /* microjoules since open, wraps unfolded */
 };
 
 static const char *rapl_root(void)
@@ -330,8 +329,7 @@ static int rapl_read_energy(struct jb_meter *m, struct jb_energy *e, struct jb_e
     if (rc < 0)
         goto out;
     if (cur > p->max_uj) {
-        rc = jb__err(err, JB_ERANGE,
-                     "'%s' reads %llu, above its max_energy_range_uj %llu", p->path,
+        rc = jb__err(err, JB_ERANGE, "'%s' reads %llu, above its max_energy_range_uj %llu", p->path,
                      (unsigned long long)cur, (unsigned long long)p->max_uj);
         goto out;
     }
@@ -462,8 +460,6 @@ static int make_domains(struct rapl_scan *s, struct jb_errbuf *err)
 
         memset(&d, 0, sizeof(d));
         d.family = z->family;
-        d.zone = z->zone;
-        d.sub = z->sub;
         jb__strlcpy(d.dir, z->dir, sizeof(d.dir));
         if (z->sub < 0 && !parse_package_name(z->name, &d.pkg, &d.die)) {
             d.kind = JB_KIND_CPU_PACKAGE;
@@ -554,8 +550,8 @@ static int probe(const char *root, struct rapl_domain *d, struct jb_errbuf *err)
     if (rc < 0)
         return rc;
     if (d->start_uj > d->max_uj)
-        return jb__err(err, JB_ERANGE, "'%s' reads %llu, above its max_energy_range_uj %llu",
-                       path, (unsigned long long)d->start_uj, (unsigned long long)d->max_uj);
+        return jb__err(err, JB_ERANGE, "'%s' reads %llu, above its max_energy_range_uj %llu", path,
+                       (unsigned long long)d->start_uj, (unsigned long long)d->max_uj);
     return 0;
 }
 
@@ -627,8 +623,8 @@ int jb__rapl_add(struct jb_meter_set *set, const char *id, int optional)
 
         domain_id(d, did, sizeof(did));
         if (used < sizeof(found))
-            used += (size_t)snprintf(found + used, sizeof(found) - used, "%s%s",
-                                     used ? ", " : "", did);
+            used +=
+                (size_t)snprintf(found + used, sizeof(found) - used, "%s%s", used ? ", " : "", did);
         if (id && strcmp(id, did))
             continue;
         n_sel++;
@@ -646,8 +642,8 @@ int jb__rapl_add(struct jb_meter_set *set, const char *id, int optional)
         d->use = 1;
     }
     if (id && !n_sel) {
-        rc = jb__meter_set_fail(set, JB_ENODEV, "no RAPL domain '%s' in '%s' (found: %s)", id,
-                                root, found);
+        rc = jb__meter_set_fail(set, JB_ENODEV, "no RAPL domain '%s' in '%s' (found: %s)", id, root,
+                                found);
         goto out;
     }
     if (n_bad) {

@@ -7,9 +7,9 @@
  * rewriting energy_uj between reads.  The permission test drops to the nobody user in a forked
  * child when run as root, since root reads a mode-000 file anyway.  Not a test of real hardware.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
 
 #include <cmocka.h>
@@ -273,18 +273,29 @@ static void test_auto(void **state)
 {
     struct fx *fx = *state;
     struct jb_meter_set *set = jb_meter_set_new();
-    size_t n = 0;
+    char nameless[512], expect[1200];
+    size_t n = 0, n_notes = 0;
 
     two_packages(fx);
+    snprintf(nameless, sizeof(nameless), "%s/intel-rapl:9", fx->root);
+    assert_int_equal(mkdir(nameless, 0755), 0); /* a zone without a name file */
     add_ok(set, "auto");
     for (size_t i = 0; i < jb_meter_set_count(set); i++) {
         const struct jb_meter_info *in = jb_meter_get_info(jb_meter_set_get(set, i));
         n += !strcmp(in->source, "rapl");
     }
     assert_int_equal(n, 4);
-    /* Nothing about RAPL in the notes when every domain was read. */
-    for (size_t i = 0; i < jb_meter_set_note_count(set); i++)
-        assert_null(strstr(jb_meter_set_note(set, i), "RAPL"));
+    /* One note about RAPL: the zone that could not be classified. */
+    snprintf(expect, sizeof(expect), "skipped RAPL zone '%s': cannot read '%s/name': ", nameless,
+             nameless);
+    for (size_t i = 0; i < jb_meter_set_note_count(set); i++) {
+        const char *note = jb_meter_set_note(set, i);
+        if (strstr(note, "RAPL")) {
+            assert_memory_equal(note, expect, strlen(expect));
+            n_notes++;
+        }
+    }
+    assert_int_equal(n_notes, 1);
     jb_meter_set_free(set);
 }
 
@@ -304,7 +315,7 @@ static void test_wraparound(void **state)
     assert_int_equal(read_uj(m), 50000);
     set_energy(fx, "intel-rapl:0", 100000); /* wrapped: 50000 to the top, 1 across, 100000 */
     assert_int_equal(read_uj(m), 50000 + 50000 + 1 + 100000);
-    assert_int_equal(read_uj(m), 200001); /* unchanged counter, unchanged energy */
+    assert_int_equal(read_uj(m), 200001);    /* unchanged counter, unchanged energy */
     set_energy(fx, "intel-rapl:0", 1000000); /* exactly the top: no wrap yet */
     assert_int_equal(read_uj(m), 200001 + 900000);
     set_energy(fx, "intel-rapl:0", 0); /* top to 0: one step */
@@ -748,8 +759,7 @@ static void test_no_cpuinfo(void **state)
     snprintf(path, sizeof(path), "%s/no-cpuinfo", fx->root);
     setenv("JOULEBENCH_CPUINFO", path, 1);
     add_ok(set, "cpu");
-    assert_string_equal(jb_meter_get_info(jb_meter_set_get(set, 0))->name,
-                        "unknown CPU package 0");
+    assert_string_equal(jb_meter_get_info(jb_meter_set_get(set, 0))->name, "unknown CPU package 0");
     jb_meter_set_free(set);
 }
 
