@@ -276,8 +276,7 @@ static void cpu_model(char *buf, size_t len)
         colon = strchr(line, ':');
         if (!colon)
             continue;
-        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-            ;
+        v = colon + 1 + strspn(colon + 1, " \t");
         e = v + strlen(v);
         while (e > v && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
             *--e = '\0';
