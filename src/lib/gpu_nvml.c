@@ -751,6 +751,11 @@ int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
             continue;
         }
         rc = open_gpu(set, (int)i, dev[i]);
+        if (rc == JB_ELOST && optional) {
+            jb__meter_set_notef(set, "%s", jb_meter_set_errmsg(set));
+            rc = 0;
+            continue;
+        }
         if (rc < 0)
             goto out;
         added++;

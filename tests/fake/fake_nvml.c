@@ -19,9 +19,9 @@
  *   FAKE_NVML_LOG=FILE           appends "init" and "shutdown" lines, one per call
  * For unit tests, fake_nvml_set_fail(SPEC) replaces FAKE_NVML_FAIL at run time.
  *
- * Values of GPU i: name "Fake NVIDIA H100 80GB HBM3", UUID "GPU-<i:02>1ce0de-fa4e-4a11-8000-0000000000<i:02>",
- * PCI bus id "00000000:<0x18+i>:00.0", power 150+i W (instant: +5 W), temperature 40+i C,
- * utilisation 75 % / memory 30 %, memory 80 GiB total and (i+1) GiB used, clocks SM 1980 MHz /
+ * Values of GPU i: name "Fake NVIDIA H100 80GB HBM3",
+ * UUID "GPU-<i:02>1ce0de-fa4e-4a11-8000-0000000000<i:02>", PCI bus id "00000000:<0x18+i>:00.0",
+ * power 150+i W (instant: +5 W), temperature 40+i C, utilisation 75 % / memory 30 %, memory 80 GiB total and (i+1) GiB used, clocks SM 1980 MHz /
  * memory 2619 MHz, clock event reasons 0x1, enforced power limit 700 W, driver "550.54.15-fake".
  *
  * Built with FAKE_NVML_OLD defined (fake_nvml_old.c), it is an old driver's library: only the
@@ -204,8 +204,8 @@ static int rule_code(const char *func, int gpu)
 {
     for (int i = 0; i < st.n_fail; i++) {
         const struct fail_rule *r = &st.fail[i];
-        if ((!strcmp(r->func, func) || (!strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT"))) &&
-            (r->gpu < 0 || r->gpu == gpu))
+        int any = !strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT");
+        if ((any || !strcmp(r->func, func)) && (r->gpu < 0 || r->gpu == gpu))
             return r->code;
     }
     return OK;
@@ -269,8 +269,8 @@ static int do_init(void)
         st.calls = 0;
         for (int i = 0; i < MAX_GPUS; i++) {
             st.dev[i].index = i;
-            st.energy_mj[i] =
-                (unsigned long long)env_long("FAKE_NVML_ENERGY_START_MJ", 1000000000L) + (unsigned)i;
+            st.energy_mj[i] = (unsigned long long)env_long("FAKE_NVML_ENERGY_START_MJ", 1000000000L);
+            st.energy_mj[i] += (unsigned)i;
             st.energy_reads[i] = 0;
         }
         if (parse_fail(getenv("FAKE_NVML_FAIL")) < 0)

@@ -337,8 +337,8 @@ static void test_init_fails_and_no_gpu(void **state)
 
     setenv("FAKE_NVML_FAIL_INIT", "1", 1);
     set = set_with("gpu", JB_ENODEV);
-    assert_non_null(
-        strstr(jb_meter_set_errmsg(set), "no NVIDIA GPU found: nvmlInit failed: Driver Not Loaded"));
+    assert_non_null(strstr(jb_meter_set_errmsg(set),
+                           "no NVIDIA GPU found: nvmlInit failed: Driver Not Loaded"));
     drop(set);
     set = set_with("auto", 0);
     assert_true(has_note(set, "no NVIDIA GPU found: nvmlInit failed: Driver Not Loaded"));
@@ -363,7 +363,9 @@ static void test_not_supported_clears_caps(void **state)
 
     setenv("FAKE_NVML_NO_ENERGY", "1", 1);
     setenv("FAKE_NVML_FAIL",
-           "nvmlDeviceGetTemperature=3,POWER_INSTANT=3,nvmlDeviceGetCurrentClocksEventReasons=4", 1);
+           "nvmlDeviceGetTemperature=3,POWER_INSTANT=3,"
+           "nvmlDeviceGetCurrentClocksEventReasons=4",
+           1);
     set = set_with("gpu", 0);
     m = jb_meter_set_get(set, 0);
     assert_int_equal(jb_meter_get_info(m)->caps, ALL_CAPS & ~cleared);
@@ -428,7 +430,8 @@ static void test_gpu_lost(void **state)
     assert_non_null(strstr(jb_meter_errmsg(m1), "gpu1 (Fake NVIDIA H100 80GB HBM3) was lost: "
                                                 "nvmlDeviceGetPowerUsage: GPU is lost"));
     assert_int_equal(jb_meter_read_energy(m1, &e), JB_ELOST);
-    assert_non_null(strstr(jb_meter_errmsg(m1), "nvmlDeviceGetTotalEnergyConsumption: GPU is lost"));
+    assert_non_null(
+        strstr(jb_meter_errmsg(m1), "nvmlDeviceGetTotalEnergyConsumption: GPU is lost"));
     assert_int_equal(jb_meter_read_sample(m0, &s), 0);
     assert_int_equal(jb_meter_read_energy(m0, &e), 0);
 
@@ -458,6 +461,10 @@ static void test_gpu_lost(void **state)
     setenv("FAKE_NVML_LOST_AFTER", "3", 1);
     set = set_with("gpu", JB_ELOST);
     assert_non_null(strstr(jb_meter_set_errmsg(set), "gpu0 (Fake NVIDIA H100 80GB HBM3) was lost"));
+    drop(set);
+    set = set_with("auto", 0); /* optional: a note */
+    assert_int_equal(jb_meter_set_count(set), 0);
+    assert_true(has_note(set, "gpu0 (Fake NVIDIA H100 80GB HBM3) was lost while being opened"));
     drop(set);
 }
 
