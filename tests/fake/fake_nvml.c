@@ -21,8 +21,9 @@
  *
  * Values of GPU i: name "Fake NVIDIA H100 80GB HBM3",
  * UUID "GPU-<i:02>1ce0de-fa4e-4a11-8000-0000000000<i:02>", PCI bus id "00000000:<0x18+i>:00.0",
- * power 150+i W (instant: +5 W), temperature 40+i C, utilisation 75 % / memory 30 %, memory 80 GiB total and (i+1) GiB used, clocks SM 1980 MHz /
- * memory 2619 MHz, clock event reasons 0x1, enforced power limit 700 W, driver "550.54.15-fake".
+ * power 150+i W (instant: +5 W), temperature 40+i C, utilisation 75 % / memory 30 %, memory
+ * 80 GiB total and (i+1) GiB used, clocks SM 1980 MHz / memory 2619 MHz, clock event reasons 0x1,
+ * enforced power limit 700 W, driver "550.54.15-fake".
  *
  * Built with FAKE_NVML_OLD defined (fake_nvml_old.c), it is an old driver's library: only the
  * first-version symbols nvmlInit, nvmlDeviceGetCount, nvmlDeviceGetHandleByIndex,
@@ -269,7 +270,7 @@ static int do_init(void)
         st.calls = 0;
         for (int i = 0; i < MAX_GPUS; i++) {
             st.dev[i].index = i;
-            st.energy_mj[i] = (unsigned long long)env_long("FAKE_NVML_ENERGY_START_MJ", 1000000000L);
+            st.energy_mj[i] = (unsigned long long)env_long("FAKE_NVML_ENERGY_START_MJ", 1000000000);
             st.energy_mj[i] += (unsigned)i;
             st.energy_reads[i] = 0;
         }
