@@ -420,9 +420,9 @@ static const struct jb_meter_ops nvml_ops = {nvml_read_sample, nvml_read_energy,
 
 /* Outcome of one probe: 1 when the capability is there; 0 when not; JB_ELOST when lost.  A
  * failure other than "not supported" (e.g. no permission) also clears it, with a note. */
-static int probe(struct jb_meter_set *set, int index, const char *what, const void *fn, int rc)
+static int probe(struct jb_meter_set *set, int index, const char *what, int have, int rc)
 {
-    if (!fn)
+    if (!have)
         return 0;
     if (rc == NVML_SUCCESS)
         return 1;
@@ -498,7 +498,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     /* Capabilities, each probed once by a real read. */
     {
         unsigned long long mj = 0;
-        p = probe(set, index, "energy counter", (const void *)lib.get_total_energy,
+        p = probe(set, index, "energy counter", lib.get_total_energy != NULL,
                   lib.get_total_energy ? lib.get_total_energy(dev, &mj) : 0);
         if (p < 0)
             goto lost;
@@ -509,7 +509,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         unsigned int mw;
-        p = probe(set, index, "power", (const void *)lib.get_power_usage,
+        p = probe(set, index, "power", lib.get_power_usage != NULL,
                   lib.get_power_usage ? lib.get_power_usage(dev, &mw) : 0);
         if (p < 0)
             goto lost;
@@ -517,7 +517,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         double mw;
-        p = probe(set, index, "instant power", (const void *)lib.get_field_values,
+        p = probe(set, index, "instant power", lib.get_field_values != NULL,
                   lib.get_field_values ? read_instant_mw(dev, &mw) : 0);
         if (p < 0)
             goto lost;
@@ -525,7 +525,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         unsigned int c;
-        p = probe(set, index, "temperature", (const void *)lib.get_temperature,
+        p = probe(set, index, "temperature", lib.get_temperature != NULL,
                   lib.get_temperature ? lib.get_temperature(dev, NVML_TEMPERATURE_GPU, &c) : 0);
         if (p < 0)
             goto lost;
@@ -533,7 +533,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         struct nvml_utilization u;
-        p = probe(set, index, "utilisation", (const void *)lib.get_utilization,
+        p = probe(set, index, "utilisation", lib.get_utilization != NULL,
                   lib.get_utilization ? lib.get_utilization(dev, &u) : 0);
         if (p < 0)
             goto lost;
@@ -541,7 +541,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         struct nvml_memory mem;
-        p = probe(set, index, "memory", (const void *)lib.get_memory_info,
+        p = probe(set, index, "memory", lib.get_memory_info != NULL,
                   lib.get_memory_info ? lib.get_memory_info(dev, &mem) : 0);
         if (p < 0)
             goto lost;
@@ -553,12 +553,12 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         unsigned int mhz;
-        p = probe(set, index, "SM clock", (const void *)lib.get_clock_info,
+        p = probe(set, index, "SM clock", lib.get_clock_info != NULL,
                   lib.get_clock_info ? lib.get_clock_info(dev, NVML_CLOCK_SM, &mhz) : 0);
         if (p < 0)
             goto lost;
         info->caps |= p ? JB_CAP_SM_CLOCK : 0;
-        p = probe(set, index, "memory clock", (const void *)lib.get_clock_info,
+        p = probe(set, index, "memory clock", lib.get_clock_info != NULL,
                   lib.get_clock_info ? lib.get_clock_info(dev, NVML_CLOCK_MEM, &mhz) : 0);
         if (p < 0)
             goto lost;
@@ -566,7 +566,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
     }
     {
         unsigned long long reasons;
-        p = probe(set, index, "clock event reasons", (const void *)lib.get_clock_reasons,
+        p = probe(set, index, "clock event reasons", lib.get_clock_reasons != NULL,
                   lib.get_clock_reasons ? lib.get_clock_reasons(dev, &reasons) : 0);
         if (p < 0)
             goto lost;
