@@ -11,6 +11,7 @@
  */
 #include "data/data.h"
 
+#include <errno.h>
 #include <matio.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,13 +58,14 @@ static int probe(struct svhn_file *sf, char *err, size_t errlen)
     mat = Mat_Open(sf->path, MAT_ACC_RDONLY);
     if (!mat) {
         FILE *f = fopen(sf->path, "rb");
-        if (!f)
-            snprintf(err, errlen, "cannot open '%s': no such file or not readable (the SVHN "
-                     "directory must hold %s)", sf->path, sf->base);
-        else
-            snprintf(err, errlen, "cannot read '%s': %s", sf->path, why());
-        if (f)
-            fclose(f);
+        if (!f) {
+            int e = errno;
+            snprintf(err, errlen, "cannot open '%s': %s (the SVHN directory must hold %s)",
+                     sf->path, strerror(e), sf->base);
+            return -1;
+        }
+        fclose(f);
+        snprintf(err, errlen, "cannot read '%s': %s", sf->path, why());
         return -1;
     }
     x = Mat_VarReadInfo(mat, "X");
@@ -71,8 +73,9 @@ static int probe(struct svhn_file *sf, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': variable 'X' not found", sf->path);
         goto out;
     }
-    if (x->rank != 4 || x->dims[0] != DATA_H || x->dims[1] != DATA_W || x->dims[2] != DATA_C ||
-        x->dims[3] == 0) {
+    /* MATLAB drops trailing singleton dimensions: one image is 32x32x3. */
+    if (x->rank < 3 || x->rank > 4 || x->dims[0] != DATA_H || x->dims[1] != DATA_W ||
+        x->dims[2] != DATA_C || (x->rank == 4 && x->dims[3] == 0)) {
         char shape[96] = "";
         size_t len = 0;
         for (int i = 0; i < x->rank && i < 6 && len < sizeof(shape); i++)
@@ -85,7 +88,7 @@ static int probe(struct svhn_file *sf, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': variable 'X' is not a real uint8 array", sf->path);
         goto out;
     }
-    sf->n = x->dims[3];
+    sf->n = x->rank == 4 ? x->dims[3] : 1;
     y = Mat_VarReadInfo(mat, "y");
     if (!y) {
         snprintf(err, errlen, "'%s': variable 'y' not found", sf->path);
@@ -145,8 +148,8 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
         return -1;
     }
     x = Mat_VarRead(mat, "X");
-    if (!x || !x->data || x->rank != 4 || x->dims[3] != sf->n || x->class_type != MAT_C_UINT8 ||
-        x->isComplex || x->nbytes != sf->n * DATA_IMAGE_BYTES) {
+    if (!x || !x->data || x->class_type != MAT_C_UINT8 || x->isComplex ||
+        x->nbytes != sf->n * DATA_IMAGE_BYTES) {
         snprintf(err, errlen, "'%s': cannot read variable 'X': %s", sf->path,
                  matio_msg[0] ? matio_msg : "damaged or changed while reading");
         goto out;
