@@ -166,8 +166,8 @@ static int read_archive(const struct data_import *imp, const struct cifar_layout
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     if (archive_read_open(a, h, NULL, hashed_read, NULL) != ARCHIVE_OK) {
-        snprintf(err, errlen, "'%s': not a readable tar archive: %s (expected %s)", file,
-                 archive_error_string(a), L->archive_hint);
+        snprintf(err, errlen, "'%s': cannot read the archive: %s (expected %s; a truncated "
+                 "download?)", file, archive_error_string(a), L->archive_hint);
         goto out;
     }
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
