@@ -1,9 +1,9 @@
 /*
  * cmd_data.c - 'joulebench data': makes the data sets the workloads read (DATA/<name>/ with
  * four .npy files and manifest.json, docs/data-format.md), by importing the official
- * CIFAR-10/100 and SVHN downloads or by generating a synthetic set.  Option parsing and messages only: the work is in
- * src/data.  Not a downloader: the files are fetched by the user (the machines that run studies
- * often have no internet access).
+ * CIFAR-10/100 and SVHN downloads or by generating a synthetic set.  Option parsing and messages
+ * only: the work is in src/data.  Not a downloader: the files are fetched by the user (the machines
+ * that run studies often have no internet access).
  */
 #include "cli/cli.h"
 
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define USAGE_IMPORT                                                                               \
-    "joulebench data import cifar10|cifar100|svhn PATH [--split seed-2023|official] [--extra] "   \
+    "joulebench data import cifar10|cifar100|svhn PATH [--split seed-2023|official] [--extra] "    \
     "[-o DATA]"
 #define USAGE_SYNTH                                                                                \
     "joulebench data synth NAME [--train N] [--test N] [--seed S] [--classes C] [-o DATA]"
@@ -108,9 +108,8 @@ static int do_import(int argc, char **argv)
     }
     if (rc < 0)
         return cli_error("data import %s: %s", imp.dataset, err);
-    printf("%s: %" PRIu64 " train, %" PRIu64 " test images, %d classes, split %s -> %s\n",
-           ds.name, ds.n[DATA_TRAIN], ds.n[DATA_TEST], ds.classes, data_split_name(ds.split),
-           ds.dir);
+    printf("%s: %" PRIu64 " train, %" PRIu64 " test images, %d classes, split %s -> %s\n", ds.name,
+           ds.n[DATA_TRAIN], ds.n[DATA_TEST], ds.classes, data_split_name(ds.split), ds.dir);
     return JB_EXIT_OK;
 }
 
@@ -168,9 +167,8 @@ static int do_synth(int argc, char **argv)
     if (!syn.name)
         return cli_usage_error(USAGE_SYNTH, "synth needs a NAME");
     if (!data_name_valid(syn.name))
-        return cli_usage_error(USAGE_SYNTH,
-                               "invalid NAME '%s' (1 to 63 letters, digits, '.', '_' or '-')",
-                               syn.name);
+        return cli_usage_error(
+            USAGE_SYNTH, "invalid NAME '%s' (1 to 63 letters, digits, '.', '_' or '-')", syn.name);
     if (data_synth_write(&syn, &ds, err, sizeof(err)) < 0)
         return cli_error("data synth %s: %s", syn.name, err);
     printf("%s: %" PRIu64 " train, %" PRIu64 " test images, %d classes, synthetic seed %" PRIu64

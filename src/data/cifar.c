@@ -33,10 +33,15 @@ struct cifar_layout {
 };
 
 static const struct cifar_layout layouts[] = {
-    {"cifar10", 10, 3073, 0,
+    {"cifar10",
+     10,
+     3073,
+     0,
      {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
       "data_batch_5.bin"},
-     5, "test_batch.bin", "cifar-10-binary.tar.gz"},
+     5,
+     "test_batch.bin",
+     "cifar-10-binary.tar.gz"},
     {"cifar100", 100, 3074, 1, {"train.bin"}, 1, "test.bin", "cifar-100-binary.tar.gz"},
 };
 
@@ -71,8 +76,8 @@ static la_ssize_t hashed_read(struct archive *a, void *user, const void **buf)
 }
 
 struct member {
-    const char *want;   /* base name looked for */
-    char name[512];     /* full name inside the archive */
+    const char *want; /* base name looked for */
+    char name[512];   /* full name inside the archive */
     unsigned char *data;
     size_t len;
 };
@@ -90,8 +95,8 @@ static int read_member(struct archive *a, struct archive_entry *e, struct member
     unsigned char *buf;
 
     if (archive_entry_size_is_set(e) && archive_entry_size(e) > CIFAR_MAX_MEMBER_BYTES) {
-        snprintf(err, errlen, "'%s': member '%s' is too large (%lld bytes) for a CIFAR batch",
-                 file, m->name, (long long)archive_entry_size(e));
+        snprintf(err, errlen, "'%s': member '%s' is too large (%lld bytes) for a CIFAR batch", file,
+                 m->name, (long long)archive_entry_size(e));
         return -1;
     }
     cap = archive_entry_size_is_set(e) ? (size_t)archive_entry_size(e) + 1 : 1 << 20;
@@ -121,8 +126,8 @@ static int read_member(struct archive *a, struct archive_entry *e, struct member
         }
         n = archive_read_data(a, buf + len, cap - len);
         if (n < 0) {
-            snprintf(err, errlen, "'%s': cannot read member '%s': %s (truncated download?)",
-                     file, m->name, archive_error_string(a));
+            snprintf(err, errlen, "'%s': cannot read member '%s': %s (truncated download?)", file,
+                     m->name, archive_error_string(a));
             free(buf);
             return -1;
         }
@@ -166,8 +171,10 @@ static int read_archive(const struct data_import *imp, const struct cifar_layout
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     if (archive_read_open(a, h, NULL, hashed_read, NULL) != ARCHIVE_OK) {
-        snprintf(err, errlen, "'%s': cannot read the archive: %s (expected %s; a truncated "
-                 "download?)", file, archive_error_string(a), L->archive_hint);
+        snprintf(err, errlen,
+                 "'%s': cannot read the archive: %s (expected %s; a truncated "
+                 "download?)",
+                 file, archive_error_string(a), L->archive_hint);
         goto out;
     }
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -220,7 +227,8 @@ static int read_archive(const struct data_import *imp, const struct cifar_layout
             break;
     }
     if (ferror(h->f) || h->read_error) {
-        snprintf(err, errlen, "cannot read '%s': %s", file, strerror(h->read_error ? h->read_error : EIO));
+        snprintf(err, errlen, "cannot read '%s': %s", file,
+                 strerror(h->read_error ? h->read_error : EIO));
         goto out;
     }
     snprintf(src->file, sizeof(src->file), "%s", base_name(file));
@@ -274,8 +282,7 @@ static int add_records(struct data_set *ds, const char *file, const struct cifar
     return 0;
 }
 
-int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *err,
-                      size_t errlen)
+int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *err, size_t errlen)
 {
     const struct cifar_layout *L = NULL;
     struct member mem[CIFAR_MAX_MEMBERS];

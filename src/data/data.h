@@ -56,7 +56,7 @@ struct data_set {
     char dir[PATH_MAX];
     char name[DATA_MAX_NAME];
     enum data_split split;
-    int synthetic;   /* 1: source "synthetic", seed and generator in the manifest */
+    int synthetic; /* 1: source "synthetic", seed and generator in the manifest */
     uint64_t seed;
     int classes;
     uint64_t n[2];     /* images each part will hold */
@@ -93,10 +93,9 @@ struct data_import {
     const char *path;    /* CIFAR: the .tar.gz; SVHN: the directory holding the .mat files */
     const char *root;    /* DATA */
     enum data_split split;
-    int svhn_extra;      /* SVHN: append extra_32x32.mat to the official training set */
+    int svhn_extra; /* SVHN: append extra_32x32.mat to the official training set */
 };
-int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *err,
-                      size_t errlen);
+int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *err, size_t errlen);
 int data_import_svhn(const struct data_import *imp, struct data_set *ds, char *err, size_t errlen);
 
 /* Synthetic set (synth.c). */
@@ -109,10 +108,9 @@ struct data_synth {
 };
 #define DATA_SYNTH_GENERATOR "joulebench-synth-1"
 /* Image `index` of `part` (HWC) and its label: a pure function of its arguments. */
-void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t index,
-                      uint8_t *hwc, int64_t *label);
-int data_synth_write(const struct data_synth *syn, struct data_set *ds, char *err,
-                     size_t errlen);
+void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t index, uint8_t *hwc,
+                      int64_t *label);
+int data_synth_write(const struct data_synth *syn, struct data_set *ds, char *err, size_t errlen);
 
 /* Pixel reorderings, exposed for the tests.  CIFAR: one record's 3 planes of 32x32 (R, G, B;
  * rows top to bottom) -> HWC.  SVHN: image n of MATLAB's column-major X(32,32,3,N), i.e. element

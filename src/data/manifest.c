@@ -78,13 +78,11 @@ int data_set_open(struct data_set *ds, const char *root, const char *name, enum 
     memset(ds, 0, sizeof(*ds));
     if (!data_name_valid(name)) {
         snprintf(err, errlen,
-                 "invalid data set name '%s' (use 1 to 63 letters, digits, '.', '_' or '-')",
-                 name);
+                 "invalid data set name '%s' (use 1 to 63 letters, digits, '.', '_' or '-')", name);
         return -1;
     }
     if (classes < 1 || classes > DATA_MAX_CLASSES) {
-        snprintf(err, errlen, "invalid number of classes %d (1 to %d)", classes,
-                 DATA_MAX_CLASSES);
+        snprintf(err, errlen, "invalid number of classes %d (1 to %d)", classes, DATA_MAX_CLASSES);
         return -1;
     }
     snprintf(ds->name, sizeof(ds->name), "%s", name);
@@ -142,8 +140,7 @@ int data_set_add(struct data_set *ds, enum data_part part, const uint8_t *hwc, i
     uint64_t u = (uint64_t)label;
 
     if (label < 0 || label >= ds->classes) {
-        snprintf(err, errlen, "label %lld out of range 0..%d", (long long)label,
-                 ds->classes - 1);
+        snprintf(err, errlen, "label %lld out of range 0..%d", (long long)label, ds->classes - 1);
         return -1;
     }
     if (ds->added[part] >= ds->n[part]) {
@@ -232,8 +229,7 @@ int data_set_commit(struct data_set *ds, char *err, size_t errlen)
     for (int p = 0; p < 2; p++) {
         if (ds->added[p] != ds->n[p]) {
             snprintf(err, errlen, "internal error: %llu of %llu %s images written",
-                     (unsigned long long)ds->added[p], (unsigned long long)ds->n[p],
-                     part_names[p]);
+                     (unsigned long long)ds->added[p], (unsigned long long)ds->n[p], part_names[p]);
             return -1;
         }
         if (npy_writer_finish(&ds->x[p], err, errlen) < 0 ||

@@ -27,13 +27,13 @@
 size_t npy_header(char *buf, size_t cap, const char *descr, const uint64_t *shape, int ndim);
 
 struct npy_writer {
-    FILE *f;                     /* NULL when not open */
-    char path[PATH_MAX];         /* final name */
-    char tmp[PATH_MAX + 32];     /* temporary name, in the same directory */
+    FILE *f;                 /* NULL when not open */
+    char path[PATH_MAX];     /* final name */
+    char tmp[PATH_MAX + 32]; /* temporary name, in the same directory */
     struct sha256 hash;
     uint64_t data_bytes_expected;
     uint64_t data_bytes_written;
-    int finished;                /* closed and synced, waiting for commit */
+    int finished;                  /* closed and synced, waiting for commit */
     char sha256[SHA256_HEX_CHARS]; /* set by npy_writer_finish() */
 };
 

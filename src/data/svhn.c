@@ -30,8 +30,7 @@ void data_colmajor_to_hwc(const uint8_t *colmajor, uint8_t *hwc)
     for (int h = 0; h < DATA_H; h++)
         for (int w = 0; w < DATA_W; w++)
             for (int c = 0; c < DATA_C; c++)
-                hwc[(h * DATA_W + w) * DATA_C + c] =
-                    colmajor[h + DATA_H * w + DATA_H * DATA_W * c];
+                hwc[(h * DATA_W + w) * DATA_C + c] = colmajor[h + DATA_H * w + DATA_H * DATA_W * c];
 }
 
 struct svhn_file {
@@ -94,11 +93,13 @@ static int probe(struct svhn_file *sf, char *err, size_t errlen)
         snprintf(err, errlen, "'%s': variable 'y' not found", sf->path);
         goto out;
     }
-    if (y->rank != 2 || !((y->dims[0] == sf->n && y->dims[1] == 1) ||
-                          (y->dims[0] == 1 && y->dims[1] == sf->n))) {
-        snprintf(err, errlen, "'%s': variable 'y' is %zux%zu, expected %llux1 (one label per "
-                 "image of X)", sf->path, y->rank >= 1 ? y->dims[0] : 0,
-                 y->rank >= 2 ? y->dims[1] : 0, (unsigned long long)sf->n);
+    if (y->rank != 2 ||
+        !((y->dims[0] == sf->n && y->dims[1] == 1) || (y->dims[0] == 1 && y->dims[1] == sf->n))) {
+        snprintf(err, errlen,
+                 "'%s': variable 'y' is %zux%zu, expected %llux1 (one label per "
+                 "image of X)",
+                 sf->path, y->rank >= 1 ? y->dims[0] : 0, y->rank >= 2 ? y->dims[1] : 0,
+                 (unsigned long long)sf->n);
         goto out;
     }
     rc = 0;
@@ -115,17 +116,38 @@ static int label_at(const matvar_t *y, size_t i, int64_t *out)
     double v;
 
     switch (y->class_type) {
-    case MAT_C_DOUBLE: v = ((const double *)y->data)[i]; break;
-    case MAT_C_SINGLE: v = ((const float *)y->data)[i]; break;
-    case MAT_C_INT8: v = ((const int8_t *)y->data)[i]; break;
-    case MAT_C_UINT8: v = ((const uint8_t *)y->data)[i]; break;
-    case MAT_C_INT16: v = ((const int16_t *)y->data)[i]; break;
-    case MAT_C_UINT16: v = ((const uint16_t *)y->data)[i]; break;
-    case MAT_C_INT32: v = ((const int32_t *)y->data)[i]; break;
-    case MAT_C_UINT32: v = ((const uint32_t *)y->data)[i]; break;
-    case MAT_C_INT64: v = (double)((const int64_t *)y->data)[i]; break;
-    case MAT_C_UINT64: v = (double)((const uint64_t *)y->data)[i]; break;
-    default: return -1;
+    case MAT_C_DOUBLE:
+        v = ((const double *)y->data)[i];
+        break;
+    case MAT_C_SINGLE:
+        v = ((const float *)y->data)[i];
+        break;
+    case MAT_C_INT8:
+        v = ((const int8_t *)y->data)[i];
+        break;
+    case MAT_C_UINT8:
+        v = ((const uint8_t *)y->data)[i];
+        break;
+    case MAT_C_INT16:
+        v = ((const int16_t *)y->data)[i];
+        break;
+    case MAT_C_UINT16:
+        v = ((const uint16_t *)y->data)[i];
+        break;
+    case MAT_C_INT32:
+        v = ((const int32_t *)y->data)[i];
+        break;
+    case MAT_C_UINT32:
+        v = ((const uint32_t *)y->data)[i];
+        break;
+    case MAT_C_INT64:
+        v = (double)((const int64_t *)y->data)[i];
+        break;
+    case MAT_C_UINT64:
+        v = (double)((const uint64_t *)y->data)[i];
+        break;
+    default:
+        return -1;
     }
     if (!(v >= 1 && v <= 10) || v != (double)(int)v)
         return -1;
@@ -166,8 +188,10 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
         int r;
 
         if (label_at(y, i, &label) < 0) {
-            snprintf(err, errlen, "'%s': variable 'y': element %llu is not a label 1..10 "
-                     "(10 stands for the digit 0)", sf->path, (unsigned long long)i + 1);
+            snprintf(err, errlen,
+                     "'%s': variable 'y': element %llu is not a label 1..10 "
+                     "(10 stands for the digit 0)",
+                     sf->path, (unsigned long long)i + 1);
             goto out;
         }
         data_colmajor_to_hwc((const uint8_t *)x->data + i * DATA_IMAGE_BYTES, hwc);
@@ -176,8 +200,7 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
         else
             r = data_set_add(ds, DATA_TEST, hwc, label, msg, sizeof(msg));
         if (r < 0) {
-            snprintf(err, errlen, "'%s': image %llu: %s", sf->path, (unsigned long long)i + 1,
-                     msg);
+            snprintf(err, errlen, "'%s': image %llu: %s", sf->path, (unsigned long long)i + 1, msg);
             goto out;
         }
     }

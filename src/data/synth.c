@@ -50,7 +50,7 @@ struct klass {
 
 static void class_params(uint64_t seed, int k, struct klass *p)
 {
-    static const int dirs[8][2] = {{1, 0}, {0, 1}, {1, 1}, {1, -1},
+    static const int dirs[8][2] = {{1, 0}, {0, 1}, {1, 1},  {1, -1},
                                    {2, 1}, {1, 2}, {2, -1}, {1, -2}};
     uint64_t s = mix64(seed ^ mix64(0x636c617373ull + (uint64_t)k)); /* "class" */
     int d = uniform(&s, 8);
@@ -81,8 +81,8 @@ static int clamp255(int v)
     return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t index,
-                      uint8_t *hwc, int64_t *label)
+void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t index, uint8_t *hwc,
+                      int64_t *label)
 {
     uint64_t s = mix64(seed ^ mix64(((uint64_t)part << 62) ^ index ^ 0x696d616765ull));
     struct klass k, j;
@@ -107,8 +107,8 @@ void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t 
 
             for (int c = 0; c < DATA_C; c++) {
                 int base = in_disc ? k.disc[c] : k.bg[c] + (k.fg[c] - k.bg[c]) * t / 255;
-                int v = 128 + (base - 128) * contrast / 256 + (tj - 128) * distract / 256 +
-                        bright + range(&s, -40, 40);
+                int v = 128 + (base - 128) * contrast / 256 + (tj - 128) * distract / 256 + bright +
+                        range(&s, -40, 40);
                 hwc[(y * DATA_W + x) * DATA_C + c] = (uint8_t)clamp255(v);
             }
         }

@@ -12,9 +12,9 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <matio.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +93,9 @@ static void test_npy_header(void **state)
     n = npy_header(buf, sizeof(buf), "|u1", xs, 4);
     assert_int_equal(n, 128);
     assert_memory_equal(buf, "\x93NUMPY\x01\x00\x76\x00", 10);
-    assert_memory_equal(buf + 10, "{'descr': '|u1', 'fortran_order': False, 'shape': (5, 32, 32, "
-                                  "3), }",
+    assert_memory_equal(buf + 10,
+                        "{'descr': '|u1', 'fortran_order': False, 'shape': (5, 32, 32, "
+                        "3), }",
                         67);
     for (size_t i = 77; i < 127; i++)
         assert_int_equal(buf[i], ' ');
