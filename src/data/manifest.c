@@ -76,6 +76,10 @@ int data_set_open(struct data_set *ds, const char *root, const char *name, enum 
     char path[PATH_MAX];
 
     memset(ds, 0, sizeof(*ds));
+    if (!root || !*root) {
+        snprintf(err, errlen, "no data root directory given");
+        return -1;
+    }
     if (!data_name_valid(name)) {
         snprintf(err, errlen,
                  "invalid data set name '%s' (use 1 to 63 letters, digits, '.', '_' or '-')", name);
@@ -175,7 +179,7 @@ static void manifest_json(const struct data_set *ds, struct strbuf *sb)
     jw_init(&w, sb, 1);
     jw_object_begin(&w);
     jw_kv_string(&w, "name", ds->name);
-    jw_kv_int(&w, "format_version", 1);
+    jw_kv_string(&w, "format", "joulebench-data/1");
     if (ds->synthetic) {
         jw_kv_string(&w, "source", "synthetic");
         jw_kv_string(&w, "generator", DATA_SYNTH_GENERATOR);

@@ -46,7 +46,8 @@ def same_outputs(a, b):
     for f in FILES:
         assert open(os.path.join(a, f), "rb").read() == open(os.path.join(b, f), "rb").read(), f
     assert ma["files"] == mb["files"]
-    for k in ("name", "split", "classes", "train", "test", "shape", "x_dtype", "y_dtype"):
+    for k in ("name", "format", "split", "classes", "train", "test", "shape", "x_dtype",
+              "y_dtype"):
         assert ma[k] == mb[k], k
     return ma
 

@@ -127,7 +127,7 @@ def write_set(root, name, split, classes, sources, train_x, train_y, test_x, tes
                 os.unlink(tmp)
     doc = {
         "name": name,
-        "format_version": 1,
+        "format": "joulebench-data/1",
         "source": [{"file": f, "sha256": s, "size_bytes": n} for f, s, n in sources],
         "split": split,
         "classes": classes,
