@@ -7,7 +7,8 @@
  *
  * Image n is one contiguous block of 3072 bytes in column-major order, so one file's X is read
  * whole and reordered image by image; the largest (extra, 1.6 GB) is the peak memory.  Not a
- * reader of the "full numbers" format 1 (digitStruct.mat).
+ * reader of the "full numbers" format 1 (digitStruct.mat).  Not thread-safe: libmatio's log
+ * function is process-wide, and its last message is kept in a static buffer.
  */
 #include "data/data.h"
 
