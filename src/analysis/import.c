@@ -156,7 +156,7 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
                     continue;
                 sb_printf(&sb, "eval,%zu,", i + 1);
                 sb_csv_field(&sb, ep->names[k]);
-                sb_printf(&sb, ",%.17g\n", ep->recs[i].vals[k]);
+                sb_printf(&sb, ",%.15g\n", ep->recs[i].vals[k]);
             }
     if (write_file(o->outdir, "metrics.csv", &sb, err, errlen))
         goto out;
