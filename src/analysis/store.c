@@ -105,7 +105,7 @@ static int load_csv(sqlite3 *db, sqlite3_int64 run, const char *dir, const struc
                 for (int k = 0; k < n; k++)
                     if (!strcmp(f[k], td->cols[c]))
                         map[c] = k;
-                if (map[c] < 0 && c < 2) {
+                if (c < 2 && map[c] < 0) {
                     snprintf(err, errlen, "%s:1: no column '%s'", path, td->cols[c]);
                     goto out;
                 }
