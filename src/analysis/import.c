@@ -5,6 +5,7 @@
  */
 #include "analysis/import.h"
 
+#include "analysis/fastnum.h"
 #include "analysis/series.h"
 #include "joulebench.h"
 #include "util/fsutil.h"
@@ -107,14 +108,22 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
                  "sm_clock_mhz,mem_clock_mhz,power_instant_w\n");
     static const int order[] = {NVV_TEMP_C, NVV_UTIL_PCT, NVV_MEM_UTIL_PCT, NVV_MEM_USED_MIB,
                                 NVV_SM_CLOCK_MHZ, NVV_MEM_CLOCK_MHZ, NVV_POWER_INSTANT_W};
+    char gpu[16] = "0,";
+    int last_gpu = 0;
     for (size_t i = 0; i < log->n; i++) {
         const struct nvsmi_row *r = &log->rows[i];
-        sb_printf(&sb, "%.6f,gpu%d,", r->t_abs_s - t0, r->gpu);
-        sb_num(&sb, r->v[NVV_POWER_W], 10);
+        fastnum_put(&sb, r->t_abs_s - t0, 6, 0);
+        sb_append(&sb, ",gpu", 4);
+        if (r->gpu != last_gpu) {
+            snprintf(gpu, sizeof(gpu), "%d,", r->gpu);
+            last_gpu = r->gpu;
+        }
+        sb_puts(&sb, gpu);
+        fastnum_put(&sb, r->v[NVV_POWER_W], 6, 1);
         sb_putc(&sb, ',');
         for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
             sb_putc(&sb, ',');
-            sb_num(&sb, r->v[order[k]], 10);
+            fastnum_put(&sb, r->v[order[k]], 6, 1);
         }
         sb_putc(&sb, '\n');
     }

@@ -5,6 +5,8 @@
  */
 #include "analysis/nvsmi.h"
 
+#include "analysis/fastnum.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -136,28 +138,24 @@ int nvsmi_parse_time(const char *s, size_t len, double *out)
  * followed by a unit ("W", "%", "MiB", "MHz", "C").  Returns 0 or -1 (garbage). */
 static int parse_value(const char *b, const char *e, double *out)
 {
-    char buf[64];
-    char *end = NULL;
+    const char *q;
 
     trim(&b, &e);
     if (b == e || *b == '[' || (e - b == 3 && !strncmp(b, "N/A", 3))) {
         *out = NAN;
         return 0;
     }
-    if ((size_t)(e - b) >= sizeof(buf))
-        return -1;
-    memcpy(buf, b, (size_t)(e - b));
-    buf[e - b] = '\0';
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (end == buf || errno == ERANGE || !isfinite(v))
-        return -1;
-    while (*end == ' ')
-        end++;
-    for (; *end; end++)
-        if (!isalpha((unsigned char)*end) && *end != '%')
+    /* The number, then optionally blanks and a unit made of letters or '%'. */
+    for (q = b; q < e && (isdigit((unsigned char)*q) || *q == '.' || *q == '-' || *q == '+'); q++)
+        ;
+    const char *u = q;
+    while (u < e && *u == ' ')
+        u++;
+    for (; u < e; u++)
+        if (!isalpha((unsigned char)*u) && *u != '%')
             return -1;
-    *out = v;
+    if (q == b || fastnum_parse(b, q, out) || !isfinite(*out))
+        return -1;
     return 0;
 }
 

@@ -5,6 +5,8 @@
  */
 #include "analysis/rundir_read.h"
 
+#include "analysis/fastnum.h"
+
 #include "json.h"
 #include "util/fsutil.h"
 
@@ -55,14 +57,11 @@ static int split(char *line, char **f, int max)
 /* Empty -> NaN (unavailable).  Returns 0 or -1. */
 static int num(const char *s, double *out)
 {
-    char *end;
     if (!*s) {
         *out = NAN;
         return 0;
     }
-    errno = 0;
-    *out = strtod(s, &end);
-    return (*end || errno == ERANGE) ? -1 : 0;
+    return fastnum_parse(s, s + strlen(s), out);
 }
 
 static int col(char **hdr, int n, const char *name)
