@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/fastnum.h"
 #include "analysis/import.h"
 #include "analysis/nvsmi.h"
 #include "analysis/series.h"
@@ -227,12 +228,53 @@ static void test_import_rundir(void **state)
     remove(dir);
 }
 
+/* The fast paths must give exactly what strtod and printf give. */
+static void test_fastnum(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    char want[64], txt[64];
+    unsigned x = 12345;
+    for (int i = 0; i < 200000; i++) {
+        x = x * 1103515245u + 12345u;
+        double v = (double)(x % 100000000u) / (double)(1u << (x % 17)) - 1000.0;
+        int dec = (int)(x % 7);
+        sb_reset(&sb);
+        fastnum_put(&sb, v, dec, 0);
+        snprintf(want, sizeof(want), "%.*f", dec, v);
+        if (!strcmp(want, "-0") || !strncmp(want, "-0.", 3)) /* printf keeps the sign of -0 */
+            continue;
+        assert_string_equal(sb_str(&sb), want);
+        double p, q;
+        assert_int_equal(fastnum_parse(want, want + strlen(want), &p), 0);
+        q = strtod(want, NULL);
+        assert_memory_equal(&p, &q, sizeof(p));
+        snprintf(txt, sizeof(txt), "%.17g", v);
+        assert_int_equal(fastnum_parse(txt, txt + strlen(txt), &p), 0);
+        assert_true(p == v);
+    }
+    sb_reset(&sb);
+    fastnum_put(&sb, 36.7200, 6, 1);
+    fastnum_put(&sb, NAN, 6, 1);
+    sb_putc(&sb, '|');
+    fastnum_put(&sb, 100.0, 6, 1);
+    assert_string_equal(sb_str(&sb), "36.72|100");
+    double v;
+    assert_int_equal(fastnum_parse("1e3", "1e3" + 3, &v), 0);
+    assert_true(v == 1000);
+    assert_int_equal(fastnum_parse("1.2.3", "1.2.3" + 5, &v), -1);
+    assert_int_equal(fastnum_parse("-", "-" + 1, &v), -1);
+    assert_int_equal(fastnum_parse("", "", &v), -1);
+    sb_free(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_study_format), cmocka_unit_test(test_headerless_and_order),
         cmocka_unit_test(test_malformed),    cmocka_unit_test(test_epochs),
         cmocka_unit_test(test_series),       cmocka_unit_test(test_import_rundir),
+        cmocka_unit_test(test_fastnum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
