@@ -170,7 +170,8 @@ static void fixed(struct strbuf *sb, double v, int decimals)
 int seed2023_write(const struct report_input *in, const char *outdir, const char *example_run,
                    char *err, size_t errlen)
 {
-    struct strbuf cs = STRBUF_INIT, es = STRBUF_INIT, js = STRBUF_INIT, md = STRBUF_INIT;
+    struct strbuf cs = STRBUF_INIT, es = STRBUF_INIT, js = STRBUF_INIT, md = STRBUF_INIT,
+                  rs = STRBUF_INIT;
     struct seed_config *sc = calloc(in->nconfigs ? in->nconfigs : 1, sizeof(*sc));
     struct jsonw w;
     int rc = -1;
@@ -189,6 +190,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
     }
     sb_puts(&cs, "total_energy_kJ,mean_power_W,mean_gpu_util_pct,final_accuracy,total_time_s\n");
     sb_puts(&es, "epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_csv_field(&rs, in->levels[k]);
+        sb_putc(&rs, ',');
+    }
+    sb_puts(&rs, "run_id,epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
     sb_puts(&md, "# joulebench report (method: seed-2023)\n\nThe reference study's own "
                  "post-processing, reproduced: unweighted mean power per epoch x epoch time, "
                  "averaged over runs per epoch.  See docs/METHODOLOGY.md for what it gets wrong."
@@ -250,6 +256,30 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
             sb_num(&es, e->acc, 10);
             sb_putc(&es, '\n');
         }
+        for (size_t r = 0; r < cf->n; r++) {
+            const struct rundir *rd = &in->runs[cf->runs[r]];
+            long ne = report_epoch_count(rd);
+            struct seed_epoch *pe = calloc(ne ? (size_t)ne : 1, sizeof(*pe));
+            if (!pe)
+                goto oom;
+            run_epochs(rd, pe, ne);
+            for (long k = 0; k < ne; k++) {
+                report_csv_levels(&rs, in, cf);
+                sb_csv_field(&rs, rd->run_id);
+                sb_printf(&rs, ",%ld,", k + 1);
+                sb_num(&rs, pe[k].dur_s, 10);
+                sb_putc(&rs, ',');
+                sb_num(&rs, pe[k].power_w, 10);
+                sb_putc(&rs, ',');
+                sb_num(&rs, pe[k].util_pct, 10);
+                sb_putc(&rs, ',');
+                sb_num(&rs, pe[k].dur_s * pe[k].power_w, 10);
+                sb_putc(&rs, ',');
+                sb_num(&rs, pe[k].acc, 10);
+                sb_putc(&rs, '\n');
+            }
+            free(pe);
+        }
         sb_putc(&md, '|');
         for (size_t k = 0; k < in->nlevels; k++)
             sb_printf(&md, " %s |", cf->vals[k]);
@@ -272,10 +302,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
     jw_array_end(&w);
     jw_object_end(&w);
     sb_putc(&js, '\n');
-    if (sb_failed(&cs) || sb_failed(&es) || sb_failed(&js) || sb_failed(&md))
+    if (sb_failed(&cs) || sb_failed(&es) || sb_failed(&js) || sb_failed(&md) || sb_failed(&rs))
         goto oom;
     if (report_write(outdir, "configs.csv", cs.buf, cs.len, err, errlen) ||
         report_write(outdir, "epochs.csv", es.buf, es.len, err, errlen) ||
+        report_write(outdir, "runs.csv", rs.buf, rs.len, err, errlen) ||
         report_write(outdir, "summary.md", md.buf, md.len, err, errlen) ||
         report_write(outdir, "report.json", js.buf, js.len, err, errlen))
         goto out;
@@ -292,5 +323,6 @@ out:
     sb_free(&es);
     sb_free(&js);
     sb_free(&md);
+    sb_free(&rs);
     return rc;
 }

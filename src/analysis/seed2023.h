@@ -19,7 +19,8 @@
 #include "analysis/report.h"
 
 /* Writes configs.csv (exactly framework..batch_size-style level columns + total_energy_kJ,
- * mean_power_W, mean_gpu_util_pct, final_accuracy, total_time_s), epochs.csv, report.json and
+ * mean_power_W, mean_gpu_util_pct, final_accuracy, total_time_s), epochs.csv (per configuration
+ * and epoch, averaged over runs), runs.csv (per run and epoch, before averaging), report.json and
  * summary.md into outdir.  example_run: recorded in report.json (may be NULL).  0 or -1 (err). */
 int seed2023_write(const struct report_input *in, const char *outdir, const char *example_run,
                    char *err, size_t errlen);
