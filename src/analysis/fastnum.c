@@ -76,10 +76,11 @@ void fastnum_put(struct strbuf *sb, double v, int decimals, int trim)
         decimals = 6;
     double scaled = v * pow10_tab[decimals];
     double r = nearbyint(scaled);
-    /* Exact enough: the integer is well inside 2^53 and v is not near a half-way point, where
-     * printf's correctly rounded decimal expansion could differ from this product. */
-    if (decimals >= 0 && decimals <= 9 && fabs(scaled) < 1e15 &&
-        fabs(fabs(scaled - r) - 0.5) > 1e-6) {
+    /* Exact enough: the integer is well inside 2^53, and the product (correctly rounded, so
+     * within half an ulp of v * 10^decimals) is farther from a half-way point than 4 ulps, so
+     * rounding it gives what printf's exact decimal expansion of v gives. */
+    double margin = fabs(scaled) * 9e-16 + 1e-12;
+    if (fabs(scaled) < 1e15 && fabs(fabs(scaled - r) - 0.5) > margin) {
         unsigned long long q = (unsigned long long)llabs((long long)r);
         unsigned long long scale = (unsigned long long)pow10_tab[decimals];
         unsigned long long ip = q / scale, fp = q % scale;
