@@ -270,6 +270,8 @@ int nvsmi_parse(const char *text, size_t len, const char *name, const char *fiel
 
     for (int i = 0; i < MAX_FIELDS; i++)
         names[i] = namebuf[i];
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) /* a UTF-8 byte-order mark */
+        p += 3;
     if (fields) {
         if (set_layout(fields, fields + strlen(fields), map, &nmap, names, sizeof(namebuf[0]),
                        &ts_col)) {
@@ -389,6 +391,9 @@ int epochs_parse(const char *text, size_t len, const char *name, int strict,
     size_t line = 0, cap = 0;
     int ncols = -1, ep_col = -1, ts_col = -1;
     int metric_of[MAX_FIELDS];
+
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+        p += 3;
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));

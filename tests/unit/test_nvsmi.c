@@ -84,6 +84,11 @@ static void test_headerless_and_order(void **state)
     assert_true(fabs(log.rows[0].v[NVV_MEM_UTIL_PCT] - 0) < 1e-12);
     assert_true(fabs(log.rows[0].v[NVV_TEMP_C] - 32) < 1e-12);
     nvsmi_log_free(&log);
+    /* A byte-order mark before the header. */
+    text = "\xEF\xBB\xBFtimestamp, power.draw [W]\n2023/05/08 01:00:00.000, 10 W\n";
+    assert_int_equal(parse(text, NULL, 0, &log, err), 0);
+    assert_int_equal(log.n, 1);
+    nvsmi_log_free(&log);
     /* Several GPUs: the index field. */
     text = "index, timestamp, power.draw [W]\n0, 2023/05/08 01:00:00.000, 10 W\n"
            "1, 2023/05/08 01:00:00.000, 20 W\n";
