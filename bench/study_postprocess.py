@@ -17,7 +17,8 @@ import sys
 
 import pandas as pd
 
-NAME = re.compile(r"run(\d+)-([^-]+)-epoch(\d+)-batchsize(\d+)-([^-]+)-([^-]+)-([^-]+)-ENERGY\.csv$")
+NAME = re.compile(r"run(\d+)-([^-]+)-epoch(\d+)-batchsize(\d+)-([^-]+)-([^-]+)-([^-]+)"
+                  r"-ENERGY\.csv$")
 
 
 def one_run(energy_path):
