@@ -58,6 +58,7 @@ int cmd_report(int argc, char **argv)
     int strict = 0, figures = 1, c, rc = JB_EXIT_FAIL;
     struct warn_ctx wc = {0};
     struct report_input in;
+    char *ex_abs = NULL;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:m:h", opts, NULL)) != -1) {
@@ -96,7 +97,9 @@ int cmd_report(int argc, char **argv)
         cli_error("cannot create '%s': %s", out, err);
         goto out;
     }
-    const char *ex = example_run(&in);
+    /* Absolute, so that the figures can find it whatever their working directory. */
+    ex_abs = example_run(&in) ? realpath(example_run(&in), NULL) : NULL;
+    const char *ex = ex_abs ? ex_abs : example_run(&in);
     int r = strcmp(method, "seed-2023") ? corrected_write(&in, out, ex, err, sizeof(err))
                                         : seed2023_write(&in, out, ex, err, sizeof(err));
     if (r) {
@@ -122,6 +125,7 @@ int cmd_report(int argc, char **argv)
     printf("\n");
     rc = JB_EXIT_OK;
 out:
+    free(ex_abs);
     report_free(&in);
     return rc;
 }
