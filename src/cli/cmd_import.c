@@ -1,11 +1,290 @@
 /*
- * cmd_import.c - 'joulebench import' (placeholder until its issue lands: it says so and fails).
+ * cmd_import.c - 'joulebench import nvidia-smi': turns nvidia-smi logs (and the reference study's
+ * per-epoch metric files) into run directories, one file pair at a time or a whole folder of the
+ * study's files (--batch).  Parsing lives in src/analysis/nvsmi.c, the run-directory layout in
+ * src/analysis/import.c; this file handles options, file names and messages only.
  */
 #include "cli/cli.h"
 
+#include "analysis/import.h"
+#include "analysis/nvsmi.h"
+#include "util/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage_str[] =
+    "joulebench import nvidia-smi ENERGY.csv [--epochs MODEL.csv] [--levels k=v,...] "
+    "[--fields LIST] [--strict] -o RUNDIR\n"
+    "       joulebench import nvidia-smi --batch DIR [--grid NAME] [--strict] -o RESULTS";
+
+struct warn_ctx {
+    size_t count;
+};
+
+static void on_warn(void *ctx, const char *msg)
+{
+    ((struct warn_ctx *)ctx)->count++;
+    cli_warn("%s", msg);
+}
+
+/* Imports one pair; returns 0 or 1 (message printed). */
+static int import_pair(const char *energy, const char *epochs, const char *fields, int strict,
+                       const struct import_opts *base, struct warn_ctx *wc)
+{
+    struct nvsmi_log log = {0};
+    struct epoch_log ep = {0};
+    struct import_opts o = *base;
+    char err[1024];
+    char *text = NULL;
+    size_t len = 0;
+    int rc = JB_EXIT_FAIL;
+
+    if (fs_read_file(energy, &text, &len, err, sizeof(err))) {
+        cli_error("cannot read '%s': %s", energy, err);
+        goto out;
+    }
+    if (nvsmi_parse(text, len, energy, fields, strict, &log, on_warn, wc, err, sizeof(err))) {
+        cli_error("cannot import '%s': %s%s", energy, err,
+                  strict ? " (drop --strict to skip malformed rows)" : "");
+        goto out;
+    }
+    free(text);
+    text = NULL;
+    if (epochs) {
+        if (fs_read_file(epochs, &text, &len, err, sizeof(err))) {
+            cli_error("cannot read '%s': %s", epochs, err);
+            goto out;
+        }
+        if (epochs_parse(text, len, epochs, strict, &ep, on_warn, wc, err, sizeof(err))) {
+            cli_error("cannot import '%s': %s", epochs, err);
+            goto out;
+        }
+    }
+    o.energy_path = energy;
+    o.epochs_path = epochs;
+    if (import_write_rundir(&log, epochs ? &ep : NULL, &o, on_warn, wc, err, sizeof(err))) {
+        cli_error("cannot write run directory '%s': %s", o.outdir, err);
+        goto out;
+    }
+    if (log.bad_rows || ep.bad_rows)
+        cli_warn("'%s': %zu malformed row(s) skipped", energy, log.bad_rows + ep.bad_rows);
+    rc = JB_EXIT_OK;
+out:
+    free(text);
+    nvsmi_log_free(&log);
+    epoch_log_free(&ep);
+    return rc;
+}
+
+/* Parses "k=v,k2=v2" into parallel arrays (pointers into buf, which is modified). */
+static int parse_levels(char *buf, const char **keys, const char **vals, size_t max, size_t *n)
+{
+    char *p = buf;
+    *n = 0;
+    while (p && *p) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        char *eq = strchr(p, '=');
+        if (!eq || eq == p || *n >= max)
+            return -1;
+        *eq = '\0';
+        keys[*n] = p;
+        vals[*n] = eq + 1;
+        (*n)++;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+struct pathlist {
+    char **v;
+    size_t n, cap;
+};
+
+static int collect(const char *dir, struct pathlist *pl, int depth)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    if (!d)
+        return -1;
+    while ((de = readdir(d))) {
+        char path[4096];
+        struct stat st;
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (stat(path, &st))
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < 8) {
+            collect(path, pl, depth + 1);
+            continue;
+        }
+        size_t l = strlen(de->d_name);
+        if (l < 11 || strcmp(de->d_name + l - 11, "-ENERGY.csv"))
+            continue;
+        if (pl->n == pl->cap) {
+            size_t cap = pl->cap ? pl->cap * 2 : 64;
+            char **v = realloc(pl->v, cap * sizeof(*v));
+            if (!v)
+                break;
+            pl->v = v;
+            pl->cap = cap;
+        }
+        pl->v[pl->n] = strdup(path);
+        if (pl->v[pl->n])
+            pl->n++;
+    }
+    closedir(d);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* run{R}-{device}-epoch{E}-batchsize{BS}-{framework}-{DATASET}-{model}-ENERGY.csv */
+static int parse_study_name(const char *base, long *repeat, char *fw, char *ds, char *model,
+                            char *bs, size_t sz)
+{
+    char buf[512];
+    char *part[8];
+    int n = 0;
+    size_t l = strlen(base);
+    if (l >= sizeof(buf))
+        return -1;
+    memcpy(buf, base, l + 1);
+    buf[l - 11] = '\0'; /* drop -ENERGY.csv */
+    for (char *p = buf; p && n < 8;) {
+        part[n++] = p;
+        p = strchr(p, '-');
+        if (p)
+            *p++ = '\0';
+    }
+    if (n != 7 || strncmp(part[0], "run", 3) || strncmp(part[3], "batchsize", 9))
+        return -1;
+    if (cli_parse_long(part[0] + 3, 0, 1000000, repeat) ||
+        strspn(part[3] + 9, "0123456789") != strlen(part[3] + 9) || !part[3][9])
+        return -1;
+    snprintf(fw, sz, "%s", part[4]);
+    snprintf(ds, sz, "%s", part[5]);
+    snprintf(model, sz, "%s", part[6]);
+    snprintf(bs, sz, "%s", part[3] + 9);
+    return 0;
+}
+
+static int import_batch(const char *dir, const char *out, const char *grid, int strict,
+                        struct warn_ctx *wc)
+{
+    struct pathlist pl = {0};
+    size_t ok = 0, failed = 0, skipped = 0;
+
+    if (collect(dir, &pl, 0)) {
+        int e = errno;
+        return cli_error("cannot read folder '%s': %s", dir, strerror(e));
+    }
+    qsort(pl.v, pl.n, sizeof(*pl.v), cmp_str);
+    for (size_t i = 0; i < pl.n; i++) {
+        const char *base = strrchr(pl.v[i], '/') + 1;
+        char fw[128], ds[128], model[128], bs[128], model_path[4096], rundir[4096], runid[600];
+        long repeat;
+        if (parse_study_name(base, &repeat, fw, ds, model, bs, sizeof(fw))) {
+            cli_warn("'%s': name not of the form run{R}-gpu-epoch{E}-batchsize{BS}-{framework}-"
+                     "{DATASET}-{model}-ENERGY.csv; skipped", pl.v[i]);
+            skipped++;
+            continue;
+        }
+        size_t l = strlen(pl.v[i]);
+        snprintf(model_path, sizeof(model_path), "%.*s_MODEL.csv", (int)(l - 11), pl.v[i]);
+        const char *epochs = fs_exists(model_path) ? model_path : NULL;
+        if (!epochs)
+            cli_warn("'%s': no '%s'; imported without epochs", pl.v[i], model_path);
+        snprintf(runid, sizeof(runid), "%s-%s-%s-%s-r%ld", fw, ds, model, bs, repeat);
+        snprintf(rundir, sizeof(rundir), "%s/%s/%s", out, grid, runid);
+        const char *keys[] = {"framework", "dataset", "model", "batch_size"};
+        const char *vals[] = {fw, ds, model, bs};
+        struct import_opts o = {rundir, NULL, NULL, grid, runid, repeat, 4, keys, vals};
+        if (import_pair(pl.v[i], epochs, NULL, strict, &o, wc))
+            failed++;
+        else
+            ok++;
+    }
+    for (size_t i = 0; i < pl.n; i++)
+        free(pl.v[i]);
+    free(pl.v);
+    printf("imported %zu run(s) into %s/%s", ok, out, grid);
+    if (failed || skipped)
+        printf(", %zu failed, %zu skipped", failed, skipped);
+    printf(", %zu warning(s)\n", wc->count);
+    if (ok == 0 && failed == 0)
+        return cli_error("no '*-ENERGY.csv' files under '%s'", dir);
+    return failed ? JB_EXIT_FAIL : JB_EXIT_OK;
+}
+
 int cmd_import(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_error("'import' is not built yet in this version of joulebench");
+    static const struct option opts[] = {
+        {"epochs", required_argument, NULL, 'e'}, {"levels", required_argument, NULL, 'l'},
+        {"fields", required_argument, NULL, 'f'}, {"strict", no_argument, NULL, 's'},
+        {"batch", required_argument, NULL, 'b'},  {"grid", required_argument, NULL, 'g'},
+        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    const char *epochs = NULL, *fields = NULL, *batch = NULL, *out = NULL;
+    const char *grid = "seed-2023-import";
+    char *levels = NULL;
+    int strict = 0, c, rc;
+    struct warn_ctx wc = {0};
+
+    if (argc < 2 || strcmp(argv[1], "nvidia-smi")) {
+        if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+            printf("usage: %s\n", usage_str);
+            return JB_EXIT_OK;
+        }
+        return cli_usage_error(usage_str, "import: the source must be 'nvidia-smi'");
+    }
+    argc--;
+    argv++;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'e': epochs = optarg; break;
+        case 'l': levels = optarg; break;
+        case 'f': fields = optarg; break;
+        case 's': strict = 1; break;
+        case 'b': batch = optarg; break;
+        case 'g': grid = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': printf("usage: %s\n", usage_str); return JB_EXIT_OK;
+        default: return cli_usage_error(usage_str, "import: unknown option");
+        }
+    }
+    if (!out)
+        return cli_usage_error(usage_str, "import: -o is required");
+    if (batch) {
+        if (optind != argc)
+            return cli_usage_error(usage_str, "import: --batch takes no ENERGY.csv");
+        return import_batch(batch, out, grid, strict, &wc);
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(usage_str, "import: give one ENERGY.csv (or --batch DIR)");
+    const char *keys[64], *vals[64];
+    size_t nl = 0;
+    char *lv = levels ? strdup(levels) : NULL;
+    if (levels && (!lv || parse_levels(lv, keys, vals, 64, &nl))) {
+        free(lv);
+        return cli_usage_error(usage_str, "import: --levels wants k=v,k2=v2");
+    }
+    struct import_opts o = {out, NULL, NULL, NULL, NULL, -1, nl, keys, vals};
+    rc = import_pair(argv[optind], epochs, fields, strict, &o, &wc);
+    free(lv);
+    if (rc == JB_EXIT_OK)
+        printf("imported '%s' into %s (%zu warning(s))\n", argv[optind], out, wc.count);
+    return rc;
 }
