@@ -71,8 +71,8 @@ static long parse_record(struct figcsv *t, size_t len, size_t *pos, size_t *line
         } else {
             while (p < len && s[p] != ',' && s[p] != '\n' && s[p] != '\r') {
                 if (s[p] == '"') {
-                    snprintf(err, errlen, "'%s' line %zu: quote inside an unquoted field",
-                             t->path, *line);
+                    snprintf(err, errlen, "'%s' line %zu: quote inside an unquoted field", t->path,
+                             *line);
                     return -1;
                 }
                 p++;
@@ -213,8 +213,8 @@ int figcsv_num(const struct figcsv *t, size_t r, int c, double *v, char *err, si
     while (*end == ' ')
         end++;
     if (end == s || *end != '\0' || errno == ERANGE || !isfinite(d)) {
-        snprintf(err, errlen, "'%s' line %zu, column '%s': '%.40s' is not a finite number",
-                 t->path, t->lines[r], t->header[c], figcsv_cell(t, r, c));
+        snprintf(err, errlen, "'%s' line %zu, column '%s': '%.40s' is not a finite number", t->path,
+                 t->lines[r], t->header[c], figcsv_cell(t, r, c));
         return -1;
     }
     *v = d;

@@ -10,13 +10,13 @@
 #include <stddef.h>
 
 struct figcsv {
-    char *path;     /* copy of the file name, for messages */
-    char *buf;      /* the file's bytes; fields point into it */
-    size_t ncols;   /* columns of the header */
-    char **header;  /* ncols names */
-    size_t nrows;   /* data rows (blank lines are skipped) */
-    char **cells;   /* nrows * ncols fields, row-major; never NULL, "" for an empty cell */
-    size_t *lines;  /* line number (1-based) of each data row */
+    char *path;    /* copy of the file name, for messages */
+    char *buf;     /* the file's bytes; fields point into it */
+    size_t ncols;  /* columns of the header */
+    char **header; /* ncols names */
+    size_t nrows;  /* data rows (blank lines are skipped) */
+    char **cells;  /* nrows * ncols fields, row-major; never NULL, "" for an empty cell */
+    size_t *lines; /* line number (1-based) of each data row */
 };
 
 /* Loads path.  Returns 0, or -1 with "'<path>' line N: ..." (or the cannot-open message) in err.

@@ -108,17 +108,20 @@ int fig_render(struct fig_ctx *c, const char *name, int width_px, int height_px,
         if (fs_write_atomic(path, sb_str(data), data->len, err, errlen) < 0)
             goto out;
     }
-    sb_printf(&gp, "# joulebench figure '%s', written by 'joulebench report'.\n"
-                   "# Redraw from this folder with: gnuplot %s.gp\n"
-                   "set encoding utf8\n",
+    sb_printf(&gp,
+              "# joulebench figure '%s', written by 'joulebench report'.\n"
+              "# Redraw from this folder with: gnuplot %s.gp\n"
+              "set encoding utf8\n",
               name, name);
     sb_printf(&gp, "set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n",
               width_px, height_px);
     sb_printf(&gp, "set output '%s.svg.part'\nreset\n", name);
     sb_append(&gp, sb_str(body), body->len);
     sb_puts(&gp, "unset output\n");
-    sb_printf(&gp, "set terminal pngcairo size %d,%d noenhanced font 'sans,10' "
-                   "background '#ffffff'\n", width_px, height_px);
+    sb_printf(&gp,
+              "set terminal pngcairo size %d,%d noenhanced font 'sans,10' "
+              "background '#ffffff'\n",
+              width_px, height_px);
     sb_printf(&gp, "set output '%s.png.part'\nreset\n", name);
     sb_append(&gp, sb_str(body), body->len);
     sb_puts(&gp, "unset output\n");
@@ -136,7 +139,8 @@ int fig_render(struct fig_ctx *c, const char *name, int width_px, int height_px,
     snprintf(path, sizeof(path), "%s.log", name);
     if (gp_run(c->gpdir, file, path, err, errlen) < 0)
         goto out;
-    if (take_output(c, name, "svg", err, errlen) < 0 || take_output(c, name, "png", err, errlen) < 0)
+    if (take_output(c, name, "svg", err, errlen) < 0 ||
+        take_output(c, name, "png", err, errlen) < 0)
         goto out;
     rc = 0;
 out:
@@ -149,7 +153,7 @@ out:
 static int is_data_column(const char *h)
 {
     static const char *const seed[] = {"total_energy_kJ", "mean_power_W", "mean_gpu_util_pct",
-                                       "final_accuracy", "total_time_s", "n"};
+                                       "final_accuracy",  "total_time_s", "n"};
     static const char *const suffix[] = {"_mean", "_sd", "_ci95", "_min", "_max", "_n"};
     size_t len = strlen(h);
 
@@ -365,8 +369,10 @@ static int setup_levels(struct fig_ctx *c, char *err, size_t errlen)
                         "taken as levels");
     }
     if (c->nlev == 0) {
-        snprintf(err, errlen, "'%s/configs.csv': no level columns (report.json \"levels\" names "
-                 "none and the first column is a data column)", c->report_dir);
+        snprintf(err, errlen,
+                 "'%s/configs.csv': no level columns (report.json \"levels\" names "
+                 "none and the first column is a data column)",
+                 c->report_dir);
         return -1;
     }
     for (size_t i = 0; i < c->nlev; i++)
@@ -399,8 +405,8 @@ static int setup_levels(struct fig_ctx *c, char *err, size_t errlen)
             continue;
         c->facet[c->nfacet++] = (int)i;
         snprintf(c->facet_desc + strlen(c->facet_desc),
-                 sizeof(c->facet_desc) - strlen(c->facet_desc), "%s%s",
-                 c->nfacet > 1 ? " / " : "", c->lev[i].name);
+                 sizeof(c->facet_desc) - strlen(c->facet_desc), "%s%s", c->nfacet > 1 ? " / " : "",
+                 c->lev[i].name);
     }
     return 0;
 oom:
@@ -450,7 +456,7 @@ static int setup_panels(struct fig_ctx *c, char *err, size_t errlen)
         if (!key)
             goto oom;
         for (size_t r = 0; r < nr; r++) {
-            int rk[FIG_MAX_LEVELS];
+            int rk[FIG_MAX_LEVELS] = {0};
             size_t p, pos;
 
             for (size_t i = 0; i < c->nfacet; i++)
@@ -483,7 +489,7 @@ static int setup_panels(struct fig_ctx *c, char *err, size_t errlen)
             n++;
         }
         for (size_t r = 0; r < nr; r++) {
-            int rk[FIG_MAX_LEVELS];
+            int rk[FIG_MAX_LEVELS] = {0};
             for (size_t i = 0; i < c->nfacet; i++)
                 rk[i] = c->vidx[r * nl + (size_t)c->facet[i]];
             for (size_t p = 0; p < n; p++)
@@ -509,7 +515,8 @@ oom:
     return -1;
 }
 
-/* ---- figures.json ----------------------------------------------------------------------------- */
+/* ---- figures.json -----------------------------------------------------------------------------
+ */
 
 static int write_index(struct fig_ctx *c, struct fig_result *res, size_t nres, char *err,
                        size_t errlen)
@@ -575,7 +582,8 @@ out:
     return rc;
 }
 
-/* ---- entry point ------------------------------------------------------------------------------ */
+/* ---- entry point ------------------------------------------------------------------------------
+ */
 
 static void ctx_free(struct fig_ctx *c)
 {

@@ -14,9 +14,9 @@
 #include <string.h>
 
 struct bar_source {
-    const char *mean, *ci;   /* columns; ci NULL where the method has none */
-    double scale;            /* into the axis unit */
-    const char *title;       /* figure title when this source is used */
+    const char *mean, *ci; /* columns; ci NULL where the method has none */
+    double scale;          /* into the axis unit */
+    const char *title;     /* figure title when this source is used */
 };
 
 struct bar_spec {
@@ -24,29 +24,41 @@ struct bar_spec {
     const char *ylabel;
     int fraction_to_percent; /* accuracy: a fraction in [0, 1] is drawn in % */
     struct bar_source src[3];
-    const char *mark_mean;   /* drawn as markers over the bars (epoch 1 power), if present */
+    const char *mark_mean; /* drawn as markers over the bars (epoch 1 power), if present */
     const char *caption;
 };
 
 static const struct bar_spec specs[4] = {
-    {"energy", "energy (kJ)", 0,
+    {"energy",
+     "energy (kJ)",
+     0,
      {{"energy_j_mean", "energy_j_ci95", 1e-3, "Total energy per configuration"},
       {"total_energy_kJ", NULL, 1.0, "Total energy per configuration"}},
-     NULL, "Total energy of the training epochs, per configuration"},
-    {"power", "average power (W)", 0,
+     NULL,
+     "Total energy of the training epochs, per configuration"},
+    {"power",
+     "average power (W)",
+     0,
      {{"rest_avg_power_w_mean", "rest_avg_power_w_ci95", 1.0,
        "Average power: epochs 2-N (bars), epoch 1 (markers)"},
       {"avg_power_w_mean", "avg_power_w_ci95", 1.0, "Average power"},
       {"mean_power_W", NULL, 1.0, "Average power"}},
-     "epoch1_avg_power_w_mean", "Average power (energy / time) during training"},
-    {"gpu_util", "GPU utilisation (%)", 0,
+     "epoch1_avg_power_w_mean",
+     "Average power (energy / time) during training"},
+    {"gpu_util",
+     "GPU utilisation (%)",
+     0,
      {{"gpu_util_pct_mean", "gpu_util_pct_ci95", 1.0, "Average GPU utilisation"},
       {"mean_gpu_util_pct", NULL, 1.0, "Average GPU utilisation"}},
-     NULL, "Average GPU utilisation during training"},
-    {"accuracy", "final accuracy (%)", 1,
+     NULL,
+     "Average GPU utilisation during training"},
+    {"accuracy",
+     "final accuracy (%)",
+     1,
      {{"final_accuracy_mean", "final_accuracy_ci95", 1.0, "Final test accuracy"},
       {"final_accuracy", NULL, 1.0, "Final test accuracy"}},
-     NULL, "Test accuracy after the last epoch"},
+     NULL,
+     "Test accuracy after the last epoch"},
 };
 
 /* One colour and one fill per value of the colour level, chosen so that the bars stay apart in
@@ -67,7 +79,7 @@ static const struct {
 #define TOP_H 96
 
 struct bar_point {
-    int block;       /* data block index, -1 when the value is unavailable */
+    int block; /* data block index, -1 when the value is unavailable */
     double mean, lo, hi, mark;
 };
 
@@ -122,7 +134,8 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
     if (sp->mark_mean && kcol < 0 && src == &sp->src[0])
         fig_note(r, "no epoch-1 markers: configs.csv has no column %s", sp->mark_mean);
     if (src != &sp->src[0] && kcol >= 0)
-        snprintf(r->title, sizeof(r->title), "Average power: all epochs (bars), epoch 1 "
+        snprintf(r->title, sizeof(r->title),
+                 "Average power: all epochs (bars), epoch 1 "
                  "(markers)");
 
     pt = calloc(nr + 1, sizeof(*pt));
@@ -239,8 +252,8 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
             }
         }
     if (dup)
-        fig_note(r, "%zu row%s of configs.csv repeat a configuration: only the first is drawn",
-                 dup, dup == 1 ? "" : "s");
+        fig_note(r, "%zu row%s of configs.csv repeat a configuration: only the first is drawn", dup,
+                 dup == 1 ? "" : "s");
     if (!any_ci && ccol >= 0)
         fig_note(r, "no confidence whiskers: column %s is empty (one run per configuration?)",
                  src->ci);
@@ -278,8 +291,8 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
 
     for (size_t p = 0; p < c->npanels; p++) {
         size_t prow = p / c->cols, pcol = p % c->cols;
-        int first = 1, below = prow + 1 < c->rows && p + c->cols < c->npanels &&
-                               c->panel[p + c->cols].title;
+        int first = 1,
+            below = prow + 1 < c->rows && p + c->cols < c->npanels && c->panel[p + c->cols].title;
 
         if (!c->panel[p].title)
             continue;
@@ -292,8 +305,8 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
         sb_puts(&body, "\n");
         if (pcol == 0) {
             sb_puts(&body, "set ylabel ");
-            gp_quote(&body, sp->fraction_to_percent && scale == 1.0 ? "final accuracy"
-                                                                     : sp->ylabel);
+            gp_quote(&body,
+                     sp->fraction_to_percent && scale == 1.0 ? "final accuracy" : sp->ylabel);
             sb_puts(&body, "\n");
         } else {
             sb_puts(&body, "unset ylabel\n");
@@ -318,19 +331,23 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
             if (any_ci) {
                 /* whisker and caps as vectors: gnuplot's errorbars leave a gap at the mean */
                 double cw = bw * 0.22;
-                sb_printf(&body, ", \\\n     '%s.dat' index %d using 1:3:(0):($4-$3) with vectors "
-                                 "nohead lc rgb 'black' lw 1.2 notitle",
+                sb_printf(&body,
+                          ", \\\n     '%s.dat' index %d using 1:3:(0):($4-$3) with vectors "
+                          "nohead lc rgb 'black' lw 1.2 notitle",
                           sp->name, b);
-                sb_printf(&body, ", \\\n     '%s.dat' index %d using ($1-%.6f):3:(%.6f):(0) with "
-                                 "vectors nohead lc rgb 'black' lw 1.2 notitle",
+                sb_printf(&body,
+                          ", \\\n     '%s.dat' index %d using ($1-%.6f):3:(%.6f):(0) with "
+                          "vectors nohead lc rgb 'black' lw 1.2 notitle",
                           sp->name, b, cw, 2 * cw);
-                sb_printf(&body, ", \\\n     '%s.dat' index %d using ($1-%.6f):4:(%.6f):(0) with "
-                                 "vectors nohead lc rgb 'black' lw 1.2 notitle",
+                sb_printf(&body,
+                          ", \\\n     '%s.dat' index %d using ($1-%.6f):4:(%.6f):(0) with "
+                          "vectors nohead lc rgb 'black' lw 1.2 notitle",
                           sp->name, b, cw, 2 * cw);
             }
             if (any_mark)
-                sb_printf(&body, ", \\\n     '%s.dat' index %d using 1:5 with points pt 13 "
-                                 "ps 1.1 lc rgb 'black' notitle",
+                sb_printf(&body,
+                          ", \\\n     '%s.dat' index %d using 1:5 with points pt 13 "
+                          "ps 1.1 lc rgb 'black' notitle",
                           sp->name, b);
         }
         if (first)
@@ -346,8 +363,7 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
                    "set lmargin 0\nset rmargin 0\nset tmargin 0\nset bmargin 0\n");
     sb_puts(&body, "set label 1 ");
     gp_quote(&body, r->title);
-    sb_printf(&body, " at screen 0.5, screen %.6f center font ',14'\n",
-              1.0 - 22.0 / height);
+    sb_printf(&body, " at screen 0.5, screen %.6f center font ',14'\n", 1.0 - 22.0 / height);
     sb_puts(&body, "set key at screen 0.5, screen ");
     gp_num(&body, 1.0 - 58.0 / height);
     sb_puts(&body, " center center horizontal samplen 2.5 spacing 1.3 width 1 maxrows 2 "
@@ -369,13 +385,13 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
 
     if (fig_render(c, sp->name, width, height, &data, &body, err, errlen) < 0)
         goto out;
-    snprintf(r->caption, sizeof(r->caption), "%s%s%s; bars grouped by %s, one colour and fill "
+    snprintf(r->caption, sizeof(r->caption),
+             "%s%s%s; bars grouped by %s, one colour and fill "
              "per %s%s%s%s.",
              sp->caption, c->nfacet ? ", one panel per " : "", c->facet_desc,
              group ? group->name : "(one group)", colour->name,
              any_ci ? "; whiskers: 95% confidence interval of the mean over repeats" : "",
-             any_mark ? "; markers: epoch 1" : "",
-             scale == 1e-3 ? " (kJ)" : "");
+             any_mark ? "; markers: epoch 1" : "", scale == 1e-3 ? " (kJ)" : "");
     r->made = 1;
     rc = 0;
 out:

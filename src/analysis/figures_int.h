@@ -20,41 +20,41 @@ struct jb_json;
 
 struct fig_level {
     char *name;
-    int col;       /* column in configs.csv */
+    int col; /* column in configs.csv */
     size_t nval;
-    char **val;    /* distinct values in display order (strdup'ed) */
+    char **val; /* distinct values in display order (strdup'ed) */
 };
 
 struct fig_panel {
-    char *title;   /* facet values joined; NULL for a cell of the grid without a configuration */
+    char *title; /* facet values joined; NULL for a cell of the grid without a configuration */
 };
 
 struct fig_ctx {
     const char *report_dir, *results_dir;
-    char figdir[PATH_MAX];    /* report_dir/fig */
-    char gpdir[PATH_MAX];     /* report_dir/fig/gnuplot */
-    struct figcsv cfg;        /* configs.csv */
-    struct jb_json *report;   /* report.json */
+    char figdir[PATH_MAX];  /* report_dir/fig */
+    char gpdir[PATH_MAX];   /* report_dir/fig/gnuplot */
+    struct figcsv cfg;      /* configs.csv */
+    struct jb_json *report; /* report.json */
     size_t nlev;
     struct fig_level lev[FIG_MAX_LEVELS];
-    int *vidx;                /* nrows * nlev: index of each row's value in lev[l].val */
-    int colour, group;        /* level indexes; group -1 when there is one level only */
+    int *vidx;         /* nrows * nlev: index of each row's value in lev[l].val */
+    int colour, group; /* level indexes; group -1 when there is one level only */
     size_t nfacet;
     int facet[FIG_MAX_LEVELS];
     size_t rows, cols, npanels;
     struct fig_panel panel[FIG_MAX_PANELS];
-    int *panel_of_row;        /* nrows */
-    char facet_desc[256];     /* "dataset / model", for captions */
-    struct strbuf notes;      /* remarks on the whole set, for figures.json */
+    int *panel_of_row;    /* nrows */
+    char facet_desc[256]; /* "dataset / model", for captions */
+    struct strbuf notes;  /* remarks on the whole set, for figures.json */
 };
 
 struct fig_result {
-    const char *name;         /* file stem: "energy" */
+    const char *name; /* file stem: "energy" */
     char title[200];
     char caption[800];
     int made;
-    char reason[600];         /* why it was skipped */
-    struct strbuf notes;      /* "; "-separated remarks (no CI, values scaled, ...) */
+    char reason[600];    /* why it was skipped */
+    struct strbuf notes; /* "; "-separated remarks (no CI, values scaled, ...) */
 };
 
 /* Appends a note to r->notes. */

@@ -247,8 +247,7 @@ static void epoch_lines(struct strbuf *body, const struct ts_epoch *ep, size_t n
         sb_puts(body, ", graph 0 to ");
         gp_num(body, b);
         sb_puts(body, ", graph 1 nohead dt 2 lw 1.2 lc rgb '#444444' front\n");
-        if (!isnan(e) &&
-            (i + 1 == ne || fabs(ep[i + 1].t_begin_s - t0 - e) > span * 0.004)) {
+        if (!isnan(e) && (i + 1 == ne || fabs(ep[i + 1].t_begin_s - t0 - e) > span * 0.004)) {
             sb_puts(body, "set arrow from ");
             gp_num(body, e);
             sb_puts(body, ", graph 0 to ");
@@ -316,8 +315,7 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         t0 = fmin(t0, m[k].p[0].t_s);
         t1 = fmax(t1, m[k].p[m[k].n - 1].t_s);
     }
-    if (snprintf(path, sizeof(path), "%s/phases.csv", run) < (int)sizeof(path) &&
-        fs_exists(path)) {
+    if (snprintf(path, sizeof(path), "%s/phases.csv", run) < (int)sizeof(path) && fs_exists(path)) {
         if (load_epochs(path, m[prim].id, &ep, &ne, err, errlen) < 0)
             goto out;
         if (ne == 0)
@@ -335,8 +333,8 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
     }
     panel_q[npanels++] = 0;
     for (int q = 1; q < NQ; q++) {
-        sb_printf(&data, "\n\n# block %d: %s quantity %d: t_s mean min max\n", block++,
-                  m[prim].id, q);
+        sb_printf(&data, "\n\n# block %d: %s quantity %d: t_s mean min max\n", block++, m[prim].id,
+                  q);
         write_block(&data, &m[prim], q, t0, &bucketed);
     }
     if (m[prim].has[1])
@@ -344,8 +342,10 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
     if (m[prim].has[2] || m[prim].has[3])
         panel_q[npanels++] = 2;
     if (bucketed)
-        fig_note(r, "more than %d samples per meter: lines are means over %d time buckets, "
-                    "bands their minimum to maximum", MAX_BUCKETS, MAX_BUCKETS);
+        fig_note(r,
+                 "more than %d samples per meter: lines are means over %d time buckets, "
+                 "bands their minimum to maximum",
+                 MAX_BUCKETS, MAX_BUCKETS);
 
     height = 50 + (int)npanels * 240;
     sb_puts(&body, "set multiplot\nset grid lc rgb '#d8d8d8' lt 1\nset tics nomirror\n"
@@ -376,18 +376,21 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         sb_puts(&body, "\n");
         sb_puts(&body, i + 1 == npanels ? "set xlabel 'time since the first sample (s)'\n"
                                         : "unset xlabel\n");
-        sb_puts(&body, q == 0 ? "set yrange [0:*]\n" : q == 2 ? "set yrange [0:105]\n"
-                                                              : "set yrange [*:*]\n");
+        sb_puts(&body, q == 0   ? "set yrange [0:*]\n"
+                       : q == 2 ? "set yrange [0:105]\n"
+                                : "set yrange [*:*]\n");
         sb_puts(&body, "plot ");
         if (q == 0) {
             for (size_t k = 0; k < nm; k++) {
                 if (bucketed)
-                    sb_printf(&body, "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
-                                     "fc rgb '%s' notitle",
+                    sb_printf(&body,
+                              "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
+                              "fc rgb '%s' notitle",
                               first ? "" : ", \\\n     ", k, line_rgb[k]);
                 first = first && !bucketed;
-                sb_printf(&body, "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 "
-                                 "dt %zu lc rgb '%s' title ",
+                sb_printf(&body,
+                          "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 "
+                          "dt %zu lc rgb '%s' title ",
                           first ? "" : ", \\\n     ", k, k % 5 + 1, line_rgb[k]);
                 gp_quote(&body, m[k].id);
                 first = 0;
@@ -399,19 +402,23 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
                 if (qq < 0 || !m[prim].has[qq])
                     continue;
                 if (bucketed)
-                    sb_printf(&body, "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
-                                     "fc rgb '%s' notitle",
+                    sb_printf(&body,
+                              "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
+                              "fc rgb '%s' notitle",
                               first ? "" : ", \\\n     ", nm + (size_t)qq - 1,
                               line_rgb[prim + (size_t)j]);
                 first = first && !bucketed;
-                sb_printf(&body, "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 dt %d "
-                                 "lc rgb '%s' title ",
+                sb_printf(&body,
+                          "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 dt %d "
+                          "lc rgb '%s' title ",
                           first ? "" : ", \\\n     ", nm + (size_t)qq - 1, j ? 2 : 1,
                           qq == 1 ? "#D55E00" : line_rgb[(size_t)j * 2 + 2]);
                 {
                     char t[128];
                     snprintf(t, sizeof(t), "%s %s", m[prim].id,
-                             qq == 1 ? "GPU temperature" : qq == 2 ? "utilisation" : "memory util.");
+                             qq == 1   ? "GPU temperature"
+                             : qq == 2 ? "utilisation"
+                                       : "memory util.");
                     gp_quote(&body, t);
                 }
                 first = 0;

@@ -127,8 +127,10 @@ int gp_run(const char *dir, const char *script, const char *log, char *err, size
         }
     }
     if (n == (ssize_t)sizeof(child_errno)) {
-        snprintf(err, errlen, "cannot run '%s' for '%s/%s': %s (install gnuplot: apt-get install "
-                 "gnuplot-nox)", prog, dir, script, strerror(child_errno));
+        snprintf(err, errlen,
+                 "cannot run '%s' for '%s/%s': %s (install gnuplot: apt-get install "
+                 "gnuplot-nox)",
+                 prog, dir, script, strerror(child_errno));
         return -1;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)

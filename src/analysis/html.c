@@ -101,7 +101,7 @@ static void facts(struct strbuf *sb, const struct jb_json *rep)
         const struct jb_json *v = rep->items[i];
         const char *k = rep->keys[i];
 
-        if (strcmp(k, "notes") == 0 || strcmp(k, "simulated") == 0)
+        if (strcmp(k, "notes") == 0 || strcmp(k, "simulated") == 0 || strcmp(k, "method") == 0)
             continue;
         if (v->type != JB_JSON_STRING && v->type != JB_JSON_NUMBER && v->type != JB_JSON_BOOL)
             continue;
@@ -188,7 +188,8 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
         const char *svg = jb__json_str(f, "svg", NULL), *png = jb__json_str(f, "png", NULL);
         const char *notes_s = jb__json_str(f, "notes", NULL);
 
-        if (!made || made->type != JB_JSON_BOOL || !made->boolean || !safe_fig_path(report_dir, svg))
+        if (!made || made->type != JB_JSON_BOOL || !made->boolean ||
+            !safe_fig_path(report_dir, svg))
             continue;
         shown++;
         sb_puts(sb, "<figure id=\"fig-");
@@ -230,7 +231,8 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
         sb_puts(sb, "<p class=\"skipped\">Not drawn: ");
         esc(sb, jb__json_str(f, "title", jb__json_str(f, "name", "a figure")));
         sb_puts(sb, " &mdash; ");
-        esc(sb, ok ? "its file is missing from fig/" : jb__json_str(f, "reason", "no reason given"));
+        esc(sb,
+            ok ? "its file is missing from fig/" : jb__json_str(f, "reason", "no reason given"));
         sb_puts(sb, "</p>\n");
     }
     sb_puts(sb, "</section>\n");
@@ -239,8 +241,8 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
 static void table(struct strbuf *sb, const struct figcsv *t, const char *report_dir)
 {
     char path[PATH_MAX];
-    static const char *const files[] = {"configs.csv", "epochs.csv", "report.json",
-                                        "summary.md", "fig/figures.json"};
+    static const char *const files[] = {"configs.csv", "epochs.csv", "report.json", "summary.md",
+                                        "fig/figures.json"};
     int first = 1;
 
     sb_puts(sb, "<section id=\"tables\">\n<h2>Configurations</h2>\n<p>Files: ");

@@ -13,11 +13,13 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
+/* clang-format off: cmocka needs these first, in this order */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <limits.h>
@@ -147,8 +149,9 @@ static void write_configs_corrected(const char *dir, int with_ci)
                               models[m], batches[b], e, e * 0.03);
                     if (with_ci)
                         sb_printf(&sb, "%.1f", e * 0.12);
-                    sb_printf(&sb, ",%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,"
-                                   "%.4f,%.4f,%.4f\n",
+                    sb_printf(&sb,
+                              ",%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,"
+                              "%.4f,%.4f,%.4f\n",
                               p, 2.0, 9.0, p1, 3.0, 14.0, p * 1.02, 2.0, 9.0, u, 1.5, 6.0, acc,
                               0.01, 0.05);
                 }
@@ -205,8 +208,9 @@ static void write_sample(const char *dir, char *report, size_t rlen, char *resul
     mkdirs(results);
     write_configs_corrected(report, 1);
     put(report, "report.json", report_json_corrected);
-    put(report, "epochs.csv", "framework,dataset,model,batch_size,repeat,epoch,energy_j\n"
-                              "pytorch,cifar10,resnet50,32,1,1,16560\n");
+    put(report, "epochs.csv",
+        "framework,dataset,model,batch_size,repeat,epoch,energy_j\n"
+        "pytorch,cifar10,resnet50,32,1,1,16560\n");
     put(report, "summary.md", "# Summary\n\npytorch uses <less> energy & time than jax.\n");
     write_run(results);
 }
@@ -325,8 +329,9 @@ static void test_seed_method_no_ci(void **state)
         "pytorch,CIFAR10,resnet50,64,18.884,121.33,48.13,0.5,157.3\n"
         "tensorflow,CIFAR10,resnet50,32,40.1,99.2,60.1,0.49,400.2\n"
         "tensorflow,CIFAR10,resnet50,64,30.5,120.0,66.0,0.47,250.0\n");
-    put(tmpdir, "report.json", "{\"method\": \"seed-2023\", \"simulated\": false, \"levels\": "
-                               "[\"framework\", \"dataset\", \"model\", \"batch_size\"]}");
+    put(tmpdir, "report.json",
+        "{\"method\": \"seed-2023\", \"simulated\": false, \"levels\": "
+        "[\"framework\", \"dataset\", \"model\", \"batch_size\"]}");
     if (figures_write(tmpdir, tmpdir, err, sizeof(err)) != 0)
         fail_msg("figures_write: %s", err);
     snprintf(fig, sizeof(fig), "%s/fig", tmpdir);
@@ -364,13 +369,15 @@ static void test_missing_columns_and_values(void **state)
     size_t len;
 
     (void)state;
-    put(tmpdir, "configs.csv", "framework,batch_size,energy_j_mean,energy_j_ci95\n"
-                               "a,1,1000,\n"
-                               "a,2,,\n"
-                               "b,1,1500,100\n"
-                               "b,2,2500,200\n");
-    put(tmpdir, "report.json", "{\"method\": \"corrected\", \"levels\": [\"framework\", "
-                               "\"batch_size\"], \"example_run\": \"nowhere/run-r1\"}");
+    put(tmpdir, "configs.csv",
+        "framework,batch_size,energy_j_mean,energy_j_ci95\n"
+        "a,1,1000,\n"
+        "a,2,,\n"
+        "b,1,1500,100\n"
+        "b,2,2500,200\n");
+    put(tmpdir, "report.json",
+        "{\"method\": \"corrected\", \"levels\": [\"framework\", "
+        "\"batch_size\"], \"example_run\": \"nowhere/run-r1\"}");
     if (figures_write(tmpdir, tmpdir, err, sizeof(err)) != 0)
         fail_msg("figures_write: %s", err);
     snprintf(fig, sizeof(fig), "%s/fig", tmpdir);
@@ -401,8 +408,9 @@ static void test_escaping(void **state)
         "\"it's\",\"a<b&c\",16,900,10\n"
         "\"x\"\"y @z\",\"d\\e $f {g}^2_h\",8,1100,10\n"
         "\"x\"\"y @z\",\"d\\e $f {g}^2_h\",16,1000,10\n");
-    put(tmpdir, "report.json", "{\"method\": \"corrected\", \"simulated\": false, "
-                               "\"notes\": \"<script>alert(1)</script>\"}");
+    put(tmpdir, "report.json",
+        "{\"method\": \"corrected\", \"simulated\": false, "
+        "\"notes\": \"<script>alert(1)</script>\"}");
     if (figures_write(tmpdir, tmpdir, err, sizeof(err)) != 0)
         fail_msg("figures_write: %s", err);
     snprintf(fig, sizeof(fig), "%s/fig", tmpdir);
