@@ -415,10 +415,10 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
                           qq == 1 ? "#D55E00" : line_rgb[(size_t)j * 2 + 2]);
                 {
                     char t[128];
-                    snprintf(t, sizeof(t), "%s %s", m[prim].id,
-                             qq == 1   ? "GPU temperature"
-                             : qq == 2 ? "utilisation"
-                                       : "memory util.");
+                    snprintf(t, sizeof(t), "%s%s%s", m[prim].id, qq == 1 ? "" : " ",
+                             qq == 1   ? ""
+                             : qq == 2 ? "GPU"
+                                       : "memory");
                     gp_quote(&body, t);
                 }
                 first = 0;
