@@ -1,10 +1,11 @@
 /*
  * html.c - html_write (see figures.h): report_dir/index.html, one self-contained page that works
  * offline from the folder (inline CSS, no script, no external address; figures referenced
- * relatively from fig/).  It shows report.json's method, facts and notes, summary.md as
- * preformatted text, the figures listed by fig/figures.json (and why any was not drawn), and
- * configs.csv as a table.  Every value from the files is HTML-escaped.  It draws nothing and
- * computes nothing.
+ * relatively from fig/).  It shows report.json's method, facts and notes, summary.md (a small
+ * Markdown subset: headings, pipe tables, paragraphs), the figures listed by fig/figures.json (and
+ * why any was not drawn), and configs.csv as a table.  A banner marks simulated data: report.json
+ * "simulated": true, or a meter id of the simulated meter ("sim...") under "meters".  Every value
+ * from the files is HTML-escaped.  It draws nothing and computes nothing.
  */
 #include "analysis/figcsv.h"
 #include "analysis/figures.h"
@@ -49,6 +50,132 @@ static void esc(struct strbuf *sb, const char *s)
     }
 }
 
+/* A small subset of Markdown, enough for summary.md: "#" headings, pipe tables (the |---| row
+ * dropped), paragraphs.  Anything else is shown as text; all of it escaped. */
+static void trim_line(const char **b, const char **e)
+{
+    while (*b < *e && (**b == ' ' || **b == '\t'))
+        (*b)++;
+    while (*e > *b && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+}
+
+static void esc_n(struct strbuf *sb, const char *b, const char *e)
+{
+    char tmp[512];
+
+    while (b < e) {
+        size_t n = (size_t)(e - b) < sizeof(tmp) - 1 ? (size_t)(e - b) : sizeof(tmp) - 1;
+        memcpy(tmp, b, n);
+        tmp[n] = '\0';
+        esc(sb, tmp);
+        b += n;
+    }
+}
+
+static int is_table_rule(const char *b, const char *e)
+{
+    int dash = 0;
+
+    for (; b < e; b++) {
+        if (*b == '-')
+            dash = 1;
+        else if (*b != '|' && *b != ':' && *b != ' ')
+            return 0;
+    }
+    return dash;
+}
+
+static void table_row(struct strbuf *sb, const char *b, const char *e, int head)
+{
+    const char *cell;
+
+    if (b < e && *b == '|')
+        b++;
+    if (e > b && e[-1] == '|')
+        e--;
+    sb_puts(sb, "<tr>");
+    while (b <= e) {
+        const char *cb, *ce;
+        cell = memchr(b, '|', (size_t)(e - b));
+        ce = cell ? cell : e;
+        cb = b;
+        trim_line(&cb, &ce);
+        sb_puts(sb, head ? "<th>" : "<td>");
+        esc_n(sb, cb, ce);
+        sb_puts(sb, head ? "</th>" : "</td>");
+        if (!cell)
+            break;
+        b = cell + 1;
+    }
+    sb_puts(sb, "</tr>\n");
+}
+
+static void markdown(struct strbuf *sb, const char *text)
+{
+    const char *p = text;
+    int in_table = 0, in_par = 0, row = 0;
+
+    sb_puts(sb, "<div class=\"summary\">\n");
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        const char *b = p, *e = nl ? nl : p + strlen(p);
+
+        p = nl ? nl + 1 : e;
+        trim_line(&b, &e);
+        if (b < e && *b == '|') {
+            if (in_par) {
+                sb_puts(sb, "</p>\n");
+                in_par = 0;
+            }
+            if (!in_table) {
+                sb_puts(sb, "<div class=\"scroll\"><table>\n");
+                in_table = 1;
+                row = 0;
+            }
+            if (!is_table_rule(b, e))
+                table_row(sb, b, e, row++ == 0);
+            continue;
+        }
+        if (in_table) {
+            sb_puts(sb, "</table></div>\n");
+            in_table = 0;
+        }
+        if (b == e) {
+            if (in_par) {
+                sb_puts(sb, "</p>\n");
+                in_par = 0;
+            }
+            continue;
+        }
+        if (*b == '#') {
+            int level = 0;
+            while (b < e && *b == '#') {
+                b++;
+                level++;
+            }
+            trim_line(&b, &e);
+            if (in_par) {
+                sb_puts(sb, "</p>\n");
+                in_par = 0;
+            }
+            level = level + 2 > 6 ? 6 : level + 2;
+            sb_printf(sb, "<h%d>", level);
+            esc_n(sb, b, e);
+            sb_printf(sb, "</h%d>\n", level);
+            continue;
+        }
+        sb_puts(sb, in_par ? "\n" : "<p>");
+        in_par = 1;
+        esc_n(sb, b, e);
+    }
+    if (in_table)
+        sb_puts(sb, "</table></div>\n");
+    if (in_par)
+        sb_puts(sb, "</p>\n");
+    sb_puts(sb, "</div>\n");
+}
+
 static const char css[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
     "margin:0 auto;max-width:1500px;padding:0 1.5em 3em;color:#1a1a1a;background:#fff;"
@@ -58,7 +185,7 @@ static const char css[] =
     "margin:1em 0;font-weight:bold}\n"
     "dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em}"
     "dl.facts dt{font-weight:bold}dl.facts dd{margin:0}\n"
-    "pre.summary{background:#f6f6f6;border:1px solid #ddd;padding:1em;white-space:pre-wrap}\n"
+    "div.summary{background:#f9f9f9;border:1px solid #ddd;padding:.2em 1em 1em}\n"
     "figure{margin:1.5em 0;border:1px solid #e2e2e2;padding:.8em}"
     "figure img{max-width:100%;height:auto;display:block}\n"
     "figcaption{margin-top:.5em;color:#333}.note{color:#666;font-size:.9em}\n"
@@ -145,6 +272,20 @@ static void notes(struct strbuf *sb, const struct jb_json *rep)
         }
         sb_puts(sb, "</ul>\n");
     }
+}
+
+/* 1 when report.json says the data are simulated, or lists a simulated meter ("sim0"). */
+static int simulated(const struct jb_json *j, int depth)
+{
+    if (!j || depth > 4)
+        return 0;
+    if (j->type == JB_JSON_STRING)
+        return strncmp(j->string, "sim", 3) == 0;
+    if (j->type == JB_JSON_ARRAY || j->type == JB_JSON_OBJECT)
+        for (size_t i = 0; i < j->n; i++)
+            if (simulated(j->items[i], depth + 1))
+                return 1;
+    return 0;
 }
 
 static int load_json(const char *path, struct jb_json **out, char *err, size_t errlen)
@@ -241,8 +382,8 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
 static void table(struct strbuf *sb, const struct figcsv *t, const char *report_dir)
 {
     char path[PATH_MAX];
-    static const char *const files[] = {"configs.csv", "epochs.csv", "report.json", "summary.md",
-                                        "fig/figures.json"};
+    static const char *const files[] = {"configs.csv", "epochs.csv", "ratios.csv",
+                                        "report.json", "summary.md", "fig/figures.json"};
     int first = 1;
 
     sb_puts(sb, "<section id=\"tables\">\n<h2>Configurations</h2>\n<p>Files: ");
@@ -309,7 +450,8 @@ int html_write(const char *report_dir, char *err, size_t errlen)
     sb_puts(&sb, css);
     sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>joulebench report</h1>\n");
     sim = jb__json_get(rep, "simulated");
-    if (sim && sim->type == JB_JSON_BOOL && sim->boolean)
+    if ((sim && sim->type == JB_JSON_BOOL && sim->boolean) ||
+        simulated(jb__json_get(rep, "meters"), 0))
         sb_puts(&sb, "<div class=\"banner\" id=\"simulated\">Simulated data: the numbers of this "
                      "report come from a simulated meter or made-up inputs, not from a "
                      "measurement.</div>\n");
@@ -317,11 +459,8 @@ int html_write(const char *report_dir, char *err, size_t errlen)
     esc(&sb, jb__json_str(rep, "method", "not stated"));
     sb_puts(&sb, "</b></p>\n");
     facts(&sb, rep);
-    if (summary) {
-        sb_puts(&sb, "<pre class=\"summary\">");
-        esc(&sb, summary);
-        sb_puts(&sb, "</pre>\n");
-    }
+    if (summary)
+        markdown(&sb, summary);
     notes(&sb, rep);
     sb_puts(&sb, "</section>\n");
     figures(&sb, report_dir, idx);

@@ -13,7 +13,8 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #endif
-/* clang-format off: cmocka needs these first, in this order */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -571,6 +572,40 @@ static void test_html_without_figures(void **state)
     free(html);
 }
 
+static void test_html_summary_markdown_and_sim_meter(void **state)
+{
+    char err[1024];
+    char *html;
+    size_t len;
+
+    (void)state;
+    put(tmpdir, "configs.csv", "framework,batch_size,energy_j_mean\na,1,5\n");
+    put(tmpdir, "ratios.csv", "factor,ratio\n");
+    /* the report's own format: no "simulated" key, but a simulated meter among its meters */
+    put(tmpdir, "report.json",
+        "{\"format\": \"joulebench-report/1\", \"method\": \"corrected\", "
+        "\"runs\": 4, \"meters\": {\"energy_j\": [\"sim0\"], "
+        "\"cpu_energy_j\": []}}");
+    put(tmpdir, "summary.md",
+        "# joulebench report (method: corrected)\n\nPer run: energy.\n"
+        "Second line.\n\n| framework | energy (kJ) |\n|---|---|\n"
+        "| a<b | 1.5 +- 0.2 |\n\n3 run(s).\n");
+    if (html_write(tmpdir, err, sizeof(err)) != 0)
+        fail_msg("html_write: %s", err);
+    html = slurp(tmpdir, "index.html", &len);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "Simulated data"));
+    assert_non_null(strstr(html, "<h3>joulebench report (method: corrected)</h3>"));
+    assert_non_null(strstr(html, "<p>Per run: energy.\nSecond line.</p>"));
+    assert_non_null(strstr(html, "<tr><th>framework</th><th>energy (kJ)</th></tr>"));
+    assert_non_null(strstr(html, "<tr><td>a&lt;b</td><td>1.5 +- 0.2</td></tr>"));
+    assert_null(strstr(html, "---"));
+    assert_non_null(strstr(html, "<p>3 run(s).</p>"));
+    assert_non_null(strstr(html, "<dt>runs</dt><dd>4</dd>"));
+    assert_non_null(strstr(html, "href=\"ratios.csv\""));
+    free(html);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +618,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_bad_run_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gnuplot_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_html_without_figures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_html_summary_markdown_and_sim_meter, setup, teardown),
     };
 
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
