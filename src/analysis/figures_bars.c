@@ -102,7 +102,7 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
     int mcol, ccol = -1, kcol = -1, rc = -1, nblocks = 0, any_ci = 0, any_mark = 0;
     int *block_of = NULL; /* panel * nf + f -> data block, -1 */
     double scale, ymax = 0, ymin = 0, bw = 0.8 / (double)nf;
-    size_t missing = 0, dup = 0, nvalues = 0;
+    size_t missing = 0, dup = 0, nvalues = 0, cut = 0;
     int width, height, panel_w;
 
     for (size_t i = 0; i < 3 && sp->src[i].mean; i++)
@@ -196,7 +196,9 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
         any_ci |= !isnan(ci);
         any_mark |= !isnan(mk);
         ymax = fmax(ymax, isnan(ci) ? pt[row].mean : pt[row].hi);
-        ymin = fmin(ymin, isnan(ci) ? pt[row].mean : pt[row].lo);
+        ymin = fmin(ymin, pt[row].mean);
+        if (!isnan(ci) && pt[row].lo < 0 && pt[row].mean >= 0)
+            cut++;
         if (!isnan(mk)) {
             ymax = fmax(ymax, pt[row].mark);
             ymin = fmin(ymin, pt[row].mark);
@@ -258,6 +260,10 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
         fig_note(r, "no confidence whiskers: column %s is empty (one run per configuration?)",
                  src->ci);
 
+    /* Every quantity drawn here is non-negative: with few repeats a t interval can reach below
+     * zero, and the axis then stops at zero rather than showing negative energy or power. */
+    if (cut)
+        fig_note(r, "%zu whisker%s reaching below 0 cut at the axis", cut, cut == 1 ? "" : "s");
     if (ymax <= ymin)
         ymax = ymin + 1;
     ymax += (ymax - ymin) * 0.08;

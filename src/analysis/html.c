@@ -448,7 +448,9 @@ int html_write(const char *report_dir, char *err, size_t errlen)
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  "<title>joulebench report</title>\n<style>\n");
     sb_puts(&sb, css);
-    sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>joulebench report</h1>\n");
+    sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>joulebench report</h1>\n"
+                 "<nav><a href=\"#summary\">Summary</a> &middot; <a href=\"#figures\">Figures</a> "
+                 "&middot; <a href=\"#tables\">Configurations</a></nav>\n");
     sim = jb__json_get(rep, "simulated");
     if ((sim && sim->type == JB_JSON_BOOL && sim->boolean) ||
         simulated(jb__json_get(rep, "meters"), 0))

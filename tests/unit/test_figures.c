@@ -374,7 +374,7 @@ static void test_missing_columns_and_values(void **state)
         "framework,batch_size,energy_j_mean,energy_j_ci95\n"
         "a,1,1000,\n"
         "a,2,,\n"
-        "b,1,1500,100\n"
+        "b,1,1500,2000\n"
         "b,2,2500,200\n");
     put(tmpdir, "report.json",
         "{\"method\": \"corrected\", \"levels\": [\"framework\", "
@@ -386,11 +386,16 @@ static void test_missing_columns_and_values(void **state)
     json = slurp(fig, "figures.json", &len);
     assert_non_null(json);
     assert_non_null(strstr(json, "1 configuration without a value of energy_j_mean"));
+    assert_non_null(strstr(json, "1 whisker reaching below 0 cut at the axis"));
     assert_non_null(strstr(json, "configs.csv has none of the columns rest_avg_power_w_mean, "
                                  "avg_power_w_mean, mean_power_W"));
     assert_non_null(strstr(json, "configs.csv has none of the columns final_accuracy_mean"));
     assert_non_null(strstr(json, "no samples.csv in the example run"));
     assert_non_null(strstr(json, "\"facets\": []"));
+    free(json);
+    json = slurp(fig, "gnuplot/energy.gp", &len);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "set yrange [0:"));
     free(json);
     snprintf(fig, sizeof(fig), "%s/fig/power.png", tmpdir);
     assert_false(fs_exists(fig));
