@@ -237,7 +237,7 @@ static const char *base_name(const char *p)
 static void epoch_lines(struct strbuf *body, const struct ts_epoch *ep, size_t ne, double t0,
                         double span, int labels)
 {
-    size_t step = ne > 25 ? (ne + 24) / 25 : 1;
+    size_t step = ne > 16 ? (ne + 15) / 16 : 1;
 
     for (size_t i = 0; i < ne; i++) {
         double b = ep[i].t_begin_s - t0, e = ep[i].t_end_s - t0;
@@ -341,6 +341,11 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         panel_q[npanels++] = 1;
     if (m[prim].has[2] || m[prim].has[3])
         panel_q[npanels++] = 2;
+    snprintf(r->title, sizeof(r->title), "Run %s: power%s%s", base_name(run),
+             npanels == 3                     ? ", temperature"
+             : npanels == 2 && m[prim].has[1] ? " and temperature"
+                                              : "",
+             npanels > 1 && panel_q[npanels - 1] == 2 ? " and utilisation" : "");
     if (bucketed)
         fig_note(r,
                  "more than %d samples per meter: lines are means over %d time buckets, "

@@ -21,7 +21,7 @@ export HOME="$T/home"
 mkdir -p "$HOME"
 browse() { # browse OUT ERR ARGS... -> runs headless Chromium with a time limit
   local out=$1 err=$2; shift 2
-  timeout 60 "$CHROMIUM" --headless --disable-gpu --no-sandbox --no-first-run \
+  timeout 60 "$CHROMIUM" --headless --disable-gpu --no-sandbox --no-first-run --disable-dev-shm-usage \
     --user-data-dir="$T/profile" --enable-logging=stderr --v=0 "$@" > "$out" 2> "$err" \
     || { cat "$err" >&2; fail "chromium failed: $*"; }
 }
