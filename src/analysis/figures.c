@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void fig_note(struct fig_result *r, const char *fmt, ...)
 {
@@ -676,6 +677,14 @@ int figures_write(const char *report_dir, const char *results_dir, char *err, si
                      c.facet_desc, FIG_MAX_PANELS);
     } else if (fig_bars_draw_all(&c, &res[1], 4, err, errlen) < 0) {
         goto out;
+    }
+    /* a figure not drawn this time must not linger from an earlier report */
+    for (size_t i = 0; i < 5; i++) {
+        static const char *const ext[] = {"svg", "png"};
+        for (size_t k = 0; k < 2 && !res[i].made; k++)
+            if (snprintf(path, sizeof(path), "%s/%s.%s", c.figdir, res[i].name, ext[k]) <
+                (int)sizeof(path))
+                unlink(path);
     }
     if (write_index(&c, res, 5, err, errlen) < 0)
         goto out;

@@ -253,6 +253,9 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
                 }
             }
         }
+    if (nf > NSTYLES)
+        fig_note(r, "%zu values of %s: colours and fills repeat after %zu", nf, colour->name,
+                 (size_t)NSTYLES);
     if (dup)
         fig_note(r, "%zu row%s of configs.csv repeat a configuration: only the first is drawn", dup,
                  dup == 1 ? "" : "s");

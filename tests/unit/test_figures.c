@@ -399,6 +399,16 @@ static void test_missing_columns_and_values(void **state)
     free(json);
     snprintf(fig, sizeof(fig), "%s/fig/power.png", tmpdir);
     assert_false(fs_exists(fig));
+    /* a figure drawn before and skipped now is removed */
+    put(tmpdir, "configs.csv", "framework,batch_size,gpu_util_pct_mean\na,1,50\n");
+    if (figures_write(tmpdir, tmpdir, err, sizeof(err)) != 0)
+        fail_msg("figures_write: %s", err);
+    snprintf(fig, sizeof(fig), "%s/fig/gpu_util.png", tmpdir);
+    assert_true(fs_exists(fig));
+    snprintf(fig, sizeof(fig), "%s/fig/energy.png", tmpdir);
+    assert_false(fs_exists(fig));
+    snprintf(fig, sizeof(fig), "%s/fig/energy.svg", tmpdir);
+    assert_false(fs_exists(fig));
 }
 
 static void test_escaping(void **state)
