@@ -462,7 +462,7 @@ static void test_generic_levels(void **state)
 
     (void)state;
     /* no framework, no batch_size, no "levels" in report.json: colour = first level, group =
-     * last, facets = the two between, wrapped (3 x 2 values present as 5 combinations) */
+     * last, facets = the two between: a 3 x 2 grid of which 5 cells have configurations */
     sb_puts(&sb, "alpha,beta,gamma,delta,energy_j_mean,energy_j_sd,energy_j_ci95,n\n");
     for (int a = 0; a < 2; a++)
         for (int b = 0; b < 3; b++)
@@ -492,6 +492,24 @@ static void test_generic_levels(void **state)
     assert_non_null(strstr(json, "# panel 4\n"));
     assert_null(strstr(json, "# panel 5\n"));
     free(json);
+
+    /* three facet levels: their 8 combinations wrapped into 3 columns */
+    sb_puts(&sb, "x,f1,f2,f3,bs,energy_j_mean\n");
+    for (int i = 0; i < 32; i++)
+        sb_printf(&sb, "x%d,p%d,q%d,r%d,%d,%d\n", i & 1, (i >> 1) & 1, (i >> 2) & 1, (i >> 3) & 1,
+                  (i >> 4) & 1, 1000 + i);
+    put(tmpdir, "configs.csv", sb_str(&sb));
+    sb_free(&sb);
+    put(tmpdir, "report.json", "{\"levels\": [\"x\", \"f1\", \"f2\", \"f3\", \"bs\"]}");
+    if (figures_write(tmpdir, tmpdir, err, sizeof(err)) != 0)
+        fail_msg("figures_write: %s", err);
+    json = slurp(fig, "gnuplot/energy.gp", &len);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "# panel 7\n"));
+    assert_null(strstr(json, "# panel 8\n"));
+    assert_non_null(strstr(json, "set title 'p1 / q1 / r1'"));
+    free(json);
+    check_png(fig, "energy.png", 900, 800);
 }
 
 static void test_bad_input(void **state)
