@@ -300,6 +300,13 @@ static int check_template(struct gp *p, const yaml_node_t *n, const char *key, c
                 return gp_fail(p, n, key, "unclosed '{' in '%s' (write '{{' for a literal brace)",
                                t);
             len = (size_t)(close - s - 1);
+            for (size_t q = 0; q < len; q++)
+                if (!(s[1 + q] == '_' || (s[1 + q] >= 'A' && s[1 + q] <= 'Z') ||
+                      (s[1 + q] >= 'a' && s[1 + q] <= 'z') || (s[1 + q] >= '0' && s[1 + q] <= '9')))
+                    return gp_fail(p, n, key,
+                                   "'{' at byte %zu of '%s' does not start a {name} placeholder "
+                                   "(write '{{' for a literal brace)",
+                                   (size_t)(s - t) + 1, t);
             if (level_index_n(p->g, s + 1, len) < 0 && !is_reserved(s + 1, len)) {
                 struct strbuf sb = STRBUF_INIT;
                 int r;
