@@ -1136,12 +1136,12 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     R.tty = isatty(STDERR_FILENO);
+    if (resolve_meters(&R, meters ? meters : R.g->meters) < 0)
+        goto out;
     if (fs_mkdir_p(R.grid_dir, err, sizeof(err)) < 0) {
         rc = cli_error("%s", err);
         goto out;
     }
-    if (resolve_meters(&R, meters ? meters : R.g->meters) < 0)
-        goto out;
     /* Stop between runs on SIGINT/SIGTERM; during a run measure_run takes them over (and
      * forwards them to the command). */
     memset(&sa, 0, sizeof(sa));
