@@ -1117,6 +1117,10 @@ int cmd_run(int argc, char **argv)
                R.g->name, R.g->n_runs, R.g->n_configs, R.g->repeats,
                R.g->order == GRID_ORDER_RANDOM ? "random" : "sequential",
                R.g->order == GRID_ORDER_RANDOM ? " (seeded)" : "", R.grid_dir);
+        int width = 8;
+        for (size_t i = 0; i < n_sel; i++)
+            if ((int)strlen(R.g->runs[sel[i]].run_id) > width)
+                width = (int)strlen(R.g->runs[sel[i]].run_id);
         for (size_t i = 0; i < n_sel; i++) {
             const struct grid_run *r = &R.g->runs[sel[i]];
             char **av = grid_run_argv(R.g, r);
@@ -1127,7 +1131,7 @@ int cmd_run(int argc, char **argv)
             }
             sb_reset(&sb);
             sb_argv(&sb, av);
-            printf("%4zu  %-*s  %-11s  %s\n", r->index, 24, r->run_id,
+            printf("%4zu  %-*s  %-11s  %s\n", r->index, width, r->run_id,
                    state_name(run_state_of(&R, r)), sb_str(&sb));
             grid_strv_free(av);
         }
