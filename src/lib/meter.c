@@ -255,8 +255,13 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
     struct jb_errbuf err = {{0}};
     int rc;
 
+    uint64_t t0;
+
     memset(s, 0, sizeof(*s));
+    t0 = jb_now_ns();
     rc = m->ops->read_sample(m, s, &err);
+    /* Stamp the middle of the call: the best estimate of when the values were taken. */
+    s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     if (rc < 0)
         keep_error(m, &err);
     return rc;
@@ -265,6 +270,7 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
 int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
 {
     struct jb_errbuf err = {{0}};
+    uint64_t t0;
     int rc;
 
     memset(e, 0, sizeof(*e));
@@ -273,7 +279,11 @@ int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
         keep_error(m, &err);
         return JB_ENOTSUP;
     }
+    t0 = jb_now_ns();
     rc = m->ops->read_energy(m, e, &err);
+    /* An NVML counter read takes ~4 ms: the middle of the call is when the value was current,
+     * to within half that. */
+    e->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     if (rc < 0)
         keep_error(m, &err);
     return rc;
