@@ -28,10 +28,11 @@ with open('pid-' + rid + '.tmp', 'w') as f:
 os.rename('pid-' + rid + '.tmp', 'pid-' + rid)
 dur = float(open('dur-' + rid).read()) if os.path.exists('dur-' + rid) else 0.2
 time.sleep(dur)
-print('cvd=%s' % os.environ.get('CUDA_VISIBLE_DEVICES', ''))
 with open('times', 'a') as f:
     f.write('%s %.6f %.6f %s\n' % (rid, t0, time.time(), os.environ.get('CUDA_VISIBLE_DEVICES', '')))
 log('end')
+# Last: an orphan whose stdout pipe is gone would die here of SIGPIPE, after logging.
+print('cvd=%s' % os.environ.get('CUDA_VISIBLE_DEVICES', ''))
 PY
 }
 

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker
 write_grid kr 'x: [a, b, c]'
-echo 3 > dur-b-r1
+echo 5 > dur-b-r1
 
 jb_bg run g.yaml -o res 2> err1
 runner=$!
@@ -17,7 +17,8 @@ snapshot kr a-r1 > before.sha
 kill -9 "$runner"
 set +e; wait "$runner"; set -e
 # The command must not outlive the runner (it would otherwise write 'end b-r1' unobserved).
-for _ in $(seq 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.05; done
+# It sleeps 5 s: it must be gone within 2 s of the kill.
+for _ in $(seq 40); do kill -0 "$child" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$child" 2>/dev/null && fail "the measured command outlived the killed runner"
 [ ! -f res/kr/b-r1/manifest.json ] || fail "a killed runner left a manifest"
 
