@@ -24,6 +24,7 @@
 #include "joulebench.h"
 #include "run/grid.h"
 #include "run/measure.h"
+#include "run/meterspec.h"
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 
@@ -674,42 +675,6 @@ static int resolve_meters(struct runner *R, const char *spec)
     return 0;
 }
 
-/*
- * The meter specification of a child runner bound to GPU `gpu`: every GPU token (auto, gpu,
- * gpuN) becomes gpu<gpu>; simulated meters stay; CPU and DRAM domains are left out, since runs on
- * other GPUs share them and their energy could not be attributed to one run.
- */
-static char *gpu_meter_spec(const char *spec, int gpu, int *dropped)
-{
-    struct strbuf sb = STRBUF_INIT;
-    const char *p = spec;
-    int have_gpu = 0, n = 0;
-
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if ((len == 4 && !strncmp(p, "auto", 4)) || (len >= 3 && !strncmp(p, "gpu", 3))) {
-            if (!have_gpu) {
-                sb_printf(&sb, "%sgpu%d", n++ ? "," : "", gpu);
-                have_gpu = 1;
-            }
-        } else if (len >= 3 && !strncmp(p, "sim", 3)) {
-            sb_puts(&sb, n++ ? "," : "");
-            sb_append(&sb, p, len);
-        } else if (len) {
-            *dropped = 1;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    if (sb_failed(&sb) || !n) {
-        sb_free(&sb);
-        return NULL;
-    }
-    return sb.buf;
-}
-
 /* ---- --gpus: one child runner per GPU ------------------------------------------------------ */
 
 struct slot {
@@ -786,7 +751,7 @@ static int run_parallel(struct runner *R, const size_t *sel, size_t n_sel, const
     }
     self[sl] = '\0';
     for (size_t i = 0; i < n_gpus; i++) {
-        specs[i] = gpu_meter_spec(R->meters, gpus[i], &dropped);
+        specs[i] = meterspec_for_gpu(R->meters, gpus[i], &dropped);
         if (!specs[i]) {
             cli_error("meters '%s' name no GPU or simulated meter to give each --gpus runner",
                       R->meters);

@@ -24,7 +24,9 @@ for rid, (s, e, _) in iv.items():
 assert sorted(c for _, _, c in iv.values()) == ['0', '0', '1', '1'], iv
 PY
 for r in a b c d; do
-  grep -q '^cvd=[01]$' "res/gp/$r-r1/stdout.log" || fail "$r-r1: CUDA_VISIBLE_DEVICES not set"
+  cvd=$(manifest_field gp "$r-r1" cuda_visible_devices)
+  case "$cvd" in 0|1) ;; *) fail "$r-r1: manifest cuda_visible_devices '$cvd'" ;; esac
+  grep -q "^cvd=$cvd\$" "res/gp/$r-r1/stdout.log" || fail "$r-r1: the command saw another GPU"
 done
 jb run g.yaml -o res --gpus 0,1 2> err2
 expect_grep "nothing left" "4 of 4 runs already complete" err2
