@@ -450,12 +450,13 @@ static int lock_run(struct runner *R, const struct grid_run *r)
         goto out;
     }
     while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EINTR)
+        int e = errno;
+        if (e == EINTR)
             continue;
-        if (errno != EWOULDBLOCK)
-            cli_error("cannot lock '%s': %s", sb_str(&name), strerror(errno));
+        if (e != EWOULDBLOCK)
+            cli_error("cannot lock '%s': %s", sb_str(&name), strerror(e));
         close(fd);
-        fd = errno == EWOULDBLOCK ? -2 : -1;
+        fd = e == EWOULDBLOCK ? -2 : -1;
         break;
     }
 out:
@@ -708,6 +709,8 @@ static int spawn_child(struct runner *R, const char *self, struct slot *s, const
     if (R->echo)
         argv[n++] = "--echo";
     argv[n] = NULL;
+    pid_t parent = getpid();
+
     fflush(NULL);
     pid = fork();
     if (pid < 0)
@@ -717,7 +720,7 @@ static int spawn_child(struct runner *R, const char *self, struct slot *s, const
          * And the child stops (interrupted, recorded) when the parent dies. */
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() == 1)
+        if (getppid() != parent)
             _exit(143);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
@@ -796,12 +799,19 @@ static int run_parallel(struct runner *R, const size_t *sel, size_t n_sel, const
                     kill(slots[i].pid, stop_signal);
             forwarded = 1;
         }
-        pid = waitpid(-1, &status, 0);
+        /* Polled rather than blocking, so that a signal arriving just before the wait is
+         * still forwarded at once. */
+        pid = waitpid(-1, &status, WNOHANG);
         if (pid < 0) {
             if (errno == EINTR)
                 continue;
             cli_error("waitpid: %s", strerror(errno));
             break;
+        }
+        if (pid == 0) {
+            struct timespec ts = {0, 50000000};
+            nanosleep(&ts, NULL);
+            continue;
         }
         for (size_t i = 0; i < n_gpus; i++) {
             const char *what;

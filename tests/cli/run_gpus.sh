@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # 'run --gpus 0,1': one child runner per GPU, runs overlapping in time, each with its own
-# CUDA_VISIBLE_DEVICES; all complete; a second call finds nothing to do.  Simulated meters stay
+# CUDA_VISIBLE_DEVICES; all complete; a second call finds nothing to do; SIGINT to the parent
+# stops both runs and a resume finishes the grid.  Simulated meters stay
 # as they are (no GPU is needed).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../run-helpers.bash"
@@ -30,6 +31,26 @@ for r in a b c d; do
 done
 jb run g.yaml -o res --gpus 0,1 2> err2
 expect_grep "nothing left" "4 of 4 runs already complete" err2
+# SIGINT to the parent reaches both child runners: both runs are recorded interrupted, the parent
+# exits 130, and a resume completes the grid with each run complete exactly once.
+rm -f log times pid-*
+write_grid gi 'x: [a, b, c]'
+echo 30 > dur-a-r1
+echo 30 > dur-b-r1
+jb_bg run g.yaml -o res --gpus 0,1 2> err4
+runner=$!
+wait_for_file pid-a-r1
+wait_for_file pid-b-r1
+kill -INT "$runner"
+set +e; wait "$runner"; rc=$?; set -e
+expect_eq "exit status after SIGINT" "$rc" 130
+expect_eq "status of a-r1" "$(manifest_field gi a-r1 status)" interrupted
+expect_eq "status of b-r1" "$(manifest_field gi b-r1 status)" interrupted
+[ ! -e res/gi/c-r1 ] || fail "a run was started after SIGINT"
+rm dur-a-r1 dur-b-r1
+jb run g.yaml -o res --gpus 0,1 2> err5 || { cat err5; fail "resume --gpus failed"; }
+expect_each_complete_once gi "a-r1 b-r1 c-r1"
+
 # Usage errors.
 set +e
 jb run g.yaml -o res --gpus 0,0 2> err3; rc=$?
