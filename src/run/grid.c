@@ -796,8 +796,8 @@ static int expand(struct gp *p, const yaml_node_t *levels_node, const yaml_node_
                      "every combination is excluded");
         goto out;
     }
-    if ((size_t)g->repeats > (size_t)10000000 / nc) {
-        rc = gp_fail(p, levels_node, "repeats", "more than 10000000 runs");
+    if ((size_t)g->repeats > (size_t)1000000 / nc) {
+        rc = gp_fail(p, levels_node, "repeats", "more than 1000000 runs");
         goto out;
     }
     g->n_configs = nc;
