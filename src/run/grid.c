@@ -735,7 +735,7 @@ static int cmp_run_id(const void *a, const void *b)
 }
 
 static int expand(struct gp *p, const yaml_node_t *levels_node, const yaml_node_t *exclude_node,
-                  const yaml_node_t *include_node)
+                  const yaml_node_t *include_node, const yaml_node_t *repeats_node)
 {
     struct grid *g = p->g;
     size_t product = 1, nl = g->n_levels, nc = 0;
@@ -797,7 +797,8 @@ static int expand(struct gp *p, const yaml_node_t *levels_node, const yaml_node_
         goto out;
     }
     if ((size_t)g->repeats > (size_t)1000000 / nc) {
-        rc = gp_fail(p, levels_node, "repeats", "more than 1000000 runs");
+        rc = gp_fail(p, repeats_node ? repeats_node : levels_node, "repeats",
+                     "more than 1000000 runs");
         goto out;
     }
     g->n_configs = nc;
@@ -1008,7 +1009,8 @@ static int parse_document(struct gp *p, const yaml_node_t *root)
                            "expected whole milliseconds");
         g->energy_interval_ms = (unsigned)dv;
     }
-    return expand(p, node[K_LEVELS] ? node[K_LEVELS] : root, node[K_EXCLUDE], node[K_INCLUDE]);
+    return expand(p, node[K_LEVELS] ? node[K_LEVELS] : root, node[K_EXCLUDE], node[K_INCLUDE],
+                  node[K_REPEATS]);
 }
 
 static char *abs_dir_of(const char *path)
