@@ -245,6 +245,20 @@ static void test_random_order(void **state)
     grid_free(g3);
 }
 
+static void test_caps(void **state)
+{
+    char *text = malloc(16384);
+    size_t n = 0;
+    (void)state;
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, 16384 - n, "name: t\ncommand: [x]\nrepeats: 1001\nlevels:\n  a: [");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, 16384 - n, "%s%d", i ? ", " : "", i);
+    snprintf(text + n, 16384 - n, "]\n");
+    expect_error(text, "t.yaml:3: repeats: ", "more than 1000000 runs");
+    free(text);
+}
+
 static void test_file(void **state)
 {
     char path[] = "/tmp/jb-test-grid-XXXXXX";
@@ -272,7 +286,7 @@ int main(void)
         cmocka_unit_test(test_levels),       cmocka_unit_test(test_placeholders),
         cmocka_unit_test(test_rules),        cmocka_unit_test(test_expand),
         cmocka_unit_test(test_safe_run_ids), cmocka_unit_test(test_random_order),
-        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_caps),         cmocka_unit_test(test_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
