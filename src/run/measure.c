@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -534,7 +535,7 @@ static pid_t spawn(const struct measure_opts *o, int proto_w, int out_w, int err
 {
     int ep[2];
     char **env;
-    pid_t pid;
+    pid_t pid, parent;
     int child_errno = 0;
     ssize_t n;
 
@@ -550,6 +551,7 @@ static pid_t spawn(const struct measure_opts *o, int proto_w, int out_w, int err
     }
     fcntl(ep[0], F_SETFD, FD_CLOEXEC);
     fcntl(ep[1], F_SETFD, FD_CLOEXEC);
+    parent = getpid();
     pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "cannot fork: %s", strerror(errno));
@@ -571,6 +573,12 @@ static pid_t spawn(const struct measure_opts *o, int proto_w, int out_w, int err
         sigaction(SIGPIPE, &sa, NULL);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        /* The command dies with us: killed by SIGKILL, we could not stop it, and it would go on
+         * loading the device (and writing) unobserved while a resumed runner measures again.
+         * Checked after setting: we may have died already. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         if (new_pgrp)
             setpgid(0, 0);
         if (out_w >= 0)

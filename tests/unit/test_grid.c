@@ -1,0 +1,292 @@
+/*
+ * test_grid.c - grid files: every bad input gives its file:line: key: message; expansion
+ * (product, exclude, include, repeats), run ids, placeholder substitution, and an order that is a
+ * pure function of the file.
+ */
+#include "run/grid.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char err[1024];
+
+static struct grid *load(const char *text)
+{
+    return grid_load_string(text, strlen(text), "t.yaml", err, sizeof(err));
+}
+
+/* The text must fail with a message that starts with `prefix` and contains `part`. */
+static void expect_error(const char *text, const char *prefix, const char *part)
+{
+    struct grid *g = load(text);
+    if (g) {
+        grid_free(g);
+        fail_msg("no error for:\n%s", text);
+    }
+    if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, part))
+        fail_msg("message '%s' does not start with '%s' and contain '%s'", err, prefix, part);
+}
+
+#define BASE "name: t\ncommand: [echo, hi]\n"
+
+static void test_minimal(void **state)
+{
+    struct grid *g = load(BASE);
+    (void)state;
+    assert_non_null(g);
+    assert_string_equal(g->name, "t");
+    assert_int_equal(g->n_levels, 0);
+    assert_int_equal(g->n_runs, 1);
+    assert_string_equal(g->runs[0].run_id, "r1");
+    assert_string_equal(g->meters, "auto");
+    assert_int_equal(g->order, GRID_ORDER_SEQUENTIAL);
+    grid_free(g);
+}
+
+static void test_syntax_errors(void **state)
+{
+    (void)state;
+    expect_error("name: t\ncommand: [a, b\n", "t.yaml:3:", "not valid YAML");
+    expect_error("", "t.yaml:1:", "empty grid file");
+    expect_error("- a\n- b\n", "t.yaml:1: ", "a grid file is a mapping");
+    expect_error(BASE "---\nname: u\n", "t.yaml:3:", "one YAML document");
+}
+
+static void test_keys(void **state)
+{
+    (void)state;
+    expect_error(BASE "repeat: 3\n", "t.yaml:3: repeat: ", "unknown key");
+    expect_error(BASE "name: u\n", "t.yaml:3: ", "duplicate key 'name' (first given on line 1)");
+    expect_error("command: [a]\n", "t.yaml:1: name: ", "missing");
+    expect_error("name: t\n", "t.yaml:1: command: ", "missing");
+    expect_error(BASE "cooldown: {seconds: 1, seconds: 2}\n", "t.yaml:3: cooldown: ",
+                 "duplicate key 'seconds'");
+    expect_error(BASE "cooldown: {secs: 1}\n", "t.yaml:3: cooldown.secs: ", "unknown key 'secs'");
+    expect_error(BASE "levels:\n  a: [1]\n  a: [2]\n", "t.yaml:5: levels: ",
+                 "duplicate key 'a' (first given on line 4)");
+    expect_error(BASE "env: {A: x, A: y}\n", "t.yaml:3: env: ", "duplicate key 'A'");
+}
+
+static void test_types(void **state)
+{
+    (void)state;
+    expect_error(BASE "repeats: two\n", "t.yaml:3: repeats: ", "expected a whole number, got 'two'");
+    expect_error(BASE "repeats: 0\n", "t.yaml:3: repeats: ", "out of range");
+    expect_error(BASE "repeats: [1]\n", "t.yaml:3: repeats: ", "got a list");
+    expect_error(BASE "timeout_s:\n", "t.yaml:3: timeout_s: ", "expected a number, got nothing");
+    expect_error(BASE "timeout_s: 1h\n", "t.yaml:3: timeout_s: ", "got '1h'");
+    expect_error(BASE "order: shuffled\n", "t.yaml:3: order: ", "random or sequential");
+    expect_error(BASE "seed: -1\n", "t.yaml:3: seed: ", "whole number");
+    expect_error(BASE "interval_ms: 5\n", "t.yaml:3: interval_ms: ", "out of range");
+    expect_error(BASE "interval_ms: 10.5\n", "t.yaml:3: interval_ms: ", "whole milliseconds");
+    expect_error("name: t\ncommand: echo hi\n", "t.yaml:2: command: ", "never passed to a shell");
+    expect_error("name: t\ncommand: []\n", "t.yaml:2: command: ", "empty command");
+    expect_error("name: t\ncommand: [a, [b]]\n", "t.yaml:2: command[1]: ", "got a list");
+    expect_error("name: '../x'\ncommand: [a]\n", "t.yaml:1: name: ", "folder name");
+    expect_error(BASE "levels: [a, b]\n", "t.yaml:3: levels: ", "expected a mapping");
+    expect_error(BASE "levels:\n  a: {x: 1}\n", "t.yaml:4: levels.a: ", "got a mapping");
+    expect_error(BASE "levels:\n  a: [1, [2]]\n", "t.yaml:4: levels.a: ", "value 2: expected a scalar");
+    expect_error(BASE "cooldown: {until_power_above_idle_w: 5}\n",
+                 "t.yaml:3: cooldown.until_power_above_idle_w: ", "idle_baseline_s");
+    expect_error(BASE "meters: []\n", "t.yaml:3: meters: ", "empty list");
+    expect_error(BASE "env: {A: [x]}\n", "t.yaml:3: env.A: ", "expected a string");
+    expect_error(BASE "env: {1A: x}\n", "t.yaml:3: env.1A: ", "not a valid environment");
+}
+
+static void test_levels(void **state)
+{
+    (void)state;
+    expect_error(BASE "levels:\n  a: []\n", "t.yaml:4: levels.a: ", "empty level");
+    expect_error(BASE "levels:\n  a:\n", "t.yaml:4: levels.a: ", "empty level");
+    expect_error(BASE "levels:\n  a: [1, 1]\n", "t.yaml:4: levels.a: ", "value '1' is given twice");
+    expect_error(BASE "levels:\n  a: [1, ~]\n", "t.yaml:4: levels.a: ", "value 2 is empty");
+    expect_error(BASE "levels:\n  repeat: [1]\n", "t.yaml:4: levels.repeat: ", "reserved");
+    expect_error(BASE "levels:\n  batch-size: [1]\n", "t.yaml:4: levels.batch-size: ",
+                 "{placeholder}");
+    /* Values that collapse to the same run id. */
+    expect_error(BASE "levels:\n  a: ['x/y', 'x_y']\n", "t.yaml:4: levels: ", "same run id");
+}
+
+static void test_placeholders(void **state)
+{
+    (void)state;
+    expect_error("name: t\nlevels: {a: [1]}\ncommand: [prog, '{b}']\n", "t.yaml:3: command[1]: ",
+                 "unknown placeholder '{b}' (levels: a;");
+    expect_error("name: t\ncommand:\n  - prog\n  - '{repeat'\n", "t.yaml:4: command[1]: ",
+                 "unclosed '{'");
+    expect_error("name: t\ncommand: [prog, 'd={}']\n", "t.yaml:2: command[1]: ",
+                 "unknown placeholder '{}'");
+    expect_error("name: t\ncommand: [prog, 'a}b']\n", "t.yaml:2: command[1]: ", "lone '}'");
+    expect_error(BASE "env: {X: '{nope}'}\n", "t.yaml:3: env.X: ", "unknown placeholder '{nope}'");
+    expect_error(BASE "workdir: '/w/{nope}'\n", "t.yaml:3: workdir: ", "unknown placeholder");
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    expect_error(BASE "levels: {a: [1, 2], b: [x, y]}\nexclude: [{c: 1}]\n",
+                 "t.yaml:4: exclude[0].c: ", "unknown level 'c' (levels: a, b)");
+    expect_error(BASE "levels: {a: [1, 2], b: [x, y]}\nexclude: [{a: 3}]\n",
+                 "t.yaml:4: exclude[0].a: ", "'3' is not a value of level 'a'");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{}]\n", "t.yaml:4: exclude[0]: ",
+                 "empty rule");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: {a: 1}\n", "t.yaml:4: exclude: ",
+                 "expected a list");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{a: [1, 2]}]\n", "t.yaml:4: exclude: ",
+                 "every combination is excluded");
+    expect_error(BASE "levels: {a: [1, 2], b: [x]}\ninclude: [{a: 3}]\n", "t.yaml:4: include[0]: ",
+                 "level 'b' is missing");
+    expect_error(BASE "levels: {a: [1, 2], b: [x]}\ninclude:\n  - {a: 1, b: x}\n",
+                 "t.yaml:5: include[0]: ", "already in the grid");
+}
+
+static void test_expand(void **state)
+{
+    struct grid *g = load("name: t\n"
+                          "levels:\n  fw: [pt, jax]\n  bs: [32, 64, 128]\n"
+                          "repeats: 2\norder: sequential\n"
+                          "exclude:\n  - {fw: jax, bs: [64, 128]}\n"
+                          "include:\n  - {fw: jax, bs: 512}\n"
+                          "command: [train, '--bs={bs}', '{fw}', 'r{repeat}', '{run_id}', '{{x}}']\n"
+                          "env: {FW: '{fw}-{grid}'}\n"
+                          "workdir: '/tmp/{fw}'\n"
+                          "cooldown: 7\n"
+                          "meters: [sim, 'sim:const=5']\n");
+    char **argv, **env, *wd;
+    (void)state;
+    assert_non_null(g);
+    /* pt x 3 + jax x 1 + include = 5 configurations, x 2 repeats */
+    assert_int_equal(g->n_configs, 5);
+    assert_int_equal(g->n_runs, 10);
+    assert_string_equal(g->runs[0].run_id, "pt-32-r1");
+    assert_string_equal(g->runs[3].run_id, "jax-32-r1");
+    assert_string_equal(g->runs[4].run_id, "jax-512-r1");
+    assert_string_equal(g->runs[5].run_id, "pt-32-r2");
+    assert_int_equal(g->runs[9].repeat, 2);
+    assert_true(g->cooldown.seconds == 7);
+    assert_string_equal(g->meters, "sim,sim:const=5");
+    argv = grid_run_argv(g, &g->runs[4]);
+    assert_non_null(argv);
+    assert_string_equal(argv[0], "train");
+    assert_string_equal(argv[1], "--bs=512");
+    assert_string_equal(argv[2], "jax");
+    assert_string_equal(argv[3], "r1");
+    assert_string_equal(argv[4], "jax-512-r1");
+    assert_string_equal(argv[5], "{x}");
+    assert_null(argv[6]);
+    env = grid_run_env(g, &g->runs[4]);
+    assert_string_equal(env[0], "FW=jax-t");
+    assert_null(env[1]);
+    wd = grid_expand(g, &g->runs[4], g->workdir_tmpl);
+    assert_string_equal(wd, "/tmp/jax");
+    free(wd);
+    grid_strv_free(argv);
+    grid_strv_free(env);
+    grid_free(g);
+}
+
+static void test_safe_run_ids(void **state)
+{
+    struct grid *g = load("name: t\nlevels: {p: ['a b/c', .hidden]}\ncommand: [x]\n");
+    char s[] = "../x y";
+    (void)state;
+    assert_non_null(g);
+    assert_string_equal(g->runs[0].run_id, "a_b_c-r1");
+    assert_string_equal(g->runs[1].run_id, "_hidden-r1");
+    grid_safe_name(s);
+    assert_string_equal(s, "_._x_y");
+    grid_free(g);
+}
+
+static void test_random_order(void **state)
+{
+    const char *text = "name: t\nlevels: {a: [1, 2, 3, 4], b: [x, y, z]}\nrepeats: 3\n"
+                       "order: random\nseed: 42\ncommand: [x]\n";
+    struct grid *g1 = load(text), *g2 = load(text), *g3;
+    uint64_t st = 0;
+    int moved = 0, seen[36] = {0};
+    char *other = malloc(strlen(text) + 1);
+    (void)state;
+    assert_non_null(g1);
+    assert_non_null(g2);
+    assert_int_equal(g1->n_runs, 36);
+    for (size_t i = 0; i < 36; i++) {
+        /* The same file gives the same order; indexes follow positions. */
+        assert_string_equal(g1->runs[i].run_id, g2->runs[i].run_id);
+        assert_int_equal(g1->runs[i].index, i);
+        seen[g1->runs[i].config * 3 + (size_t)g1->runs[i].repeat - 1]++;
+        moved |= g1->runs[i].config != i % 12 || g1->runs[i].repeat != (int)(i / 12) + 1;
+    }
+    for (size_t i = 0; i < 36; i++)
+        assert_int_equal(seen[i], 1); /* a permutation */
+    assert_true(moved);
+    /* A fixed first draw: splitmix64 is specified, not "whatever rand() does here". */
+    assert_true(grid_splitmix64(&st) == 0xE220A8397B1DCDAFull);
+    /* Another seed, another order. */
+    memcpy(other, text, strlen(text) + 1);
+    memcpy(strstr(other, "seed: 42"), "seed: 43", 8);
+    g3 = load(other);
+    assert_non_null(g3);
+    moved = 0;
+    for (size_t i = 0; i < 36; i++)
+        moved |= strcmp(g1->runs[i].run_id, g3->runs[i].run_id) != 0;
+    assert_true(moved);
+    free(other);
+    grid_free(g1);
+    grid_free(g2);
+    grid_free(g3);
+}
+
+static void test_caps(void **state)
+{
+    char *text = malloc(16384);
+    size_t n = 0;
+    (void)state;
+    assert_non_null(text);
+    n += (size_t)snprintf(text + n, 16384 - n, "name: t\ncommand: [x]\nrepeats: 1001\nlevels:\n  a: [");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, 16384 - n, "%s%d", i ? ", " : "", i);
+    snprintf(text + n, 16384 - n, "]\n");
+    expect_error(text, "t.yaml:3: repeats: ", "more than 1000000 runs");
+    free(text);
+}
+
+static void test_file(void **state)
+{
+    char path[] = "/tmp/jb-test-grid-XXXXXX";
+    int fd = mkstemp(path);
+    const char *text = BASE "levels: {a: [1]}\n";
+    struct grid *g;
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    g = grid_load(path, err, sizeof(err));
+    assert_non_null(g);
+    assert_string_equal(g->dir_abs, "/tmp");
+    grid_free(g);
+    unlink(path);
+    assert_null(grid_load(path, err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot open grid file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal),      cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_keys),         cmocka_unit_test(test_types),
+        cmocka_unit_test(test_levels),       cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_rules),        cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_safe_run_ids), cmocka_unit_test(test_random_order),
+        cmocka_unit_test(test_caps),         cmocka_unit_test(test_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
