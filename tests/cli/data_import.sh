@@ -2,7 +2,7 @@
 # python3's tarfile (no numpy), imported, then checked byte by byte: CHW planes to HWC pixels,
 # labels, split sizes, and every hash in the manifest recomputed with sha256sum.  Then the bad
 # inputs: each fails with a message naming the file and member, and leaves no file behind.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 # make_cifar OUT.tar.gz KIND [OPTIONS...]: record r has label (3r mod classes) and pixel
 # (c, h, w) = (31 r + 7 h + 3 w + 101 c) mod 256.  Options: per=N test=N truncate=MEMBER

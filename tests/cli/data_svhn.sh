@@ -2,7 +2,7 @@
 # variables, X uint8 32x32x3xN column-major, y Nx1 double with 10 for the digit 0), written by
 # python3 without numpy; the import must place every pixel at NHWC and map 10 to 0.  Then the
 # bad inputs: a missing file, a wrong shape, a bad label, each named, nothing left behind.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 # make_mat FILE N FIRST [xdims=AxBxCxD] [badlabel=1]: image n has pixel (h, w, c) =
 # (31 (FIRST + n) + 7 h + 3 w + 101 c) mod 256 and the digit (FIRST + n) mod 10.

@@ -1,7 +1,7 @@
 # 'joulebench data synth': deterministic (the same bytes twice, and a fixed hash for a small set
 # as a guard against accidental changes of the generator), the manifest's hashes are the files'
 # sha256sum, labels cover the classes, and bad options are usage errors.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 jb data synth tiny --train 20 --test 6 --seed 7 --classes 3 -o "$T/a" > "$T/out" \
   || fail "synth"

@@ -1,6 +1,6 @@
 # 'joulebench import nvidia-smi': one log with levels, a header-less log named by --fields,
 # malformed rows (FILE:LINE warnings and a count; --strict rejects), usage errors.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 cat >"$T/e.csv" <<'CSV'
 timestamp, power.draw [W], temperature.gpu, utilization.gpu [%], clocks.sm [MHz]
 2026/01/02 10:00:00.000, 100.00 W, 40, 50 %, 1500 MHz

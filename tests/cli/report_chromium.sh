@@ -4,7 +4,7 @@
 # fig/*.png must decode.  The report folder is the sample that the unit test driver writes
 # (`test_figures --write-sample DIR`, hand-written tables and a hand-written run directory) until
 # 'joulebench report' draws figures itself.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 [ -n "$CHROMIUM" ] || fail "chromium is not installed (apt-get install chromium)"

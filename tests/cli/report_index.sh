@@ -1,6 +1,6 @@
 # 'report' (corrected) and 'index' over a small results folder: two repeats of one
 # configuration, one of another with a different epoch count, and an unfinished run directory.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 mk() { # mk NAME FRAMEWORK REPEAT SCALE EPOCHS
   local e="$T/src/$1-e.csv" m="$T/src/$1-m.csv" t
   mkdir -p "$T/src"

@@ -1,7 +1,7 @@
 # 'report' on a hand-written native run directory: a GPU meter with an energy counter (which must
 # win over the power integral), a CPU meter, startup/epoch/eval phases with items, an idle
 # baseline and accuracy metrics.  Every expected number is worked out in the comments.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 R="$T/res/g/native-r1"
 mkdir -p "$R"
 cat >"$R/manifest.json" <<'JSON'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 'run': the cooldown waits between runs (not after the last), notes a temperature condition no
 # meter can check, and the shipped grids (experiments/*.yaml) are valid.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

@@ -3,7 +3,7 @@
 # CUDA_VISIBLE_DEVICES; all complete; a second call finds nothing to do; SIGINT to the parent
 # stops both runs and a resume finishes the grid.  Simulated meters stay
 # as they are (no GPU is needed).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

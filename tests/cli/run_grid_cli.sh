@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 'run': bad grid files and options are refused with file:line: key messages (exit 1 / 2) and
 # nothing is created; --dry-run lists the numbered runs; --only runs exactly the runs named.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

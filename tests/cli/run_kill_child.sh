@@ -2,7 +2,7 @@
 # 'run': the measured command killed by SIGKILL mid-run is recorded as failed (exit 137), the grid
 # goes on and exits 1; a resume redoes only that run, leaves the completed run directories
 # byte-identical, and every run ends complete exactly once.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

@@ -2,7 +2,7 @@
 # 'run': the runner itself killed by SIGKILL mid-run.  Its command dies with it (it must not go on
 # and finish unobserved), the run's lock is released by the kernel, and a resume redoes the
 # unfinished run: every run complete exactly once, earlier run directories byte-identical.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

@@ -2,7 +2,7 @@
 # 'run': SIGINT (then SIGTERM) to the runner mid-grid stops the command, records the run as
 # interrupted, stops the grid with exit status 130 (143); resumes finish the grid with every run
 # complete exactly once and the runs completed earlier byte-identical.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 write_worker

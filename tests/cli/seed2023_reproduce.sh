@@ -1,7 +1,7 @@
 # 'import nvidia-smi --batch' of the reference study's CIFAR10 files, then 'report --method
 # seed-2023', must reproduce every row of expected-cifar10-seed-method.csv (energy 0.01 kJ, power
 # and utilisation 0.01, time 0.1 s, accuracy 0.001), with exactly its columns.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 SEED="${JB_SHARED_DIR:?}/seed-data"
 [ -d "$SEED/nvidia-smi-runs" ] || fail "no seed data at $SEED"
 tr -d '\r' <"$SEED/expected-cifar10-seed-method.csv" >"$T/expected.csv"

@@ -2,7 +2,7 @@
 # 'slurm': the job-array script runs the whole grid on a real one-node Slurm
 # (scripts/start-slurm.sh starts one when none answers): every run directory complete, each
 # task ran the run of its index, and each manifest records the Slurm job ids.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/../run-helpers.bash"
 cd "$T"
 export SLURM_CONF=${JB_SLURM_DIR:-/tmp/joulebench-slurm}/slurm.conf
