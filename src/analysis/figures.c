@@ -320,7 +320,7 @@ static int collect_values(struct fig_ctx *c, struct fig_level *l)
             /* insertion sort: a handful of values */
             for (size_t i = 1; i < n; i++) {
                 char *x = seen[i];
-                double dx, dy;
+                double dx = 0, dy = 0;
                 size_t j = i;
                 parse_plain_number(x, &dx);
                 while (j > 0 && (parse_plain_number(seen[j - 1], &dy), dy > dx)) {

@@ -11,8 +11,12 @@
  */
 #include "data/data.h"
 
+#ifdef JB_HAVE_LIBARCHIVE
 #include <archive.h>
+#endif
+#ifdef JB_HAVE_LIBARCHIVE
 #include <archive_entry.h>
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,8 @@ void data_chw_to_hwc(const uint8_t *chw, uint8_t *hwc)
         for (int i = 0; i < DATA_H * DATA_W; i++)
             hwc[i * DATA_C + c] = chw[c * DATA_H * DATA_W + i];
 }
+
+#ifdef JB_HAVE_LIBARCHIVE
 
 /* The archive is read through this callback so the file's SHA-256 is computed on the same pass. */
 struct hashed_file {
@@ -334,3 +340,16 @@ out:
         free(mem[i].data);
     return rc;
 }
+
+#else /* !JB_HAVE_LIBARCHIVE */
+
+int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *err, size_t errlen)
+{
+    (void)imp;
+    (void)layouts;
+    memset(ds, 0, sizeof(*ds));
+    snprintf(err, errlen, "this joulebench was built without libarchive: CIFAR import is not "
+                          "available (install libarchive-dev and rebuild)");
+    return -1;
+}
+#endif

@@ -13,9 +13,21 @@
 #include "data/data.h"
 
 #include <errno.h>
+#ifdef JB_HAVE_MATIO
 #include <matio.h>
+#endif
 #include <stdio.h>
 #include <string.h>
+
+void data_colmajor_to_hwc(const uint8_t *colmajor, uint8_t *hwc)
+{
+    for (int h = 0; h < DATA_H; h++)
+        for (int w = 0; w < DATA_W; w++)
+            for (int c = 0; c < DATA_C; c++)
+                hwc[(h * DATA_W + w) * DATA_C + c] = colmajor[h + DATA_H * w + DATA_H * DATA_W * c];
+}
+
+#ifdef JB_HAVE_MATIO
 
 /* libmatio reports through a log function; keep its last message for ours. */
 static char matio_msg[256];
@@ -26,13 +38,6 @@ static void matio_log(int level, char *message)
     snprintf(matio_msg, sizeof(matio_msg), "%s", message ? message : "");
 }
 
-void data_colmajor_to_hwc(const uint8_t *colmajor, uint8_t *hwc)
-{
-    for (int h = 0; h < DATA_H; h++)
-        for (int w = 0; w < DATA_W; w++)
-            for (int c = 0; c < DATA_C; c++)
-                hwc[(h * DATA_W + w) * DATA_C + c] = colmajor[h + DATA_H * w + DATA_H * DATA_W * c];
-}
 
 struct svhn_file {
     char path[PATH_MAX];
@@ -267,3 +272,15 @@ out:
         data_set_abort(ds);
     return rc;
 }
+
+#else /* !JB_HAVE_MATIO */
+
+int data_import_svhn(const struct data_import *imp, struct data_set *ds, char *err, size_t errlen)
+{
+    (void)imp;
+    memset(ds, 0, sizeof(*ds));
+    snprintf(err, errlen, "this joulebench was built without libmatio: SVHN import is not "
+                          "available (install libmatio-dev and rebuild)");
+    return -1;
+}
+#endif
