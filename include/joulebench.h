@@ -185,6 +185,8 @@ typedef void (*jb_error_cb)(void *user, size_t meter_index, int code, const char
 struct jb_sampler_opts {
     unsigned interval_ms;        /* power/temperature/... cadence, 10..60000; 0 means 100 */
     unsigned energy_interval_ms; /* energy-counter cadence, 10..60000; 0 means 100 */
+    int energy_on_demand;        /* 1: no periodic counter reads, only the first and last and
+                                  * those asked for by jb_sampler_read_energy_now() */
     jb_sample_cb on_sample;      /* may be NULL */
     jb_energy_cb on_energy;      /* may be NULL */
     jb_error_cb on_error;        /* may be NULL; a meter that fails is not read again */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char usage_line[] = "joulebench sample [-i MS] [-E MS] [-m METERS] [-o FILE] "
+static const char usage_line[] = "joulebench sample [-i MS] [-E MS|0] [-m METERS] [-o FILE] "
                                  "[--format csv|jsonl] [--duration S]";
 
 struct sink {
@@ -165,20 +165,30 @@ int cmd_sample(int argc, char **argv)
 
     memset(&so, 0, sizeof(so));
     memset(&s, 0, sizeof(s));
+    /* Gauges only unless -E asks for counter rows: one NVML counter read costs ~4 ms of CPU on
+     * an H200, 40x what a full set of gauges costs (docs/BENCHMARKS.md). */
+    so.energy_on_demand = 1;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "i:E:m:o:f:d:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'i':
         case 'E':
+            if (!strcmp(optarg, "0")) {
+                so.energy_on_demand = 1;
+                break;
+            }
+            /* fall through */
+        case 'i':
             if (cli_parse_long(optarg, 10, 60000, &l) < 0)
                 return cli_usage_error(usage_line,
                                        "bad %s '%s': expected milliseconds in 10..60000",
                                        opt == 'i' ? "interval" : "energy interval", optarg);
-            if (opt == 'i')
+            if (opt == 'i') {
                 so.interval_ms = (unsigned)l;
-            else
+            } else {
                 so.energy_interval_ms = (unsigned)l;
+                so.energy_on_demand = 0;
+            }
             break;
         case 'm': spec = optarg; break;
         case 'o': path = optarg; break;
@@ -198,8 +208,9 @@ int cmd_sample(int argc, char **argv)
             printf("usage: %s\n\nSamples every meter until --duration or Ctrl-C, as CSV "
                    "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
                    "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
-                   "power_instant_w.  energy_j rows come from the energy counter\n(joules since "
-                   "start) at the energy interval; other rows hold the gauges.\n",
+                   "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
+                   "since the meter was opened) every MS ms; by default only at the start\nand the "
+                   "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n",
                    usage_line);
             return JB_EXIT_OK;
         default:

@@ -206,7 +206,7 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
         return JB_ESYS;
     }
     s->have_sample_thread = 1;
-    if (s->have_energy) {
+    if (s->have_energy && !s->o.energy_on_demand) {
         rc = pthread_create(&s->energy_thread, NULL, energy_main, s);
         if (rc) {
             jb_sampler_stop(s);

@@ -240,12 +240,16 @@ static void sink_sample(void *user, size_t i, const struct jb_sample *s)
     const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, i));
 
     pthread_mutex_lock(&m->lock);
-    if (s->valid & JB_CAP_POWER) {
-        m->last_power_w[i] = s->power_w;
+    if (s->valid & (JB_CAP_POWER | JB_CAP_POWER_INSTANT)) {
+        /* The power integral and the peak use the instant reading where the device has one: on
+         * an H200 NVML's default power reading is a 1 s average that lags a load step by ~0.9 s,
+         * the instant one by ~0.1 s (docs/METHODOLOGY.md). */
+        double w = (s->valid & JB_CAP_POWER_INSTANT) ? s->power_instant_w : s->power_w;
+        m->last_power_w[i] = w;
         if (m->cmd_begin_ns && !m->cmd_end_ns && s->t_mono_ns >= m->cmd_begin_ns &&
-            (isnan(m->peak_power_w[i]) || s->power_w > m->peak_power_w[i]))
-            m->peak_power_w[i] = s->power_w;
-        if (jb_phases_add_power(m->phases, i, s->t_mono_ns, s->power_w) < 0)
+            (isnan(m->peak_power_w[i]) || w > m->peak_power_w[i]))
+            m->peak_power_w[i] = w;
+        if (jb_phases_add_power(m->phases, i, s->t_mono_ns, w) < 0)
             warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     }
     if (m->samples && !m->samples_error) {
