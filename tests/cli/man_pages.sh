@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The manual pages (man/*.1): each renders without a groff warning, has the sections every page
 # must have, and names every option that its subcommand's --help prints and that its getopt
-# table (or, for 'data', its option parser) accepts - so pages and code stay in sync.
+# table (or, for 'data', its option parser) accepts in its OPTIONS section - so pages and code
+# stay in sync.
 . "$(dirname "$0")/lib.bash"
 : "${JB_SOURCE_DIR:?JB_SOURCE_DIR must name the source tree}"
 M="$JB_SOURCE_DIR/man"
@@ -16,6 +17,9 @@ render() { groff -man -Tascii -P-cbou -rLL=5000n "$1" 2>/dev/null; }
 options_in() {
   grep -oE -- '(^|[^A-Za-z0-9_-])--?[A-Za-z][A-Za-z0-9-]*' "$1" | sed -E 's/^[^-]*//' | sort -u
 }
+
+# options_section RENDERED_PAGE: the text of its OPTIONS section only.
+options_section() { awk '$0 == "OPTIONS" { on = 1; next } on && /^[A-Z][A-Z ]+$/ { on = 0 } on' "$1"; }
 
 # has_option TEXT_FILE OPTION: the option appears as a whole word (not a prefix of a longer one).
 has_option() { grep -qE -- "(^|[^A-Za-z0-9_-])$2([^A-Za-z0-9_-]|\$)" "$1"; }
@@ -43,18 +47,22 @@ expect_eq "commands in --help" "$(echo $listed)" "$cmds"
 for c in $listed; do
   grep -q "joulebench-$c(1)" "$T/main.txt" || fail "joulebench.1 does not refer to joulebench-$c(1)"
 done
-for o in $(options_in "$T/main_help.txt") --version; do
-  has_option "$T/main.txt" "$o" || fail "joulebench.1 lacks option $o"
+options_section "$T/main.txt" >"$T/main_opts.txt"
+for o in -h --help --version; do
+  has_option "$T/main_opts.txt" "$o" || fail "joulebench.1's OPTIONS lack $o"
 done
 
 # 2. One page per subcommand, naming every option of its --help and of its source.
 for c in $cmds; do
   page="$M/joulebench-$c.1"
   check_page "$page"
-  render "$page" >"$T/$c.txt"
+  render "$page" | options_section /dev/stdin >"$T/$c.txt"
   jb "$c" --help >"$T/$c.help" || fail "joulebench $c --help exited $?"
   [ -s "$T/$c.help" ] || fail "joulebench $c --help printed nothing"
-  opts=$(options_in "$T/$c.help")
+  # The usage lines and the option list (lines that start with blanks and a dash); not the prose,
+  # which may mention other commands' options ('joulebench run GRID --only i').
+  grep -E '^usage:|^ +joulebench |^ +-' "$T/$c.help" >"$T/$c.help_opts" || true
+  opts=$(options_in "$T/$c.help_opts")
   [ -n "$opts" ] || fail "no option found in 'joulebench $c --help'"
   # Options the code accepts: getopt_long tables and strings, and cmd_data.c's own parser.
   src="$JB_SOURCE_DIR/src/cli/cmd_$c.c"
@@ -65,14 +73,15 @@ for c in $cmds; do
          grep -oE 'getopt_long\(argc, argv, "[^"]*"' "$src" | sed -E 's/.*"(.*)"/\1/' |
            tr -d '+:' | grep -oE '[A-Za-z]' | sed 's/^/-/' || true)
   for o in $opts $code; do
-    has_option "$T/$c.txt" "$o" || fail "joulebench-$c.1 lacks option $o (from --help or $src)"
+    has_option "$T/$c.txt" "$o" || fail "joulebench-$c.1's OPTIONS lack $o (from --help or $src)"
   done
   echo "ok: joulebench-$c.1 ($(echo $opts $code | tr ' ' '\n' | sort -u | wc -l) options)"
 done
 
 # 3. The check itself can fail: a page without one of the options is caught.
 sed 's/energy\\-interval/energy\\-intervals/g' "$M/joulebench-sample.1" >"$T/broken.1"
-render "$T/broken.1" >"$T/broken.txt"
+render "$T/broken.1" | options_section /dev/stdin >"$T/broken.txt"
+has_option "$T/broken.txt" --interval || fail "the OPTIONS section of the test page is empty"
 if has_option "$T/broken.txt" --energy-interval; then
   fail "a page lacking --energy-interval passed the option check"
 fi
