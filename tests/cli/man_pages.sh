@@ -31,6 +31,7 @@ check_page() { # PAGE: renders cleanly, has the required sections
   [ ! -s "$T/warn" ] || { cat "$T/warn"; fail "groff warnings on $page"; }
   if command -v man >/dev/null; then
     MANWIDTH=80 man -l "$page" >/dev/null 2>"$T/manerr" || { cat "$T/manerr"; fail "man -l $page"; }
+    [ ! -s "$T/manerr" ] || { cat "$T/manerr"; fail "man -l $page: warnings at 80 columns"; }
   fi
   render "$page" >"$T/page.txt"
   for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES "SEE ALSO"; do
