@@ -11,3 +11,6 @@ if [ ! -f data/synth10/manifest.json ]; then
 fi
 mkdir -p out
 "$jb" run experiments/smoke.yaml -o out/results
+# ... then its report: tables, the five figures and out/results/report/index.html.
+"$jb" report out/results -o out/results/report
+echo "joulebench: report written to out/results/report/index.html" >&2

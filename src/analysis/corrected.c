@@ -484,6 +484,16 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         jw_null(&w);
     jw_key(&w, "target_accuracy");
     jw_number(&w, in->target_accuracy);
+    {
+        int sim = 0;
+        for (size_t r = 0; r < in->nruns; r++)
+            for (size_t m = 0; m < in->runs[r].nmeters; m++) {
+                const struct rd_meter *mt = &in->runs[r].meters[m];
+                sim |= (mt->kind && !strcmp(mt->kind, "sim")) ||
+                       (mt->energy_source && !strcmp(mt->energy_source, "simulated"));
+            }
+        jw_kv_bool(&w, "simulated", sim);
+    }
     jw_key(&w, "meters");
     jw_object_begin(&w);
     for (int cls = 1; cls <= 2; cls++) {
