@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jb=build/joulebench
+export PATH="$PWD/.venv/bin:$PATH"
 if [ ! -f data/synth10/manifest.json ]; then
   "$jb" data synth synth10 --train 512 --test 128 -o data
 fi
