@@ -232,19 +232,6 @@ int cmd_sample(int argc, char **argv)
         if (jb_meter_get_info(jb_meter_set_get(set, i))->simulated)
             cli_note("meter %s is SIMULATED: its values are not measurements",
                      jb_meter_get_info(jb_meter_set_get(set, i))->id);
-    s.out = path ? fopen(path, "w") : stdout;
-    if (!s.out) {
-        cli_error("cannot create '%s': %s", path, strerror(errno));
-        jb_meter_set_free(set);
-        return JB_EXIT_FAIL;
-    }
-    s.set = set;
-    pthread_mutex_init(&s.lock, NULL);
-    if (!s.jsonl)
-        fputs("time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
-              "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
-              s.out);
-
     /* Signals are taken synchronously by this thread; the sampler threads inherit the mask.  A
      * handler is installed first because a shell starts background jobs with SIGINT ignored,
      * and an ignored signal never becomes pending for sigtimedwait. */
@@ -257,6 +244,22 @@ int cmd_sample(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, &old);
+
+    s.out = path ? fopen(path, "w") : stdout;
+    if (!s.out) {
+        cli_error("cannot create '%s': %s", path, strerror(errno));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        jb_meter_set_free(set);
+        return JB_EXIT_FAIL;
+    }
+    s.set = set;
+    pthread_mutex_init(&s.lock, NULL);
+    if (!s.jsonl)
+        fputs("time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
+              "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
+              s.out);
 
     s.t0_ns = jb_now_ns();
     clock_gettime(CLOCK_REALTIME, &s.t0_utc);

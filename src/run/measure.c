@@ -1190,6 +1190,14 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     for (size_t i = 0; i < m.n; i++)
         m.last_power_w[i] = m.peak_power_w[i] = NAN;
 
+    /* Signals first: once the run directory exists, a SIGINT/SIGTERM must end in a manifest
+     * that says "interrupted", not in a killed process. */
+    if (install_signals(&saved) < 0) {
+        snprintf(err, errlen, "cannot create pipe: %s", strerror(errno));
+        goto out;
+    }
+    signals_installed = 1;
+
     /* Run directory: an old manifest goes first, so that this attempt's files never sit beside
      * a manifest claiming an earlier attempt complete. */
     if (o->rundir) {
@@ -1213,12 +1221,6 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
                 goto out;
         }
     }
-
-    if (install_signals(&saved) < 0) {
-        snprintf(err, errlen, "cannot create pipe: %s", strerror(errno));
-        goto out;
-    }
-    signals_installed = 1;
 
     /* Sampler; t_s = 0 is now. */
     m.t0_ns = jb_now_ns();

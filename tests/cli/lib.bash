@@ -19,6 +19,12 @@ jb_bg() {
     ( exec "$JB" "$@" ) &
   fi
 }
+# wait_for FILE [SECONDS]: until FILE exists (the process under test is up: valgrind starts slowly).
+wait_for() {
+  local i=0
+  while [ ! -e "$1" ] && [ $i -lt $(( ${2:-60} * 10 )) ]; do sleep 0.1; i=$((i + 1)); done
+  [ -e "$1" ] || fail "timed out waiting for $1"
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }

@@ -39,6 +39,7 @@ assert not any('temp_c' in r for r in rows), 'unavailable values are absent'
 # Ctrl-C flushes and exits 0
 jb_bg sample -m sim -o "$T/int.csv"
 pid=$!
+wait_for "$T/int.csv"
 sleep 0.6
 kill -INT "$pid"
 wait "$pid" || fail "sample should exit 0 on SIGINT"

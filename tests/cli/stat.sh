@@ -83,7 +83,8 @@ expect_near "net energy" "$net" 0 0.05
 set +e
 jb_bg stat -q -m sim -o "$T/int" -- sleep 30
 pid=$!
-sleep 1
+wait_for "$T/int/samples.csv.partial"
+sleep 0.5
 kill -TERM "$pid"
 wait "$pid"; rc=$?
 set -e
