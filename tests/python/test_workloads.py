@@ -345,6 +345,7 @@ def test_under_joulebench_stat(data_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out) as f:
         res = json.load(f)
+    assert res.get("protocol_errors", 0) == 0
     phases = {(p["phase"], p.get("index")) for p in res["phases"]}
     for want in (("startup", None), ("epoch", 1), ("epoch", 2), ("eval", 1), ("eval", 2)):
         assert any(p == want[0] and (want[1] is None or i == want[1]) for p, i in phases), want
