@@ -1,0 +1,1 @@
+"""joulebench's training workloads (one train.py per framework) and their shared code."""

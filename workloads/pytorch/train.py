@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""PyTorch workload: torchvision's ResNet trained with torch.optim.SGD.
+
+--impl matched and --impl stock use the same network, torchvision.models.resnetXX(weights=None,
+num_classes=C) (the study built it and replaced `fc`, which is the same thing); matched loads the
+shared initial weights, stock keeps torchvision's own random initialisation (seeded with
+torch.manual_seed(--seed)).  Precision: PyTorch's own default allows TF32 in cuDNN convolutions
+and not in matmuls (torch.backends.cudnn.allow_tf32 = True, cuda.matmul.allow_tf32 = False);
+--precision fp32 turns both off, tf32 both on, bf16 is torch.autocast(bfloat16) around the
+forward pass and loss with float32 weights.  The loop itself is workloads/common/driver.py.
+"""
+
+import os
+import sys
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path[0:0] = [_ROOT, os.path.join(_ROOT, "python")]
+
+from workloads.common import cli  # noqa: E402  (standard library only)
+
+FRAMEWORK = "pytorch"
+
+
+class TorchBackend:
+    name = FRAMEWORK
+    outputs_are_probs = False
+
+    def __init__(self, torch, torchvision):
+        self.torch = torch
+        self.torchvision = torchvision
+        self.version = torch.__version__.split("+")[0]
+        self.device_name = "cpu"
+
+    def setup(self, args):
+        torch = self.torch
+        self.args = args
+        if args.device == "cuda" and not torch.cuda.is_available():
+            cli.fail(FRAMEWORK, "--device cuda: no CUDA device is visible to PyTorch")
+        use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+        self.device = torch.device("cuda" if use_cuda else "cpu")
+        self.device_name = torch.cuda.get_device_name(self.device) if use_cuda else "cpu"
+        if args.compile and not hasattr(torch, "compile"):
+            cli.fail(FRAMEWORK, "--compile needs PyTorch >= 2.0 (this is %s)" % self.version)
+        tf32 = args.precision == "tf32"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.set_float32_matmul_precision("high" if tf32 else "highest")
+        self.autocast = args.precision == "bf16"
+        self.dtype = torch.float64 if args.precision == "fp64" else torch.float32
+        self.scale = None if args.raw_pixels else 255.0
+        self.memory_format = (torch.channels_last if args.channels_last
+                              else torch.contiguous_format)
+        torch.manual_seed(args.seed)
+
+    def build(self, num_classes, weights, image_shape):
+        torch = self.torch
+        ctor = getattr(self.torchvision.models, self.args.model)
+        model = ctor(weights=None, num_classes=num_classes)
+        if weights is not None:
+            state = {k: torch.from_numpy(v) for k, v in weights.items()}
+            missing, unexpected = model.load_state_dict(state, strict=False)
+            missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+            if missing or unexpected:  # resnet.load_weights checked the names already
+                raise RuntimeError("state_dict mismatch: missing %s, unexpected %s"
+                                   % (missing[:3], unexpected[:3]))
+        self.model = model.to(self.device, dtype=self.dtype, memory_format=self.memory_format)
+        self.step_model = torch.compile(self.model) if self.args.compile else self.model
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=self.args.lr,
+                                   momentum=self.args.momentum)
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+
+    def put_data(self, train_x, train_y):
+        self.dev_x = self.torch.from_numpy(train_x).to(self.device)
+        self.dev_y = self.torch.from_numpy(train_y).to(self.device)
+
+    def warm_up(self, train_sizes, eval_sizes):
+        pass  # eager; torch.compile compiles lazily on the first step (in epoch 1)
+
+    def _input(self, x_u8):
+        x = x_u8.permute(0, 3, 1, 2).to(self.dtype)
+        if self.scale is not None:
+            x = x / self.scale
+        return x.contiguous(memory_format=self.memory_format)
+
+    def _autocast(self):
+        return self.torch.autocast(device_type=self.device.type, dtype=self.torch.bfloat16,
+                                   enabled=self.autocast)
+
+    def _step(self, x_u8, y):
+        self.model.train()
+        x = self._input(x_u8)
+        self.opt.zero_grad(set_to_none=True)
+        with self._autocast():
+            loss = self.loss_fn(self.step_model(x), y)
+        loss.backward()
+        self.opt.step()
+        return loss.detach()
+
+    def train_host(self, x_u8, y):
+        torch = self.torch
+        nb = self.device.type == "cuda"
+        return self._step(torch.from_numpy(x_u8).to(self.device, non_blocking=nb),
+                          torch.from_numpy(y).to(self.device, non_blocking=nb))
+
+    def train_device(self, idx):
+        i = self.torch.from_numpy(idx).to(self.device)
+        return self._step(self.dev_x[i], self.dev_y[i])
+
+    def predict(self, x_u8):
+        torch = self.torch
+        self.model.eval()
+        with torch.no_grad(), self._autocast():
+            out = self.step_model(self._input(torch.from_numpy(x_u8).to(self.device)))
+        return out.to(self.dtype)
+
+    def to_numpy(self, out):
+        return out.cpu().numpy()
+
+    def losses_mean(self, losses):
+        return float(self.torch.stack([l.double() for l in losses]).mean().item())
+
+    def sync(self):
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)
+
+    def extra_info(self):
+        torch = self.torch
+        return {"torchvision_version": self.torchvision.__version__.split("+")[0],
+                "cudnn_version": torch.backends.cudnn.version() if self.device.type == "cuda"
+                else None,
+                "matmul_tf32": torch.backends.cuda.matmul.allow_tf32,
+                "cudnn_tf32": torch.backends.cudnn.allow_tf32}
+
+
+def main(argv=None):
+    args = cli.parse_args(FRAMEWORK, argv)
+    import joulebench as jb
+    jb.begin("startup")
+    from workloads.common import driver
+
+    def make_backend():
+        import torch
+        import torchvision
+        return TorchBackend(torch, torchvision)
+
+    return driver.main(args, make_backend, FRAMEWORK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
