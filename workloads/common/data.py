@@ -4,8 +4,8 @@ A data set is a folder DATA/<name>/ holding train_x.npy, train_y.npy, test_x.npy
 (uint8 NHWC images, integer labels) and manifest.json, whose "files" object gives the SHA-256 of
 each file ({"files": {"train_x.npy": "<hex>", ...}}).  `joulebench data import|synth` makes them.
 Every file is hashed before it is used, so a run cannot silently train on other bytes than its
-sibling runs in another framework.  The manifest may also give "num_classes"; without it the
-class count is 1 + the largest label.
+sibling runs in another framework.  The manifest may also give "num_classes" (or "classes", as
+`joulebench data` writes it); without it the class count is 1 + the largest label.
 
 This module reads and checks; it does not download, convert, augment or normalise anything
 (scaling to [0, 1] happens on the device, in each framework, see train.py).
@@ -135,7 +135,7 @@ def load(data_dir, name, limit_train=None, limit_test=None, verify=True):
         raise DataError("'%s': the training split is empty" % folder)
     top = max(int(arrays["train_y.npy"].max()),
               int(arrays["test_y.npy"].max()) if len(arrays["test_y.npy"]) else 0)
-    num_classes = manifest.get("num_classes")
+    num_classes = manifest.get("num_classes", manifest.get("classes"))
     if num_classes is None:
         num_classes = top + 1
     elif isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
