@@ -73,7 +73,8 @@ static void expect_num(const char *text, double want)
 
 static void test_document(void **state)
 {
-    const char *text = " {\"a\": [1, 2.5, \"x\", true, false, null, {}, []],\n\t\"b\": {\"c\": \"d\"},"
+    const char *text = " {\"a\": [1, 2.5, \"x\", true, false, null, {}, []],\n\t"
+                       "\"b\": {\"c\": \"d\"},"
                        " \"n\": -3, \"a\": \"dup\"}\r\n";
     struct jb_json *j = parse(text);
     const struct jb_json *a, *b;

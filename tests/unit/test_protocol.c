@@ -63,7 +63,8 @@ static void test_begin_end(void **state)
     assert_float_equal(ev.items, 128.5, 0);
 
     /* Values are allowed on begin and end too. */
-    expect_ok("{\"t\":5,\"event\":\"end\",\"phase\":\"eval\",\"index\":-3,\"values\":{\"acc\":0.5}}");
+    expect_ok("{\"t\":5,\"event\":\"end\",\"phase\":\"eval\",\"index\":-3,"
+              "\"values\":{\"acc\":0.5}}");
     assert_int_equal(ev.index, -3);
     assert_int_equal(ev.n_values, 1);
     assert_string_equal(ev.values[0].name, "acc");
