@@ -140,6 +140,8 @@ static void test_escapes(void **state)
     expect_str("\"\\ud800\\u0041\"", "\xef\xbf\xbd" "A");
     expect_str("\"\\ud800\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80");
     expect_str("\"\\ud800\\n\"", "\xef\xbf\xbd\n");
+    /* \u0000 is decoded, but ends the C string. */
+    expect_str("\"a\\u0000b\"", "a");
     /* UTF-8 passes through unchanged. */
     expect_str("\"\xc3\xa9t\xc3\xa9\"", "\xc3\xa9t\xc3\xa9");
 

@@ -347,6 +347,28 @@ static void test_meters_lacking_readings(void **state)
     jb_phases_free(p);
 }
 
+/* A meter that reported once and then fell silent (e.g. a lost GPU) holds every later phase until
+ * finish, which resolves them with what there is: that meter's values are partial. */
+static void test_silent_meter(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(2000), NULL), 0);
+    for (int i = 1; i <= 30; i++)
+        energy(p, 0, MS(100 * i), 0.1 * i);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    assert_int_equal(jb_phases_finish(p, MS(3000)), 0);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    assert_int_equal(result(p, 0)->valid, JB_PHASE_ENERGY);
+    assert_float_equal(result(p, 0)->energy_j, 1.0, 1e-9);
+    assert_int_equal(result(p, 1)->valid, JB_PHASE_ENERGY | JB_PHASE_PARTIAL);
+    jb_phases_free(p);
+}
+
 /* A million readings with no phase open, 1 ms apart at 100 W (0.1 J each); then a phase begun at
  * the newest reading, and one begun 5 s late (the workload's clock lags the sampler): both
  * resolve exactly from readings kept through the million. */
@@ -390,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_meters_lacking_readings),
+        cmocka_unit_test(test_silent_meter),
         cmocka_unit_test(test_long_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
