@@ -5,6 +5,7 @@
  */
 #include "json.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -63,16 +64,21 @@ static int hexval(char c)
     return -1;
 }
 
+/* Reads the four hex digits after "\\u" (p->pos at the first); errors point at the backslash. */
 static int read_hex4(struct parser *p, unsigned *out)
 {
     unsigned v = 0;
 
-    if (p->pos + 4 > p->len)
+    if (p->pos + 4 > p->len) {
+        p->pos -= 2;
         return fail(p, "truncated \\u escape");
+    }
     for (int i = 0; i < 4; i++) {
         int h = hexval(p->s[p->pos + i]);
-        if (h < 0)
+        if (h < 0) {
+            p->pos -= 2;
             return fail(p, "bad \\u escape");
+        }
         v = v * 16 + (unsigned)h;
     }
     p->pos += 4;
@@ -116,8 +122,10 @@ static int parse_string(struct parser *p, char **out)
             p->pos++;
         p->pos++;
     }
-    if (p->pos >= p->len)
+    if (p->pos >= p->len) {
+        p->pos = p->len; /* a trailing backslash stepped past the end */
         return fail(p, "unterminated string");
+    }
     cap = p->pos - start + 1;
     buf = malloc(cap);
     if (!buf)
@@ -127,6 +135,7 @@ static int parse_string(struct parser *p, char **out)
         unsigned char c = (unsigned char)p->s[p->pos++];
         if (c < 0x20) {
             free(buf);
+            p->pos--;
             return fail(p, "control character in string");
         }
         if (c != '\\') {
@@ -149,16 +158,26 @@ static int parse_string(struct parser *p, char **out)
                 free(buf);
                 return -1;
             }
-            if (cp >= 0xD800 && cp < 0xDC00 && p->pos + 6 <= p->len && p->s[p->pos] == '\\' &&
-                p->s[p->pos + 1] == 'u') {
-                unsigned lo;
-                p->pos += 2;
-                if (read_hex4(p, &lo) < 0) {
-                    free(buf);
-                    return -1;
+            /* A high surrogate takes the low one that follows; an unpaired surrogate has no
+             * UTF-8 form and becomes U+FFFD, and the escape after it is decoded on its own. */
+            if (cp >= 0xD800 && cp < 0xDC00) {
+                size_t after = p->pos;
+                unsigned lo = 0;
+                if (p->pos + 6 <= p->len && p->s[p->pos] == '\\' && p->s[p->pos + 1] == 'u') {
+                    p->pos += 2;
+                    if (read_hex4(p, &lo) < 0) {
+                        free(buf);
+                        return -1;
+                    }
                 }
-                if (lo >= 0xDC00 && lo < 0xE000)
+                if (lo >= 0xDC00 && lo < 0xE000) {
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else {
+                    p->pos = after;
+                    cp = 0xFFFD;
+                }
+            } else if (cp >= 0xDC00 && cp < 0xE000) {
+                cp = 0xFFFD;
             }
             /* \uXXXX is 6 bytes in and at most 4 out; a pair is 12 in and 4 out. */
             o += put_utf8(buf + o, cp);
@@ -166,6 +185,7 @@ static int parse_string(struct parser *p, char **out)
         }
         default:
             free(buf);
+            p->pos -= 2;
             return fail(p, "bad escape in string");
         }
     }
@@ -245,24 +265,54 @@ static int parse_container(struct parser *p, struct jb_json *j, int depth)
     }
 }
 
+static int digit_at(const struct parser *p, size_t i)
+{
+    return i < p->len && p->s[i] >= '0' && p->s[i] <= '9';
+}
+
+/* The number grammar of RFC 8259, strictly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.  So
+ * 01, +1, .5, 1., 1e, hex, NaN and Infinity are refused, as is a number directly followed by a
+ * letter, digit, '.', '+' or '-' ("1.2.3", "0x10").  Values beyond a double's range are refused;
+ * ones below it become 0. */
 static int parse_number(struct parser *p, struct jb_json *j)
 {
-    size_t start = p->pos;
-    char buf[64];
+    size_t start = p->pos, i = p->pos;
+    char buf[128];
     char *end = NULL;
 
-    while (p->pos < p->len && strchr("+-0123456789.eE", p->s[p->pos]))
-        p->pos++;
-    if (p->pos == start || p->pos - start >= sizeof(buf))
+    if (i < p->len && p->s[i] == '-')
+        i++;
+    if (!digit_at(p, i))
+        return fail(p, i == start ? "expected a value" : "bad number");
+    if (p->s[i++] != '0')
+        while (digit_at(p, i))
+            i++;
+    if (i < p->len && p->s[i] == '.') {
+        if (!digit_at(p, ++i))
+            return fail(p, "bad number");
+        while (digit_at(p, i))
+            i++;
+    }
+    if (i < p->len && (p->s[i] == 'e' || p->s[i] == 'E')) {
+        i++;
+        if (i < p->len && (p->s[i] == '+' || p->s[i] == '-'))
+            i++;
+        if (!digit_at(p, i))
+            return fail(p, "bad number");
+        while (digit_at(p, i))
+            i++;
+    }
+    if (i < p->len && (isalnum((unsigned char)p->s[i]) || (p->s[i] && strchr(".+-", p->s[i]))))
         return fail(p, "bad number");
-    memcpy(buf, p->s + start, p->pos - start);
-    buf[p->pos - start] = '\0';
+    if (i - start >= sizeof(buf))
+        return fail(p, "bad number (too long)");
+    memcpy(buf, p->s + start, i - start);
+    buf[i - start] = '\0';
     errno = 0;
     j->number = strtod(buf, &end);
-    if (*end || !isfinite(j->number)) {
-        p->pos = start;
-        return fail(p, "bad number");
-    }
+    if (*end || !isfinite(j->number))
+        return fail(p, "bad number (out of range)");
+    p->pos = i;
     return 0;
 }
 
@@ -281,11 +331,12 @@ static int parse_value(struct parser *p, struct jb_json **out, int depth)
     struct jb_json *j;
     int rc = 0;
 
-    if (depth > MAX_DEPTH)
-        return fail(p, "nested too deeply");
     skip_ws(p);
     if (p->pos >= p->len)
         return fail(p, "unexpected end of input");
+    /* depth counts the containers around this value: MAX_DEPTH levels of nesting are allowed. */
+    if ((p->s[p->pos] == '{' || p->s[p->pos] == '[') && depth >= MAX_DEPTH)
+        return fail(p, "nested too deeply");
     j = calloc(1, sizeof(*j));
     if (!j)
         return fail(p, "out of memory");

@@ -1,7 +1,9 @@
 /*
  * json.h - a small JSON parser into a tree (internal; used by the phase protocol and, through the
  * static library, by the tool to read manifest.json and report.json).  Not a writer: see
- * src/util/jsonw.h.  Numbers are doubles; strings are NUL-terminated UTF-8 (\u escapes decoded).
+ * src/util/jsonw.h.  Numbers are doubles, read by RFC 8259's grammar strictly (01, +1, .5, 1.,
+ * NaN and values beyond a double's range are errors); strings are NUL-terminated UTF-8 (\u escapes
+ * decoded, an unpaired surrogate to U+FFFD; a \u0000 ends the C string early).
  */
 #ifndef JB_SRC_LIB_JSON_H
 #define JB_SRC_LIB_JSON_H

@@ -181,8 +181,9 @@ int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
     copy = strdup(spec);
     if (!copy)
         return jb__meter_set_fail(set, JB_ENOMEM, "out of memory");
-    /* Commas separate meters, except inside sim:trace=FILE, which takes the rest of the spec. */
-    for (p = copy; p && *p; p = next) {
+    /* Commas separate meters, except inside sim:trace=FILE, which takes the rest of the spec.  An
+     * empty name anywhere, a trailing comma's included, is an error. */
+    for (p = copy; p; p = next) {
         if (!strncmp(p, "sim:trace=", 10)) {
             next = NULL;
         } else {

@@ -60,9 +60,11 @@ static void read_samples(struct jb_sampler *s)
         pthread_mutex_unlock(&s->cb_lock);
         rc = jb_meter_read_sample(m, &smp);
         pthread_mutex_lock(&s->cb_lock);
+        /* The other thread may have failed this meter while we read: nothing of a meter is
+         * delivered after its error. */
         if (rc < 0)
             report_failure(s, i, rc);
-        else if (smp.valid && s->o.on_sample)
+        else if (!s->failed[i] && smp.valid && s->o.on_sample)
             s->o.on_sample(s->o.user, i, &smp);
         pthread_mutex_unlock(&s->cb_lock);
     }
@@ -87,7 +89,7 @@ static void read_energies(struct jb_sampler *s)
         pthread_mutex_lock(&s->cb_lock);
         if (rc < 0)
             report_failure(s, i, rc);
-        else if (s->o.on_energy)
+        else if (!s->failed[i] && s->o.on_energy)
             s->o.on_energy(s->o.user, i, &e);
         pthread_mutex_unlock(&s->cb_lock);
     }

@@ -110,8 +110,18 @@ int fs_mkdir_p(const char *path, char *err, size_t errlen)
             return failf(err, errlen, "create directory", buf);
         *p = '/';
     }
-    if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-        return failf(err, errlen, "create directory", buf);
+    if (mkdir(buf, 0755) < 0) {
+        struct stat st;
+        /* EEXIST is fine only for a directory: a file of that name is not one. */
+        if (errno != EEXIST)
+            return failf(err, errlen, "create directory", buf);
+        if (stat(buf, &st) < 0)
+            return failf(err, errlen, "create directory", buf);
+        if (!S_ISDIR(st.st_mode)) {
+            errno = ENOTDIR;
+            return failf(err, errlen, "create directory", buf);
+        }
+    }
     return 0;
 }
 

@@ -1,0 +1,419 @@
+/*
+ * test_phases.c - energy attribution to phases (src/lib/phases.c) through the public jb_phases_*
+ * API: counter interpolation at the bounds, the trapezoid power integral, when a phase resolves,
+ * nesting, state errors, finish, items, meters lacking a counter or power, and that readings of a
+ * long run stay usable after a million of them.  Every expected value is computed by hand in the
+ * comments.  Not a test of the sampler or of real meters.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "joulebench.h"
+
+#define MS(x) ((uint64_t)(x) * 1000000ull)
+
+static void energy(struct jb_phases *p, size_t meter, uint64_t t_ns, double j)
+{
+    struct jb_energy e = {t_ns, j};
+    assert_int_equal(jb_phases_add_energy(p, meter, &e), 0);
+}
+
+static void power(struct jb_phases *p, size_t meter, uint64_t t_ns, double w)
+{
+    assert_int_equal(jb_phases_add_power(p, meter, t_ns, w), 0);
+}
+
+static const struct jb_phase_result *result(const struct jb_phases *p, size_t i)
+{
+    const struct jb_phase_result *r = jb_phases_result(p, i);
+    assert_non_null(r);
+    return r;
+}
+
+/* Counter (1 s, 10 J), (2 s, 40 J), (4 s, 50 J): C(1.5 s) = 25, C(3 s) = 45. */
+static void test_counter_interpolation(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    energy(p, 0, MS(1000), 10);
+    energy(p, 0, MS(2000), 40);
+    energy(p, 0, MS(4000), 50);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(1500)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(3000), NULL), 0);
+    /* Bounds exactly on readings: C(2 s) = 40, C(4 s) = 50. */
+    assert_int_equal(jb_phases_begin(p, "step", 1, MS(2000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 1, MS(4000), NULL), 0);
+    /* Between the same two readings: C(2.5 s) = 42.5, C(3.5 s) = 47.5. */
+    assert_int_equal(jb_phases_begin(p, "step", 2, MS(2500)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 2, MS(3500), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 3);
+
+    r = result(p, 0);
+    assert_string_equal(r->phase, "step");
+    assert_int_equal(r->index, 0);
+    assert_int_equal(r->meter, 0);
+    assert_int_equal(r->t_begin_ns, MS(1500));
+    assert_int_equal(r->t_end_ns, MS(3000));
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 20.0, 1e-9);
+    r = result(p, 1);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 10.0, 1e-9);
+    r = result(p, 2);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 5.0, 1e-9);
+    assert_null(jb_phases_result(p, 3));
+    jb_phases_free(p);
+}
+
+/* A bound before the first reading or after the last is partial; the counter is held there. */
+static void test_bounds_outside_readings(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    assert_int_equal(jb_phases_begin(p, "early", 0, MS(500)), 0);
+    energy(p, 0, MS(1000), 10);
+    energy(p, 0, MS(2000), 20);
+    assert_int_equal(jb_phases_end(p, "early", 0, MS(2000), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 1);
+    r = result(p, 0);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY | JB_PHASE_PARTIAL);
+    assert_float_equal(r->energy_j, 10.0, 1e-9); /* C(2 s) - C(1 s): nothing before 1 s */
+
+    assert_int_equal(jb_phases_begin(p, "late", 0, MS(1500)), 0);
+    assert_int_equal(jb_phases_end(p, "late", 0, MS(3000), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 1); /* waits for a reading at or past 3 s */
+    assert_int_equal(jb_phases_finish(p, MS(3000)), 0);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    r = result(p, 1);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY | JB_PHASE_PARTIAL);
+    assert_float_equal(r->energy_j, 5.0, 1e-9); /* C(2 s) - C(1.5 s) */
+    jb_phases_free(p);
+}
+
+/* Power (0 s, 100 W), (1 s, 200 W), (2 s, 200 W), (3 s, 0 W).
+ * [0.5 s, 2.5 s]: P(0.5) = 150, P(2.5) = 100: 0.5 * 175 + 1 * 200 + 0.5 * 150 = 362.5 J.
+ * [0 s, 3 s]: 150 + 200 + 100 = 450 J.  [1 s, 2 s]: 200 J.  [2.25 s, 2.75 s]: P = 150, 50: 50 J. */
+static void test_power_trapezoid(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    static const struct {
+        uint64_t b, e;
+        double j;
+    } want[] = {{MS(500), MS(2500), 362.5}, {0, MS(3000), 450.0},
+                {MS(1000), MS(2000), 200.0}, {MS(2250), MS(2750), 50.0},
+                {MS(1200), MS(1200), 0.0}};
+
+    (void)state;
+    power(p, 0, 0, 100);
+    power(p, 0, MS(1000), 200);
+    power(p, 0, MS(2000), 200);
+    power(p, 0, MS(3000), 0);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct jb_phase_result *r;
+        assert_int_equal(jb_phases_begin(p, "p", (long)i, want[i].b), 0);
+        assert_int_equal(jb_phases_end(p, "p", (long)i, want[i].e, NULL), 0);
+        assert_int_equal(jb_phases_result_count(p), i + 1);
+        r = result(p, i);
+        assert_int_equal(r->valid, JB_PHASE_ENERGY_POWER);
+        assert_float_equal(r->energy_j_power, want[i].j, 1e-9);
+    }
+    jb_phases_free(p);
+}
+
+/* A phase resolves only when every meter's every series has a reading at or past its end. */
+static void test_resolves_when_readings_pass_end(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    power(p, 0, 0, 100);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "epoch", 0, MS(100)), 0);
+    energy(p, 0, MS(150), 15);
+    assert_int_equal(jb_phases_end(p, "epoch", 0, MS(200), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    energy(p, 0, MS(199), 19.9);
+    power(p, 0, MS(250), 100);
+    energy(p, 1, MS(300), 30);
+    assert_int_equal(jb_phases_result_count(p), 0); /* meter 0's counter is at 199 ms */
+    energy(p, 0, MS(200), 20);
+    assert_int_equal(jb_phases_result_count(p), 2); /* one result per meter */
+    r = result(p, 0);
+    assert_int_equal(r->meter, 0);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY | JB_PHASE_ENERGY_POWER);
+    assert_float_equal(r->energy_j, 10.0, 1e-9);
+    assert_float_equal(r->energy_j_power, 10.0, 1e-9);
+    r = result(p, 1);
+    assert_int_equal(r->meter, 1);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY); /* meter 1 has no power samples */
+    assert_float_equal(r->energy_j, 10.0, 1e-9);
+    jb_phases_free(p);
+}
+
+/* Counter at 10 W: C(t) = 10 t.  Epoch [0, 10 s] holds steps [2, 4] and [5, 7]; then epoch 1. */
+static void test_nested_and_sequential(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    static const struct {
+        const char *phase;
+        long index;
+        double j;
+    } want[] = {{"step", 0, 20}, {"step", 1, 20}, {"epoch", 0, 100}, {"epoch", 1, 50}};
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "epoch", 0, 0), 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(2000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(4000), NULL), 0);
+    assert_int_equal(jb_phases_begin(p, "step", 1, MS(5000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 1, MS(7000), NULL), 0);
+    assert_int_equal(jb_phases_end(p, "epoch", 0, MS(10000), NULL), 0);
+    assert_int_equal(jb_phases_begin(p, "epoch", 1, MS(10000)), 0);
+    assert_int_equal(jb_phases_end(p, "epoch", 1, MS(15000), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    for (int s = 1; s <= 16; s++)
+        energy(p, 0, MS(1000 * s), 10.0 * s);
+    assert_int_equal(jb_phases_result_count(p), 4);
+    for (size_t i = 0; i < 4; i++) {
+        const struct jb_phase_result *r = result(p, i);
+        assert_string_equal(r->phase, want[i].phase);
+        assert_int_equal(r->index, want[i].index);
+        assert_int_equal(r->valid, JB_PHASE_ENERGY);
+        assert_float_equal(r->energy_j, want[i].j, 1e-9);
+    }
+    jb_phases_free(p);
+}
+
+static void test_state_errors(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    char name[40];
+
+    (void)state;
+    assert_int_equal(jb_phases_begin(p, "epoch", 1, MS(1)), 0);
+    assert_int_equal(jb_phases_begin(p, "epoch", 1, MS(2)), JB_ESTATE);
+    assert_string_equal(jb_phases_errmsg(p), "phase 'epoch' 1 begun twice without an end");
+    assert_int_equal(jb_phases_begin(p, "epoch", 2, MS(2)), 0); /* another index is another phase */
+    assert_int_equal(jb_phases_end(p, "eval", 1, MS(3), NULL), JB_ESTATE);
+    assert_string_equal(jb_phases_errmsg(p), "phase 'eval' 1 ended but never begun");
+    assert_int_equal(jb_phases_end(p, "epoch", 3, MS(3), NULL), JB_ESTATE);
+    assert_string_equal(jb_phases_errmsg(p), "phase 'epoch' 3 ended but never begun");
+    assert_int_equal(jb_phases_end(p, "epoch", 1, 0, NULL), JB_EINVAL);
+    assert_string_equal(jb_phases_errmsg(p), "phase 'epoch' 1 ends before it begins");
+    assert_int_equal(jb_phases_end(p, "epoch", 1, MS(3), NULL), 0);
+    assert_int_equal(jb_phases_end(p, "epoch", 1, MS(4), NULL), JB_ESTATE); /* ended twice */
+
+    memset(name, 'a', 31);
+    name[31] = '\0';
+    assert_int_equal(jb_phases_begin(p, name, 0, MS(5)), 0);
+    name[31] = 'b';
+    name[32] = '\0';
+    assert_int_equal(jb_phases_begin(p, name, 0, MS(5)), JB_EINVAL);
+    assert_non_null(strstr(jb_phases_errmsg(p), "longer than 31 bytes"));
+    assert_int_equal(jb_phases_begin(p, "", 0, MS(5)), JB_EINVAL);
+    assert_int_equal(jb_phases_begin(p, NULL, 0, MS(5)), JB_EINVAL);
+    assert_int_equal(jb_phases_begin(NULL, "x", 0, MS(5)), JB_EINVAL);
+    assert_int_equal(jb_phases_add_energy(p, 1, &(struct jb_energy){0, 0}), JB_EINVAL);
+    assert_int_equal(jb_phases_add_power(p, 0, 0, 0.0 / 0.0), JB_EINVAL);
+    assert_int_equal(jb_phases_finish(NULL, 0), JB_EINVAL);
+    assert_int_equal(jb_phases_result_count(NULL), 0);
+    assert_string_equal(jb_phases_errmsg(NULL), "");
+    jb_phases_free(p);
+}
+
+static void test_out_of_order_readings(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    struct jb_energy e = {MS(1), 1};
+
+    (void)state;
+    energy(p, 0, MS(2), 2);
+    assert_int_equal(jb_phases_add_energy(p, 0, &e), JB_EINVAL);
+    assert_string_equal(jb_phases_errmsg(p),
+                        "reading out of time order (1000000 ns after 2000000 ns)");
+    energy(p, 0, MS(2), 2); /* the same time again is in order */
+    power(p, 0, MS(1), 1); /* energy and power are separate series */
+    power(p, 0, MS(5), 1);
+    assert_int_equal(jb_phases_add_power(p, 0, MS(4), 1), JB_EINVAL);
+    assert_non_null(strstr(jb_phases_errmsg(p), "out of time order"));
+    jb_phases_free(p);
+}
+
+static void test_finish(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 0, MS(4000), 40);
+    assert_int_equal(jb_phases_begin(p, "epoch", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_begin(p, "after", 0, MS(5000)), 0);
+    assert_int_equal(jb_phases_finish(p, MS(3000)), 0);
+    assert_int_equal(jb_phases_result_count(p), 3);
+    for (size_t i = 0; i < 2; i++) {
+        r = result(p, i);
+        assert_int_equal(r->t_end_ns, MS(3000));
+        /* Covered by readings, but closed by finish: partial. */
+        assert_int_equal(r->valid, JB_PHASE_ENERGY | JB_PHASE_PARTIAL);
+        assert_float_equal(r->energy_j, 20.0, 1e-9);
+    }
+    r = result(p, 2);
+    assert_string_equal(r->phase, "after");
+    assert_int_equal(r->t_begin_ns, MS(5000));
+    assert_int_equal(r->t_end_ns, MS(5000)); /* began after the finish time: empty */
+    assert_true(r->valid & JB_PHASE_PARTIAL);
+    assert_float_equal(r->energy_j, 0.0, 1e-12);
+    /* Nothing open any more. */
+    assert_int_equal(jb_phases_end(p, "epoch", 0, MS(3500), NULL), JB_ESTATE);
+    assert_int_equal(jb_phases_finish(p, MS(6000)), 0);
+    assert_int_equal(jb_phases_result_count(p), 3);
+    jb_phases_free(p);
+}
+
+static void test_items(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+    double items = 64;
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, 0), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(10), &items), 0);
+    items = 0; /* copied at end */
+    assert_int_equal(jb_phases_begin(p, "step", 1, MS(10)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 1, MS(20), NULL), 0);
+    energy(p, 0, MS(20), 2);
+    energy(p, 1, MS(20), 4);
+    assert_int_equal(jb_phases_result_count(p), 4);
+    for (size_t m = 0; m < 2; m++) {
+        const struct jb_phase_result *r = result(p, m);
+        assert_int_equal(r->meter, m);
+        assert_true(r->valid & JB_PHASE_ITEMS);
+        assert_float_equal(r->items, 64.0, 0);
+        assert_false(result(p, 2 + m)->valid & JB_PHASE_ITEMS);
+    }
+    assert_float_equal(result(p, 0)->energy_j, 1.0, 1e-9);
+    assert_float_equal(result(p, 1)->energy_j, 2.0, 1e-9);
+    jb_phases_free(p);
+}
+
+/* Meter 0 has only power, meter 1 only a counter, meter 2 nothing at all. */
+static void test_meters_lacking_readings(void **state)
+{
+    struct jb_phases *p = jb_phases_new(3);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    power(p, 0, MS(1000), 50);
+    energy(p, 1, MS(1000), 0);
+    assert_int_equal(jb_phases_begin(p, "a", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_end(p, "a", 0, MS(3000), NULL), 0);
+    power(p, 0, MS(3000), 150);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    energy(p, 1, MS(3000), 7);
+    assert_int_equal(jb_phases_result_count(p), 3);
+    r = result(p, 0);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY_POWER);
+    assert_float_equal(r->energy_j_power, 200.0, 1e-9);
+    r = result(p, 1);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 7.0, 1e-9);
+    r = result(p, 2);
+    assert_int_equal(r->valid, 0);
+
+    /* Power alone decides partial when there is no counter. */
+    assert_int_equal(jb_phases_begin(p, "b", 0, MS(500)), 0);
+    assert_int_equal(jb_phases_end(p, "b", 0, MS(2000), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 6);
+    assert_int_equal(result(p, 3)->valid, JB_PHASE_ENERGY_POWER | JB_PHASE_PARTIAL);
+    /* 0.5 s held at 50 W before the first sample, then 1 s from 50 to 100 W. */
+    assert_float_equal(result(p, 3)->energy_j_power, 25.0 + 75.0, 1e-9);
+    jb_phases_free(p);
+}
+
+/* A meter that reported once and then fell silent (e.g. a lost GPU) holds every later phase until
+ * finish, which resolves them with what there is: that meter's values are partial. */
+static void test_silent_meter(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(2000), NULL), 0);
+    for (int i = 1; i <= 30; i++)
+        energy(p, 0, MS(100 * i), 0.1 * i);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    assert_int_equal(jb_phases_finish(p, MS(3000)), 0);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    assert_int_equal(result(p, 0)->valid, JB_PHASE_ENERGY);
+    assert_float_equal(result(p, 0)->energy_j, 1.0, 1e-9);
+    assert_int_equal(result(p, 1)->valid, JB_PHASE_ENERGY | JB_PHASE_PARTIAL);
+    jb_phases_free(p);
+}
+
+/* A million readings with no phase open, 1 ms apart at 100 W (0.1 J each); then a phase begun at
+ * the newest reading, and one begun 5 s late (the workload's clock lags the sampler): both
+ * resolve exactly from readings kept through the million. */
+static void test_long_run(void **state)
+{
+    struct jb_phases *p = jb_phases_new(1);
+    const uint64_t n = 1000000;
+    const struct jb_phase_result *r;
+
+    (void)state;
+    for (uint64_t i = 0; i < n; i++) {
+        struct jb_energy e = {MS(i), 0.1 * (double)i};
+        assert_true(jb_phases_add_energy(p, 0, &e) == 0);
+    }
+    assert_int_equal(jb_phases_begin(p, "now", 0, MS(n - 1)), 0);
+    assert_int_equal(jb_phases_begin(p, "late", 0, MS(n - 5000) + 500000), 0);
+    for (uint64_t i = n; i < n + 20; i++)
+        energy(p, 0, MS(i), 0.1 * (double)i);
+    assert_int_equal(jb_phases_end(p, "now", 0, MS(n + 9), NULL), 0);
+    assert_int_equal(jb_phases_end(p, "late", 0, MS(n + 9), NULL), 0);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    r = result(p, 0);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 1.0, 1e-6); /* 10 ms */
+    r = result(p, 1);
+    assert_int_equal(r->valid, JB_PHASE_ENERGY);
+    assert_float_equal(r->energy_j, 500.85, 1e-6); /* 5008.5 ms */
+    jb_phases_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counter_interpolation),
+        cmocka_unit_test(test_bounds_outside_readings),
+        cmocka_unit_test(test_power_trapezoid),
+        cmocka_unit_test(test_resolves_when_readings_pass_end),
+        cmocka_unit_test(test_nested_and_sequential),
+        cmocka_unit_test(test_state_errors),
+        cmocka_unit_test(test_out_of_order_readings),
+        cmocka_unit_test(test_finish),
+        cmocka_unit_test(test_items),
+        cmocka_unit_test(test_meters_lacking_readings),
+        cmocka_unit_test(test_silent_meter),
+        cmocka_unit_test(test_long_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,261 @@
+/*
+ * test_sampler.c - the sampler threads (src/lib/sampler.c) over simulated meters and the fake
+ * NVML (tests/fake): start and stop, callbacks never running concurrently, readings before start
+ * returns and at stop, a count of samples consistent with the interval (bounds generous and
+ * derived from the elapsed time, not tight timing), energy readings in order per meter,
+ * jb_sampler_read_energy_now delivering before it returns, a failing meter reported once and not
+ * read again, and the interval range.  Not a test of the meters' values (test_sim.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "joulebench.h"
+
+#define MAX_METERS 4
+
+static char fake_lib[4096];
+
+/* What the callbacks saw.  Written only inside callbacks, which the sampler serialises; the
+ * atomic `inside` checks that it does. */
+struct seen {
+    atomic_int inside;
+    atomic_int overlaps;
+    atomic_int samples[MAX_METERS];
+    atomic_int energies[MAX_METERS];
+    atomic_int errors[MAX_METERS];
+    atomic_int after_error[MAX_METERS]; /* readings delivered after the meter's error */
+    int error_code[MAX_METERS];
+    char error_msg[MAX_METERS][256];
+    uint64_t last_energy_t[MAX_METERS];
+    double last_energy_j[MAX_METERS];
+    int disorder;
+};
+
+static void enter(struct seen *s)
+{
+    if (atomic_fetch_add(&s->inside, 1) != 0)
+        atomic_fetch_add(&s->overlaps, 1);
+    sched_yield(); /* widen the window in which a concurrent call would be seen */
+}
+
+static void leave(struct seen *s)
+{
+    atomic_fetch_sub(&s->inside, 1);
+}
+
+static void on_sample(void *user, size_t i, const struct jb_sample *smp)
+{
+    struct seen *s = user;
+
+    enter(s);
+    if (i < MAX_METERS) {
+        atomic_fetch_add(&s->samples[i], 1);
+        if (atomic_load(&s->errors[i]))
+            atomic_fetch_add(&s->after_error[i], 1);
+        if (!(smp->valid & JB_CAP_POWER))
+            s->disorder++;
+    }
+    leave(s);
+}
+
+static void on_energy(void *user, size_t i, const struct jb_energy *e)
+{
+    struct seen *s = user;
+
+    enter(s);
+    if (i < MAX_METERS) {
+        if (atomic_load(&s->energies[i]) &&
+            (e->t_mono_ns < s->last_energy_t[i] || e->energy_j < s->last_energy_j[i]))
+            s->disorder++;
+        s->last_energy_t[i] = e->t_mono_ns;
+        s->last_energy_j[i] = e->energy_j;
+        atomic_fetch_add(&s->energies[i], 1);
+        if (atomic_load(&s->errors[i]))
+            atomic_fetch_add(&s->after_error[i], 1);
+    }
+    leave(s);
+}
+
+static void on_error(void *user, size_t i, int code, const char *msg)
+{
+    struct seen *s = user;
+
+    enter(s);
+    if (i < MAX_METERS) {
+        s->error_code[i] = code;
+        snprintf(s->error_msg[i], sizeof(s->error_msg[i]), "%s", msg);
+        atomic_fetch_add(&s->errors[i], 1);
+    }
+    leave(s);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static struct jb_meter_set *set_of(const char *spec)
+{
+    struct jb_meter_set *set = jb_meter_set_new();
+
+    assert_non_null(set);
+    if (jb_meter_set_add(set, spec) != 0)
+        fail_msg("'%s': %s", spec, jb_meter_set_errmsg(set));
+    return set;
+}
+
+static void test_range(void **state)
+{
+    struct jb_meter_set *set = set_of("sim");
+    struct jb_sampler *s = (struct jb_sampler *)1;
+    struct jb_sampler_opts o;
+
+    (void)state;
+    memset(&o, 0, sizeof(o));
+    o.interval_ms = 9;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
+    assert_null(s);
+    o.interval_ms = 60001;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
+    o.interval_ms = 10;
+    o.energy_interval_ms = 9;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
+    o.energy_interval_ms = 60001;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
+    assert_int_equal(jb_sampler_start(&s, NULL, &o), JB_EINVAL);
+    assert_int_equal(jb_sampler_start(&s, set, NULL), JB_EINVAL);
+    /* The bounds themselves are allowed; 0 means 100 ms. */
+    o.interval_ms = 60000;
+    o.energy_interval_ms = 0;
+    assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+    assert_non_null(s);
+    jb_sampler_stop(s);
+    jb_sampler_stop(NULL);
+    assert_int_equal(jb_sampler_read_energy_now(NULL), JB_EINVAL);
+    jb_meter_set_free(set);
+}
+
+static void test_run(void **state)
+{
+    struct jb_meter_set *set = set_of("sim,sim:square=10:100:20:0.5");
+    struct seen *seen = calloc(1, sizeof(*seen));
+    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL};
+    struct jb_sampler *s;
+    uint64_t t0, t1, t_stop;
+    int e_before;
+
+    (void)state;
+    assert_non_null(seen);
+    o.user = seen;
+    t0 = jb_now_ns();
+    assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+    /* First readings are taken before start returns. */
+    for (size_t i = 0; i < 2; i++) {
+        assert_true(atomic_load(&seen->samples[i]) >= 1);
+        assert_true(atomic_load(&seen->energies[i]) >= 1);
+    }
+    for (int k = 0; k < 5; k++) {
+        sleep_ms(100);
+        e_before = atomic_load(&seen->energies[1]);
+        assert_int_equal(jb_sampler_read_energy_now(s), 0);
+        /* Delivered before it returned (a tick may have added more). */
+        assert_true(atomic_load(&seen->energies[1]) >= e_before + 1);
+    }
+    t_stop = jb_now_ns();
+    jb_sampler_stop(s);
+    t1 = jb_now_ns();
+
+    assert_int_equal(atomic_load(&seen->overlaps), 0);
+    assert_int_equal(seen->disorder, 0);
+    for (size_t i = 0; i < 2; i++) {
+        /* At most one per 10 ms tick of the time it ran, plus the first and the last; at least
+         * a few (the test slept 500 ms): a loose check that the interval is honoured. */
+        int max = (int)((t1 - t0) / 10000000ull) + 3;
+        int n = atomic_load(&seen->samples[i]);
+        if (n < 5 || n > max)
+            fail_msg("meter %zu: %d samples in %.3f s (expected 5..%d)", i, n,
+                     (double)(t1 - t0) / 1e9, max);
+        assert_true(atomic_load(&seen->energies[i]) >= 5 + 1);
+        assert_int_equal(atomic_load(&seen->errors[i]), 0);
+        /* The last reading is taken at stop. */
+        assert_true(seen->last_energy_t[i] >= t_stop);
+        assert_true(seen->last_energy_j[i] > 0);
+    }
+    free(seen);
+    jb_meter_set_free(set);
+}
+
+/* A GPU that is lost after some reads: reported once, not read again; the other meter goes on. */
+static void test_failing_meter(void **state)
+{
+    struct jb_meter_set *set;
+    struct seen *seen = calloc(1, sizeof(*seen));
+    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL};
+    struct jb_sampler *s;
+    int sim_before;
+
+    (void)state;
+    if (!fake_lib[0])
+        skip();
+    assert_non_null(seen);
+    setenv("JOULEBENCH_NVML_LIB", fake_lib, 1);
+    setenv("FAKE_NVML_LOST_AFTER", "60", 1);
+    set = set_of("gpu0,sim");
+    o.user = seen;
+    assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+    for (int k = 0; k < 100 && !atomic_load(&seen->errors[0]); k++)
+        sleep_ms(10);
+    assert_int_equal(atomic_load(&seen->errors[0]), 1);
+    sim_before = atomic_load(&seen->samples[1]);
+    sleep_ms(100);
+    assert_true(atomic_load(&seen->samples[1]) > sim_before);
+    jb_sampler_stop(s);
+
+    assert_int_equal(atomic_load(&seen->errors[0]), 1);
+    assert_int_equal(seen->error_code[0], JB_ELOST);
+    assert_non_null(strstr(seen->error_msg[0], "lost"));
+    assert_int_equal(atomic_load(&seen->after_error[0]), 0);
+    assert_int_equal(atomic_load(&seen->errors[1]), 0);
+    assert_int_equal(atomic_load(&seen->overlaps), 0);
+    assert_int_equal(seen->disorder, 0);
+    jb_meter_set_free(set);
+
+    /* Without an error callback the meter is dropped all the same. */
+    set = set_of("gpu0");
+    memset(seen, 0, sizeof(*seen));
+    o.on_error = NULL;
+    assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+    sleep_ms(100);
+    jb_sampler_stop(s);
+    jb_meter_set_free(set);
+
+    unsetenv("FAKE_NVML_LOST_AFTER");
+    unsetenv("JOULEBENCH_NVML_LIB");
+    free(seen);
+}
+
+int main(void)
+{
+    const char *dir = getenv("JB_FAKE_DIR");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_run),
+        cmocka_unit_test(test_failing_meter),
+    };
+
+    if (dir)
+        snprintf(fake_lib, sizeof(fake_lib), "%s/libfake_nvml.so", dir);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
