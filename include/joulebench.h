@@ -173,6 +173,15 @@ JB_API int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s);
  * power-sampling path.  Thread-safe against jb_meter_read_sample on the same meter.
  */
 JB_API int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e);
+/*
+ * Restricts what reads fetch to the JB_CAP_* bits of mask (default: everything the meter can).
+ * Each NVML gauge is a separate driver call, so a sampler that needs only power saves the rest;
+ * without JB_CAP_ENERGY the energy counter is not read at all (jb_meter_read_energy gives
+ * JB_ENOTSUP, and the sampler skips it).  Set before sampling starts; not thread-safe.
+ */
+JB_API void jb_meter_set_read_mask(struct jb_meter *m, uint32_t mask);
+/* What reads fetch: caps & mask. */
+JB_API uint32_t jb_meter_read_mask(const struct jb_meter *m);
 /* Message of the last failed read; "" when none.  Owned by the meter; valid until the next read. */
 JB_API const char *jb_meter_errmsg(const struct jb_meter *m);
 
@@ -185,12 +194,12 @@ typedef void (*jb_error_cb)(void *user, size_t meter_index, int code, const char
 struct jb_sampler_opts {
     unsigned interval_ms;        /* power/temperature/... cadence, 10..60000; 0 means 100 */
     unsigned energy_interval_ms; /* energy-counter cadence, 10..60000; 0 means 100 */
-    int energy_on_demand;        /* 1: no periodic counter reads, only the first and last and
-                                  * those asked for by jb_sampler_read_energy_now() */
     jb_sample_cb on_sample;      /* may be NULL */
     jb_energy_cb on_energy;      /* may be NULL */
     jb_error_cb on_error;        /* may be NULL; a meter that fails is not read again */
     void *user;
+    int energy_on_demand;        /* 1: no periodic counter reads, only the first and last and
+                                  * those asked for by jb_sampler_read_energy_now() */
 };
 
 struct jb_sampler;

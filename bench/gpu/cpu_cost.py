@@ -16,20 +16,21 @@ ap.add_argument("--jb", default="joulebench")
 ap.add_argument("--out", required=True)
 args = ap.parse_args()
 S = str(int(args.seconds))
+NVSMI_FIELDS = "power,temp,mem_used,util,mem_util"
 Q = "timestamp,power.draw,temperature.gpu,memory.used,utilization.gpu,utilization.memory"
 cmds = {
     "nvidia-smi -lms 100": ["timeout", "-s", "INT", S, "nvidia-smi", "--query-gpu=" + Q,
                             "--format=csv", "-lms", "100"],
     "nvidia-smi -lms 10": ["timeout", "-s", "INT", S, "nvidia-smi", "--query-gpu=" + Q,
                            "--format=csv", "-lms", "10"],
-    "joulebench sample -i 100 (counter every 100 ms)": [args.jb, "sample", "-m", "gpu", "-i", "100",
-                                                        "--duration", S],
-    "joulebench sample -i 10 (counter every 100 ms)": [args.jb, "sample", "-m", "gpu", "-i", "10",
-                                                       "--duration", S],
-    "joulebench sample -i 100 -E 10000": [args.jb, "sample", "-m", "gpu", "-i", "100", "-E", "10000",
-                                          "--duration", S],
-    "joulebench sample -i 10 -E 10000": [args.jb, "sample", "-m", "gpu", "-i", "10", "-E", "10000",
-                                         "--duration", S],
+    "joulebench sample -i 100": [args.jb, "sample", "-m", "gpu", "-i", "100", "--duration", S],
+    "joulebench sample -i 10": [args.jb, "sample", "-m", "gpu", "-i", "10", "--duration", S],
+    "joulebench sample -i 100 --fields (nvidia-smi's)": [
+        args.jb, "sample", "-m", "gpu", "-i", "100", "--fields", NVSMI_FIELDS, "--duration", S],
+    "joulebench sample -i 10 --fields (nvidia-smi's)": [
+        args.jb, "sample", "-m", "gpu", "-i", "10", "--fields", NVSMI_FIELDS, "--duration", S],
+    "joulebench sample -i 100 -E 100 (counter rows)": [
+        args.jb, "sample", "-m", "gpu", "-i", "100", "-E", "100", "--duration", S],
 }
 procs = {}
 t0 = time.monotonic()

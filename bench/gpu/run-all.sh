@@ -18,7 +18,7 @@ joulebench devices
 bash scripts/nvml-check.sh 3 2>&1 | tail -20
 
 echo "== (a)"
-for i in 1 2; do
+for i in 1; do
   joulebench stat -q -i 100 -m gpu0 -o "$out/a_run$i" -- \
     python3 bench/gpu/load.py --busy-ms 1500 --idle-ms 500 --cycles 10 --direct "$out/a_run${i}_direct.json"
 done

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char usage_line[] = "joulebench sample [-i MS] [-E MS|0] [-m METERS] [-o FILE] "
+static const char usage_line[] = "joulebench sample [-i MS] [-E MS|0] [-m METERS] [--fields LIST] [-o FILE] "
                                  "[--format csv|jsonl] [--duration S]";
 
 struct sink {
@@ -135,6 +135,31 @@ static void on_error(void *user, size_t i, int code, const char *msg)
     s->meter_failed = 1;
 }
 
+/* "power,temp" -> JB_CAP_POWER | JB_CAP_TEMP; -1 on an unknown name. */
+static int parse_fields(const char *list, uint32_t *mask)
+{
+    const char *p = list;
+
+    *mask = 0;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        uint32_t bit;
+        for (bit = 1; bit; bit <<= 1) {
+            const char *name = jb_cap_name(bit);
+            if (name && bit != JB_CAP_ENERGY && bit != JB_CAP_THROTTLE && strlen(name) == n &&
+                !strncmp(p, name, n))
+                break;
+        }
+        if (!bit)
+            return -1;
+        *mask |= bit;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return *mask ? 0 : -1;
+}
+
 static void on_stop_signal(int sig)
 {
     (void)sig; /* never runs: the signal is blocked and taken by sigtimedwait */
@@ -149,6 +174,7 @@ int cmd_sample(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
         {"duration", required_argument, NULL, 'd'},
+        {"fields", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -156,7 +182,8 @@ int cmd_sample(int argc, char **argv)
     struct jb_sampler *sampler = NULL;
     struct jb_meter_set *set = NULL;
     struct sink s;
-    const char *spec = "auto", *path = NULL;
+    const char *spec = "auto", *path = NULL, *field_list = NULL;
+    uint32_t mask = ~0u;
     double duration_s = 0;
     struct sigaction sa, old_int, old_term;
     sigset_t sigs, old;
@@ -199,6 +226,7 @@ int cmd_sample(int argc, char **argv)
                 return cli_usage_error(usage_line, "bad format '%s': expected csv or jsonl",
                                        optarg);
             break;
+        case 'F': field_list = optarg; break;
         case 'd':
             if (cli_parse_double(optarg, 0.001, 1e8, &duration_s) < 0)
                 return cli_usage_error(usage_line, "bad duration '%s': expected seconds > 0",
@@ -210,7 +238,9 @@ int cmd_sample(int argc, char **argv)
                    "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
                    "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
                    "since the meter was opened) every MS ms; by default only at the start\nand the "
-                   "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n",
+                   "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n"
+                   "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
+                   "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
                    usage_line);
             return JB_EXIT_OK;
         default:
@@ -220,6 +250,17 @@ int cmd_sample(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
+    if (field_list && parse_fields(field_list, &mask) < 0)
+        return cli_usage_error(usage_line,
+                               "bad --fields '%s': expected a comma list of power, "
+                               "power_instant, temp, util, mem_util, mem_used, sm_clock, "
+                               "mem_clock",
+                               field_list);
+    /* The counter only when -E asks for rows of it: a read costs ~4 ms of CPU on an H200. */
+    if (so.energy_on_demand)
+        mask &= ~JB_CAP_ENERGY;
+    else
+        mask |= JB_CAP_ENERGY;
     set = cli_open_meters(spec);
     if (!set)
         return JB_EXIT_FAIL;
@@ -228,6 +269,8 @@ int cmd_sample(int argc, char **argv)
         return cli_error("no meter to sample (no NVIDIA GPU and no readable RAPL domain; "
                          "-m sim for a simulated meter)");
     }
+    for (size_t i = 0; i < jb_meter_set_count(set); i++)
+        jb_meter_set_read_mask(jb_meter_set_get(set, i), mask);
     for (size_t i = 0; i < jb_meter_set_count(set); i++)
         if (jb_meter_get_info(jb_meter_set_get(set, i))->simulated)
             cli_note("meter %s is SIMULATED: its values are not measurements",

@@ -301,7 +301,7 @@ static int read_instant_mw(struct nvml_device *dev, double *mw)
 static int nvml_read_sample(struct jb_meter *m, struct jb_sample *s, struct jb_errbuf *err)
 {
     const struct nvml_gpu *g = m->priv;
-    uint32_t caps = m->info.caps;
+    uint32_t caps = m->info.caps & m->read_mask;
     int rc;
 
     s->t_mono_ns = jb_now_ns();

@@ -33,6 +33,7 @@ struct jb_meter *jb__meter_new(const struct jb_meter_ops *ops)
     if (!m)
         return NULL;
     m->ops = ops;
+    m->read_mask = ~0u;
     pthread_mutex_init(&m->err_lock, NULL);
     return m;
 }
@@ -252,6 +253,7 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
     rc = m->ops->read_sample(m, s, &err);
     /* Stamp the middle of the call: the best estimate of when the values were taken. */
     s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
+    s->valid &= m->read_mask;
     if (rc < 0)
         keep_error(m, &err);
     return rc;
@@ -264,7 +266,7 @@ int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
     int rc;
 
     memset(e, 0, sizeof(*e));
-    if (!m->ops->read_energy || !(m->info.caps & JB_CAP_ENERGY)) {
+    if (!m->ops->read_energy || !(m->info.caps & JB_CAP_ENERGY & m->read_mask)) {
         jb__err(&err, JB_ENOTSUP, "%s has no energy counter", m->info.id);
         keep_error(m, &err);
         return JB_ENOTSUP;
@@ -277,6 +279,16 @@ int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
     if (rc < 0)
         keep_error(m, &err);
     return rc;
+}
+
+void jb_meter_set_read_mask(struct jb_meter *m, uint32_t mask)
+{
+    m->read_mask = mask;
+}
+
+uint32_t jb_meter_read_mask(const struct jb_meter *m)
+{
+    return m->read_mask & m->info.caps;
 }
 
 const char *jb_meter_errmsg(const struct jb_meter *m)

@@ -33,6 +33,7 @@ struct jb_meter {
     void *priv;
     pthread_mutex_t err_lock;
     char errmsg[512];
+    uint32_t read_mask; /* JB_CAP_* bits to read (jb_meter_set_read_mask); all by default */
 };
 
 /* Adding meters: each backend's entry point.  `optional` (under "auto") turns "none found" and

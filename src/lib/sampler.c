@@ -78,7 +78,7 @@ static void read_energies(struct jb_sampler *s)
         struct jb_energy e;
         int rc, failed;
 
-        if (!(jb_meter_get_info(m)->caps & JB_CAP_ENERGY))
+        if (!(jb_meter_read_mask(m) & JB_CAP_ENERGY))
             continue;
         pthread_mutex_lock(&s->cb_lock);
         failed = s->failed[i];
@@ -195,7 +195,7 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
         return JB_ENOMEM;
     }
     for (size_t i = 0; i < s->n; i++)
-        if (jb_meter_get_info(jb_meter_set_get(set, i))->caps & JB_CAP_ENERGY)
+        if (jb_meter_read_mask(jb_meter_set_get(set, i)) & JB_CAP_ENERGY)
             s->have_energy = 1;
 
     /* First readings before returning, so that anything measured after start is covered. */

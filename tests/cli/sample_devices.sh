@@ -32,6 +32,12 @@ jb sample -m sim --format jsonl --duration 0.3 | python3 -c "
 import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 assert rows and all(r['meter'] == 'sim0' for r in rows)
+assert not any('energy_j' in r for r in rows), 'no counter rows without -E'
+assert all('power_w' in r for r in rows)
+"
+jb sample -m sim --format jsonl -E 50 --duration 0.3 | python3 -c "
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
 assert any('energy_j' in r for r in rows) and any('power_w' in r for r in rows)
 assert not any('temp_c' in r for r in rows), 'unavailable values are absent'
 "
@@ -45,7 +51,12 @@ kill -INT "$pid"
 wait "$pid" || fail "sample should exit 0 on SIGINT"
 [ "$(wc -l < "$T/int.csv")" -ge 5 ] || fail "samples lost on SIGINT"
 
+jb sample -m sim --fields temp --duration 0.2 -o "$T/f.csv"
+[ "$(tail -n +2 "$T/f.csv" | grep -c .)" = 0 ] || fail "--fields temp on a power-only meter gives no rows"
 set +e
+jb sample -m sim --fields bogus --duration 0.1 2>"$T/e"; rc=$?
+expect_eq "bad fields" "$rc" 2
+expect_grep "bad fields message" "bad --fields 'bogus'" "$T/e"
 jb sample -m sim --format xml 2>"$T/e"; rc=$?
 expect_eq "bad format" "$rc" 2
 jb sample -m sim --duration -1 2>"$T/e"; rc=$?

@@ -151,7 +151,7 @@ static void test_run(void **state)
 {
     struct jb_meter_set *set = set_of("sim,sim:square=10:100:20:0.5");
     struct seen *seen = calloc(1, sizeof(*seen));
-    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL};
+    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL, 0};
     struct jb_sampler *s;
     uint64_t t0, t1, t_stop;
     int e_before;
@@ -202,7 +202,7 @@ static void test_failing_meter(void **state)
 {
     struct jb_meter_set *set;
     struct seen *seen = calloc(1, sizeof(*seen));
-    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL};
+    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL, 0};
     struct jb_sampler *s;
     int sim_before;
 
