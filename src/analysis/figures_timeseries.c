@@ -61,6 +61,10 @@ static void write_block(struct strbuf *sb, const struct ts_meter *m, int q, doub
     if (m->n <= MAX_BUCKETS || tmax <= tmin) {
         for (size_t i = 0; i < m->n; i++) {
             double v = m->p[i].v[q];
+            /* Counter rows of samples.csv carry no gauges: leaving them out keeps the line
+             * unbroken (gnuplot breaks a line at a missing value). */
+            if (isnan(v))
+                continue;
             gp_num(sb, m->p[i].t_s - t0);
             sb_putc(sb, ' ');
             gp_num(sb, v);
@@ -108,7 +112,7 @@ static int load_samples(const char *path, struct figcsv *t, struct ts_meter *m, 
                         char *err, size_t errlen)
 {
     static const char *const qcol[NQ] = {"power_w", "temp_c", "util_pct", "mem_util_pct"};
-    int ct = figcsv_col(t, "t_s"), cm = figcsv_col(t, "meter"), cq[NQ];
+    int ct = figcsv_col(t, "t_s"), cm = figcsv_col(t, "meter"), cq[NQ], ci;
 
     if (ct < 0 || cm < 0 || figcsv_col(t, "power_w") < 0) {
         snprintf(err, errlen, "'%s': the columns t_s, meter and power_w are required", path);
@@ -116,6 +120,7 @@ static int load_samples(const char *path, struct figcsv *t, struct ts_meter *m, 
     }
     for (int q = 0; q < NQ; q++)
         cq[q] = figcsv_col(t, qcol[q]);
+    ci = figcsv_col(t, "power_instant_w");
     for (size_t r = 0; r < t->nrows; r++) {
         const char *id = figcsv_cell(t, r, cm);
         struct ts_point pt;
@@ -132,6 +137,16 @@ static int load_samples(const char *path, struct figcsv *t, struct ts_meter *m, 
                 return -1;
             if (g == 0)
                 pt.v[q] = NAN;
+        }
+        /* Power: the instant reading where the meter has one (NVML's default reading is a 1 s
+         * average that lags a load step by ~0.9 s on an H200; docs/METHODOLOGY.md). */
+        if (ci >= 0) {
+            double w;
+            int g = figcsv_num(t, r, ci, &w, err, errlen);
+            if (g < 0)
+                return -1;
+            if (g > 0)
+                pt.v[0] = w;
         }
         for (k = 0; k < *nm; k++)
             if (strcmp(m[k].id, id) == 0)
