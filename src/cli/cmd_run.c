@@ -20,6 +20,8 @@
  */
 #include "cli/cli.h"
 
+#include "analysis/store.h"
+
 #include "json.h"
 #include "joulebench.h"
 #include "run/grid.h"
@@ -1008,6 +1010,12 @@ static void print_help(void)
            RUN_USAGE);
 }
 
+static void store_warn(void *ctx, const char *msg)
+{
+    (void)ctx;
+    (void)msg; /* unfinished runs etc. were reported by the run itself */
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -1134,6 +1142,19 @@ int cmd_run(int argc, char **argv)
         rc = run_parallel(&R, sel, n_sel, gpus, n_gpus);
     else
         rc = run_sequential(&R, sel, n_sel);
+    /* The SQLite store, rebuilt from every run directory of the results folder.  Not for --only
+     * (Slurm array tasks and --gpus children run concurrently into one folder: 'joulebench
+     * index' afterwards) and not after a signal.  A failure here loses nothing: the run
+     * directories are the record. */
+    if (!only && !stop_signal) {
+        char db[4096];
+        struct store_stats st;
+        snprintf(db, sizeof(db), "%s/results.db", R.results);
+        memset(&st, 0, sizeof(st));
+        if (store_build(R.results, db, 0, &st, store_warn, NULL, err, sizeof(err)) < 0)
+            cli_warn("the store was not rebuilt: %s ('joulebench index %s' retries)", err,
+                     R.results);
+    }
 out:
     if (have_handlers) {
         sigaction(SIGINT, &old_int, NULL);
