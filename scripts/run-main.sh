@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 jb=build/joulebench
 export PATH="$PWD/.venv/bin:$PATH"
 if [ ! -f data/synth10/manifest.json ]; then
-  "$jb" data synth synth10 --train 512 --test 128 -o data
+  "$jb" data synth synth10 --train 256 --test 64 -o data
 fi
 mkdir -p out
 "$jb" run experiments/smoke.yaml -o out/results

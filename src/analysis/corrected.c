@@ -467,6 +467,8 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     write_epochs(in, &eps);
 
     /* report.json */
+    int sim = 0; /* any simulated meter: said in report.json and summary.md */
+
     jw_init(&w, &js, 1);
     jw_object_begin(&w);
     jw_kv_string(&w, "format", "joulebench-report/1");
@@ -485,7 +487,6 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     jw_key(&w, "target_accuracy");
     jw_number(&w, in->target_accuracy);
     {
-        int sim = 0;
         for (size_t r = 0; r < in->nruns; r++)
             for (size_t m = 0; m < in->runs[r].nmeters; m++) {
                 const struct rd_meter *mt = &in->runs[r].meters[m];
@@ -560,7 +561,11 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     /* summary.md */
     sb_puts(&md, "# joulebench report (method: corrected)\n\nPer run: energy from the counters "
                  "(power integral where there is none), summed over GPU meters; then mean +- "
-                 "95% CI half-width (Student t) over the runs of each configuration.\n\n|");
+                 "95% CI half-width (Student t) over the runs of each configuration.\n\n");
+    if (sim)
+        sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
+                     "a simulated meter, not from a measurement.\n\n");
+    sb_putc(&md, '|');
     for (size_t k = 0; k < in->nlevels; k++)
         sb_printf(&md, " %s |", in->levels[k]);
     sb_puts(&md, " n | energy (kJ) | time (s) | avg power (W) | epoch 1 power (W) | epochs 2..N "
