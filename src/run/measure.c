@@ -1360,7 +1360,8 @@ finish:
         if (m.samples_error || sync_file(m.samples) != 0) {
             if (!m.samples_error)
                 samples_write_error(&m);
-            snprintf(err, errlen, "%s/%s", o->rundir, m.samples_errmsg);
+            snprintf(err, errlen, "cannot write '%s/samples.csv': %s", o->rundir,
+                     strerror(m.samples_error));
             bad = 1;
         }
         fclose(m.samples);
