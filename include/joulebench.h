@@ -260,6 +260,10 @@ JB_API int jb_phases_add_power(struct jb_phases *p, size_t meter, uint64_t t_mon
 JB_API int jb_phases_begin(struct jb_phases *p, const char *phase, long index, uint64_t t_mono_ns);
 JB_API int jb_phases_end(struct jb_phases *p, const char *phase, long index, uint64_t t_mono_ns,
                          const double *items);
+/* Says that a meter will deliver no more readings (it failed: a lost GPU).  Phases stop waiting
+ * for it, so they resolve, and memory stays bounded, with the readings it gave; its results for
+ * phases past its last reading are marked partial. */
+JB_API int jb_phases_meter_gone(struct jb_phases *p, size_t meter);
 /* Closes phases still open at t_mono_ns (marked partial) and resolves every pending phase with the
  * readings there are. */
 JB_API int jb_phases_finish(struct jb_phases *p, uint64_t t_mono_ns);

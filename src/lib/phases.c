@@ -44,6 +44,7 @@ struct jb_phases {
     size_t n_meters;
     struct series *energy; /* per meter */
     struct series *power;  /* per meter */
+    unsigned char *gone;   /* per meter: no more readings will come */
     struct span *open;
     size_t n_open, cap_open;
     struct span *pending; /* ended, waiting for readings past their end */
@@ -93,7 +94,8 @@ struct jb_phases *jb_phases_new(size_t n_meters)
     p->n_meters = n_meters;
     p->energy = calloc(n_meters ? n_meters : 1, sizeof(struct series));
     p->power = calloc(n_meters ? n_meters : 1, sizeof(struct series));
-    if (!p->energy || !p->power) {
+    p->gone = calloc(n_meters ? n_meters : 1, 1);
+    if (!p->energy || !p->power || !p->gone) {
         jb_phases_free(p);
         return NULL;
     }
@@ -110,6 +112,7 @@ void jb_phases_free(struct jb_phases *p)
         free(p->power[i].pts);
     free(p->energy);
     free(p->power);
+    free(p->gone);
     free(p->open);
     free(p->pending);
     free(p->results);
@@ -263,7 +266,8 @@ static int try_resolve(struct jb_phases *p, int force)
         const struct span *sp = &p->pending[i];
         int ok = 1;
         for (size_t m = 0; m < p->n_meters && ok && !force; m++)
-            ok = covered(&p->energy[m], sp->t_end_ns) && covered(&p->power[m], sp->t_end_ns);
+            ok = p->gone[m] ||
+                 (covered(&p->energy[m], sp->t_end_ns) && covered(&p->power[m], sp->t_end_ns));
         if (!ok) {
             i++;
             continue;
@@ -395,6 +399,14 @@ int jb_phases_finish(struct jb_phases *p, uint64_t t_mono_ns)
         return rc;
     prune_all(p);
     return 0;
+}
+
+int jb_phases_meter_gone(struct jb_phases *p, size_t meter)
+{
+    if (!p || meter >= p->n_meters)
+        return JB_EINVAL;
+    p->gone[meter] = 1;
+    return try_resolve(p, 0);
 }
 
 size_t jb_phases_result_count(const struct jb_phases *p)

@@ -298,6 +298,7 @@ static void sink_error(void *user, size_t i, int code, const char *msg)
                  info->id, msg && *msg ? msg : jb_strerror(code), jb_strerror(code));
         m->meter_errors[i] = strdup(buf);
         warnf(m, "%s", buf);
+        jb_phases_meter_gone(m->phases, i); /* phases stop waiting for it */
     }
     pthread_mutex_unlock(&m->lock);
 }

@@ -369,6 +369,28 @@ static void test_silent_meter(void **state)
     jb_phases_free(p);
 }
 
+/* A meter declared gone no longer holds phases back: they resolve as soon as the live meter's
+ * readings pass their end, and the gone meter's result is partial. */
+static void test_meter_gone(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "step", 0, MS(1000)), 0);
+    assert_int_equal(jb_phases_end(p, "step", 0, MS(2000), NULL), 0);
+    for (int i = 1; i <= 30; i++)
+        energy(p, 0, MS(100 * i), 0.1 * i);
+    assert_int_equal(jb_phases_result_count(p), 0);
+    assert_int_equal(jb_phases_meter_gone(p, 1), 0);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    assert_float_equal(result(p, 0)->energy_j, 1.0, 1e-9);
+    assert_true(result(p, 1)->valid & JB_PHASE_PARTIAL);
+    assert_int_equal(jb_phases_meter_gone(p, 2), JB_EINVAL);
+    jb_phases_free(p);
+}
+
 /* A million readings with no phase open, 1 ms apart at 100 W (0.1 J each); then a phase begun at
  * the newest reading, and one begun 5 s late (the workload's clock lags the sampler): both
  * resolve exactly from readings kept through the million. */
@@ -413,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_items),
         cmocka_unit_test(test_meters_lacking_readings),
         cmocka_unit_test(test_silent_meter),
+        cmocka_unit_test(test_meter_gone),
         cmocka_unit_test(test_long_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
