@@ -86,19 +86,19 @@ enum jb_meter_kind {
 #define JB_INFO_MEMORY_TOTAL (1u << 1)
 
 struct jb_meter_info {
-    char id[32];              /* stable id: "gpu0", "cpu-package0", "dram0", "sim0" */
+    char id[32]; /* stable id: "gpu0", "cpu-package0", "dram0", "sim0" */
     enum jb_meter_kind kind;
-    char source[16];          /* backend: "nvml", "rapl", "sim" */
-    char name[128];           /* card name, CPU model, or simulated meter description */
-    char uuid[96];            /* GPU UUID; "" when the meter has none */
-    char pci_bus_id[32];      /* "" when unknown */
-    char driver[64];          /* driver version; "" when unknown */
-    int device_index;         /* index within its backend (NVML index, RAPL package) */
-    int simulated;            /* 1 for simulated meters: every output must say so */
-    uint32_t caps;            /* JB_CAP_* */
-    uint32_t valid;           /* JB_INFO_* for the fields below */
-    double power_limit_w;     /* enforced power limit */
-    double memory_total_mib;  /* device memory */
+    char source[16];           /* backend: "nvml", "rapl", "sim" */
+    char name[128];            /* card name, CPU model, or simulated meter description */
+    char uuid[96];             /* GPU UUID; "" when the meter has none */
+    char pci_bus_id[32];       /* "" when unknown */
+    char driver[64];           /* driver version; "" when unknown */
+    int device_index;          /* index within its backend (NVML index, RAPL package) */
+    int simulated;             /* 1 for simulated meters: every output must say so */
+    uint32_t caps;             /* JB_CAP_* */
+    uint32_t valid;            /* JB_INFO_* for the fields below */
+    double power_limit_w;      /* enforced power limit */
+    double memory_total_mib;   /* device memory */
     double max_energy_range_j; /* counter wrap range (RAPL); 0 when the counter does not wrap */
 };
 
@@ -198,7 +198,7 @@ struct jb_sampler_opts {
     jb_energy_cb on_energy;      /* may be NULL */
     jb_error_cb on_error;        /* may be NULL; a meter that fails is not read again */
     void *user;
-    int energy_on_demand;        /* 1: no periodic counter reads, only the first and last and
+    int energy_on_demand; /* 1: no periodic counter reads, only the first and last and
                                   * those asked for by jb_sampler_read_energy_now() */
 };
 

@@ -3,7 +3,7 @@
 #  1. the -Werror build and its whole ctest suite (unit, CLI, Python);
 #  2. an ASan+UBSan build running the C suites again (unit and CLI);
 #  3. the CLI tests under valgrind (memcheck, leaks are errors);
-#  4. cppcheck over the sources;
+#  4. cppcheck over the sources, and clang-format (.clang-format) over every C file;
 #  5. a short run of each libFuzzer target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,10 @@ cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
   --inline-suppr --suppress=missingIncludeSystem --std=c11 \
   -I include -I src -I src/lib src/
 
+step "clang-format"
+git ls-files '*.c' '*.h' 2>/dev/null | xargs clang-format --dry-run --Werror \
+  || { echo "clang-format: run 'git ls-files \"*.c\" \"*.h\" | xargs clang-format -i'"; exit 1; }
+
 step "fuzzing (short)"
 ./scripts/fuzz.sh 20
-echo "test-all: 5 passed, 0 failed"
+echo "test-all: 6 passed, 0 failed"

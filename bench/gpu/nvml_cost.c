@@ -41,9 +41,9 @@ static double now(clockid_t c)
         int rc_ = 0;                                                                               \
         for (int i_ = 0; i_ < (n); i_++)                                                           \
             rc_ |= (call);                                                                         \
-        double w = (now(CLOCK_MONOTONIC) - w0) / (n) * 1e6;                                        \
-        double c = (now(CLOCK_PROCESS_CPUTIME_ID) - c0) / (n) * 1e6;                               \
-        printf("%-40s wall %9.2f us  cpu %9.2f us  %s\n", label, w, c, rc_ ? "(error)" : "");    \
+        double w = (now(CLOCK_MONOTONIC) - w0) / (n)*1e6;                                          \
+        double c = (now(CLOCK_PROCESS_CPUTIME_ID) - c0) / (n)*1e6;                                 \
+        printf("%-40s wall %9.2f us  cpu %9.2f us  %s\n", label, w, c, rc_ ? "(error)" : "");      \
     } while (0)
 
 int main(int argc, char **argv)

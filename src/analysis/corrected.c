@@ -33,11 +33,13 @@ enum quantity {
     Q_COUNT
 };
 
-static const char *const qname[Q_COUNT] = {
-    "energy_j",         "time_s",        "avg_power_w",    "epoch1_energy_j",
-    "epoch1_avg_power_w", "rest_avg_power_w", "startup_energy_j", "eval_energy_j",
-    "gpu_util_pct",     "final_accuracy", "energy_per_image_j", "net_energy_j",
-    "cpu_energy_j",     "energy_to_target_j"};
+static const char *const qname[Q_COUNT] = {"energy_j",           "time_s",
+                                           "avg_power_w",        "epoch1_energy_j",
+                                           "epoch1_avg_power_w", "rest_avg_power_w",
+                                           "startup_energy_j",   "eval_energy_j",
+                                           "gpu_util_pct",       "final_accuracy",
+                                           "energy_per_image_j", "net_energy_j",
+                                           "cpu_energy_j",       "energy_to_target_j"};
 
 /* The meter whose phase rows give the bounds: the first GPU meter, else the first meter. */
 static const char *ref_meter(const struct rundir *rd)
@@ -409,8 +411,8 @@ static void write_ratios(const struct report_input *in, const struct cfg_stats *
                 jw_kv_number(w, "df", r.df);
                 jw_object_end(w);
                 if (q == Q_ENERGY) {
-                    sb_printf(md, "| %s | %s / %s | %s | ", in->levels[f],
-                              in->configs[c].vals[f], ref, sb_str(&ctx));
+                    sb_printf(md, "| %s | %s / %s | %s | ", in->levels[f], in->configs[c].vals[f],
+                              ref, sb_str(&ctx));
                     if (isnan(r.lo))
                         sb_printf(md, "%.3f | - |\n", r.ratio);
                     else
@@ -575,7 +577,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     sb_putc(&md, '\n');
     for (size_t c = 0; c < in->nconfigs; c++) {
         const struct summary *s = cs[c].s;
-        static const enum quantity shown[] = {Q_ENERGY, Q_TIME, Q_AVG_POWER, Q_E1_POWER,
+        static const enum quantity shown[] = {Q_ENERGY,     Q_TIME, Q_AVG_POWER, Q_E1_POWER,
                                               Q_REST_POWER, Q_UTIL, Q_ACC};
         sb_putc(&md, '|');
         for (size_t k = 0; k < in->nlevels; k++)
@@ -595,11 +597,12 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         sb_putc(&md, '\n');
     }
     sb_append(&md, sb_str(&mdr), mdr.len);
-    sb_printf(&md, "\n%zu run(s), %zu skipped (no complete manifest), %zu malformed row(s) "
-                   "skipped.\n", in->nruns, in->skipped, in->bad_rows);
+    sb_printf(&md,
+              "\n%zu run(s), %zu skipped (no complete manifest), %zu malformed row(s) "
+              "skipped.\n",
+              in->nruns, in->skipped, in->bad_rows);
 
-    if (sb_failed(&cfg) || sb_failed(&eps) || sb_failed(&rat) || sb_failed(&js) ||
-        sb_failed(&md))
+    if (sb_failed(&cfg) || sb_failed(&eps) || sb_failed(&rat) || sb_failed(&js) || sb_failed(&md))
         goto oom;
     if (report_write(outdir, "configs.csv", cfg.buf, cfg.len, err, errlen) ||
         report_write(outdir, "epochs.csv", eps.buf, eps.len, err, errlen) ||

@@ -29,23 +29,12 @@ static void esc(struct strbuf *sb, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&':
-            sb_puts(sb, "&amp;");
-            break;
-        case '<':
-            sb_puts(sb, "&lt;");
-            break;
-        case '>':
-            sb_puts(sb, "&gt;");
-            break;
-        case '"':
-            sb_puts(sb, "&quot;");
-            break;
-        case '\'':
-            sb_puts(sb, "&#39;");
-            break;
-        default:
-            sb_putc(sb, *s);
+        case '&': sb_puts(sb, "&amp;"); break;
+        case '<': sb_puts(sb, "&lt;"); break;
+        case '>': sb_puts(sb, "&gt;"); break;
+        case '"': sb_puts(sb, "&quot;"); break;
+        case '\'': sb_puts(sb, "&#39;"); break;
+        default: sb_putc(sb, *s);
         }
     }
 }

@@ -106,8 +106,9 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
     /* samples.csv */
     sb_puts(&sb, "t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
                  "sm_clock_mhz,mem_clock_mhz,power_instant_w\n");
-    static const int order[] = {NVV_TEMP_C, NVV_UTIL_PCT, NVV_MEM_UTIL_PCT, NVV_MEM_USED_MIB,
-                                NVV_SM_CLOCK_MHZ, NVV_MEM_CLOCK_MHZ, NVV_POWER_INSTANT_W};
+    static const int order[] = {NVV_TEMP_C,         NVV_UTIL_PCT,     NVV_MEM_UTIL_PCT,
+                                NVV_MEM_USED_MIB,   NVV_SM_CLOCK_MHZ, NVV_MEM_CLOCK_MHZ,
+                                NVV_POWER_INSTANT_W};
     char gpu[16] = "0,";
     int last_gpu = 0;
     for (size_t i = 0; i < log->n; i++) {
@@ -141,12 +142,15 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
         for (size_t i = 0; i < ep->n; i++) {
             double end = ep->recs[i].t_abs_s - t0;
             if (end <= prev)
-                warnf(warn, ctx, "%s: epoch %ld ends at %.0f s, not after the epoch before "
-                      "(%.0f s)", o->epochs_path, ep->recs[i].epoch, end, prev);
+                warnf(warn, ctx,
+                      "%s: epoch %ld ends at %.0f s, not after the epoch before "
+                      "(%.0f s)",
+                      o->epochs_path, ep->recs[i].epoch, end, prev);
             if (end > tlast)
-                warnf(warn, ctx, "%s: epoch %ld ends at %.0f s, after the last sample (%.3f s); "
-                      "its energy covers only the sampled part", o->epochs_path,
-                      ep->recs[i].epoch, end, tlast);
+                warnf(warn, ctx,
+                      "%s: epoch %ld ends at %.0f s, after the last sample (%.3f s); "
+                      "its energy covers only the sampled part",
+                      o->epochs_path, ep->recs[i].epoch, end, tlast);
             for (size_t k = 0; k < nm; k++)
                 phase_row(&sb, "epoch", (long)i + 1, ms[k].gpu, &ms[k], prev, end);
             prev = end;

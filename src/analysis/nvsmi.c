@@ -384,8 +384,8 @@ void nvsmi_log_free(struct nvsmi_log *log)
     memset(log, 0, sizeof(*log));
 }
 
-int epochs_parse(const char *text, size_t len, const char *name, int strict,
-                 struct epoch_log *log, nvsmi_warn_fn warn, void *ctx, char *err, size_t errlen)
+int epochs_parse(const char *text, size_t len, const char *name, int strict, struct epoch_log *log,
+                 nvsmi_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
     const char *p = text, *end = text + len;
     size_t line = 0, cap = 0;
@@ -431,8 +431,10 @@ int epochs_parse(const char *text, size_t len, const char *name, int strict,
                 }
             }
             if (ep_col < 0 || ts_col < 0) {
-                set_err(err, errlen, "%s:%zu: header lacks 'epoch' or 'timestamp' (want e.g. "
-                        "epoch;precision;recall;accuracy;f1;timestamp)", name, line);
+                set_err(err, errlen,
+                        "%s:%zu: header lacks 'epoch' or 'timestamp' (want e.g. "
+                        "epoch;precision;recall;accuracy;f1;timestamp)",
+                        name, line);
                 return -1;
             }
             continue;

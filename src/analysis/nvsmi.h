@@ -39,9 +39,9 @@ struct nvsmi_row {
 struct nvsmi_log {
     struct nvsmi_row *rows;
     size_t n, cap;
-    size_t bad_rows;      /* malformed rows skipped */
-    unsigned present;     /* bit (1u << enum nvsmi_value) for each field the log has */
-    int has_index;        /* the log has an 'index' field (several GPUs) */
+    size_t bad_rows;  /* malformed rows skipped */
+    unsigned present; /* bit (1u << enum nvsmi_value) for each field the log has */
+    int has_index;    /* the log has an 'index' field (several GPUs) */
 };
 
 /* Called once per malformed row (and other non-fatal findings) with a complete message. */
@@ -74,8 +74,8 @@ struct epoch_log {
 
 /* Parses a `;`-separated metric file with a header naming 'epoch' and 'timestamp' (timestamp
  * "YYYY-MM-DD HH:MM:SS[.fff]", '/' also accepted).  Same error conventions as nvsmi_parse. */
-int epochs_parse(const char *text, size_t len, const char *name, int strict,
-                 struct epoch_log *log, nvsmi_warn_fn warn, void *ctx, char *err, size_t errlen);
+int epochs_parse(const char *text, size_t len, const char *name, int strict, struct epoch_log *log,
+                 nvsmi_warn_fn warn, void *ctx, char *err, size_t errlen);
 void epoch_log_free(struct epoch_log *log);
 
 /* "YYYY/MM/DD HH:MM:SS[.fff]" or with '-' date separators, or 'T' between date and time ->

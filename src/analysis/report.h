@@ -26,8 +26,8 @@ struct report_input {
     size_t nlevels;
     struct rconfig *configs;
     size_t nconfigs;
-    size_t skipped;   /* run directories without a complete manifest */
-    size_t bad_rows;  /* malformed rows skipped while reading */
+    size_t skipped;         /* run directories without a complete manifest */
+    size_t bad_rows;        /* malformed rows skipped while reading */
     double target_accuracy; /* NaN: not asked */
     rd_warn_fn warn;
     void *warn_ctx;

@@ -123,9 +123,10 @@ void report_check_epochs(const struct report_input *in)
             else if (e != first) {
                 struct strbuf sb = STRBUF_INIT;
                 report_config_name(&sb, in, cf);
-                warnf(in, "configuration %s: runs have different numbers of epochs ('%s' %ld, "
-                      "'%s' %ld)", sb_str(&sb), in->runs[cf->runs[0]].dir, first,
-                      in->runs[cf->runs[k]].dir, e);
+                warnf(in,
+                      "configuration %s: runs have different numbers of epochs ('%s' %ld, "
+                      "'%s' %ld)",
+                      sb_str(&sb), in->runs[cf->runs[0]].dir, first, in->runs[cf->runs[k]].dir, e);
                 sb_free(&sb);
                 break;
             }
@@ -196,8 +197,10 @@ int report_load(const char *results, int with_samples, int strict, struct report
         in->nruns++;
     }
     if (in->nruns == 0) {
-        snprintf(err, errlen, "no finished run directory under '%s' (run 'joulebench run' or "
-                 "'joulebench import' first)", results);
+        snprintf(err, errlen,
+                 "no finished run directory under '%s' (run 'joulebench run' or "
+                 "'joulebench import' first)",
+                 results);
         goto out;
     }
     for (size_t r = 0; r < in->nruns; r++)

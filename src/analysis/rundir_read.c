@@ -92,8 +92,10 @@ static struct rd_meter *add_meter(struct rundir *rd, const char *id)
     m = &rd->meters[rd->nmeters];
     memset(m, 0, sizeof(*m));
     m->id = strdup(id);
-    m->kind = strdup(!strncmp(id, "gpu", 3) ? "gpu" : !strncmp(id, "cpu", 3) ? "cpu"
-                     : !strncmp(id, "dram", 4) ? "dram" : "other");
+    m->kind = strdup(!strncmp(id, "gpu", 3)    ? "gpu"
+                     : !strncmp(id, "cpu", 3)  ? "cpu"
+                     : !strncmp(id, "dram", 4) ? "dram"
+                                               : "other");
     m->idle_power_w = NAN;
     if (!m->id || !m->kind) {
         free(m->id);
@@ -295,12 +297,16 @@ static int read_csv(const char *dir, const char *name, const char *const *want, 
         if (r > 0) {
             cc->rd->bad_rows++;
             if (cc->strict) {
-                snprintf(err, errlen, "%s:%zu: malformed row (%d fields, want %d, or a field "
-                         "that is not a number)", path, line, n, nh);
+                snprintf(err, errlen,
+                         "%s:%zu: malformed row (%d fields, want %d, or a field "
+                         "that is not a number)",
+                         path, line, n, nh);
                 goto out;
             }
-            rd_warnf(cc->warn, cc->wctx, "%s:%zu: malformed row (%d fields, want %d, or a field "
-                     "that is not a number); skipped", path, line, n, nh);
+            rd_warnf(cc->warn, cc->wctx,
+                     "%s:%zu: malformed row (%d fields, want %d, or a field "
+                     "that is not a number); skipped",
+                     path, line, n, nh);
         }
     }
     rc = 0;
@@ -427,9 +433,9 @@ int rundir_read(const char *dir, int with_samples, int strict, struct rundir *rd
                 void *ctx, char *err, size_t errlen)
 {
     static const char *const sw[] = {"t_s", "meter", "power_w", "energy_j", "temp_c", "util_pct"};
-    static const char *const pw[] = {"phase", "index", "meter", "t_begin_s", "t_end_s",
-                                     "duration_s", "energy_j", "energy_j_power", "avg_power_w",
-                                     "items"};
+    static const char *const pw[] = {"phase",       "index",      "meter",    "t_begin_s",
+                                     "t_end_s",     "duration_s", "energy_j", "energy_j_power",
+                                     "avg_power_w", "items"};
     static const char *const mw[] = {"phase", "index", "name", "value"};
     struct csv_ctx cc;
     int rc;

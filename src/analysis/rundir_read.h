@@ -19,7 +19,7 @@ struct rd_meter {
     double idle_power_w; /* from manifest idle; NaN when none */
     size_t n, cap;       /* sample rows */
     double *t, *power, *temp, *util;
-    size_t nc, ccap;     /* counter rows */
+    size_t nc, ccap; /* counter rows */
     double *ct, *ce;
 };
 

@@ -182,8 +182,10 @@ static int add_run(sqlite3 *db, const struct rundir *rd, sqlite3_int64 *id, char
     snprintf(path, sizeof(path), "%s/manifest.json", rd->dir);
     if (fs_read_file(path, &manifest, &len, err, errlen))
         return -1;
-    if (sqlite3_prepare_v2(db, "INSERT INTO runs(dir, run_id, grid, repeat, command_start_s, "
-                           "manifest) VALUES(?,?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO runs(dir, run_id, grid, repeat, command_start_s, "
+                           "manifest) VALUES(?,?,?,?,?,?)",
+                           -1, &s, NULL) != SQLITE_OK)
         goto sqlerr;
     sqlite3_bind_text(s, 1, rd->dir, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, rd->run_id, -1, SQLITE_STATIC);
@@ -211,8 +213,7 @@ static int add_run(sqlite3 *db, const struct rundir *rd, sqlite3_int64 *id, char
     }
     sqlite3_finalize(s);
     s = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO meters VALUES(?,?,?,?,?)", -1, &s, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "INSERT INTO meters VALUES(?,?,?,?,?)", -1, &s, NULL) != SQLITE_OK)
         goto sqlerr;
     for (size_t i = 0; i < rd->nmeters; i++) {
         const struct rd_meter *m = &rd->meters[i];
@@ -244,15 +245,16 @@ out:
 int store_build(const char *results, const char *dbpath, int strict, struct store_stats *st,
                 rd_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
-    static const char *const scols[] = {"t_s", "meter", "power_w", "energy_j", "temp_c",
-                                        "util_pct", "mem_util_pct", "mem_used_mib",
-                                        "sm_clock_mhz", "mem_clock_mhz", "power_instant_w"};
+    static const char *const scols[] = {"t_s",           "meter",          "power_w",
+                                        "energy_j",      "temp_c",         "util_pct",
+                                        "mem_util_pct",  "mem_used_mib",   "sm_clock_mhz",
+                                        "mem_clock_mhz", "power_instant_w"};
     static const int stext[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    static const char *const pcols[] = {"phase", "index", "meter", "t_begin_s", "t_end_s",
-                                        "duration_s", "energy_j", "energy_j_power",
+    static const char *const pcols[] = {"phase",       "index",      "meter",    "t_begin_s",
+                                        "t_end_s",     "duration_s", "energy_j", "energy_j_power",
                                         "avg_power_w", "items"};
-    static const char *const psql[] = {"phase", "idx", "meter", "t_begin_s", "t_end_s",
-                                       "duration_s", "energy_j", "energy_j_power",
+    static const char *const psql[] = {"phase",       "idx",        "meter",    "t_begin_s",
+                                       "t_end_s",     "duration_s", "energy_j", "energy_j_power",
                                        "avg_power_w", "items"};
     static const int ptext[] = {1, 2, 1, 0, 0, 0, 0, 0, 0, 0};
     static const char *const mcols[] = {"phase", "index", "name", "value"};

@@ -197,7 +197,8 @@ static int import_batch(const char *dir, const char *out, const char *grid, int 
         long repeat;
         if (parse_study_name(base, &repeat, fw, ds, model, bs, sizeof(fw))) {
             cli_warn("'%s': name not of the form run{R}-gpu-epoch{E}-batchsize{BS}-{framework}-"
-                     "{DATASET}-{model}-ENERGY.csv; skipped", pl.v[i]);
+                     "{DATASET}-{model}-ENERGY.csv; skipped",
+                     pl.v[i]);
             skipped++;
             continue;
         }
@@ -230,12 +231,15 @@ static int import_batch(const char *dir, const char *out, const char *grid, int 
 
 int cmd_import(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"epochs", required_argument, NULL, 'e'}, {"levels", required_argument, NULL, 'l'},
-        {"fields", required_argument, NULL, 'f'}, {"strict", no_argument, NULL, 's'},
-        {"batch", required_argument, NULL, 'b'},  {"grid", required_argument, NULL, 'g'},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"epochs", required_argument, NULL, 'e'},
+                                         {"levels", required_argument, NULL, 'l'},
+                                         {"fields", required_argument, NULL, 'f'},
+                                         {"strict", no_argument, NULL, 's'},
+                                         {"batch", required_argument, NULL, 'b'},
+                                         {"grid", required_argument, NULL, 'g'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *epochs = NULL, *fields = NULL, *batch = NULL, *out = NULL;
     const char *grid = "seed-2023-import";
     char *levels = NULL;

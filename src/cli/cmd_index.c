@@ -48,8 +48,8 @@ int cmd_index(int argc, char **argv)
         return cli_error("cannot index '%s': %s", argv[optind], err);
     if (st.bad_rows)
         cli_warn("%zu malformed row(s) skipped", st.bad_rows);
-    printf("indexed %zu run(s) (%zu samples, %zu phases, %zu metrics) into %s", st.runs,
-           st.samples, st.phases, st.metrics, out);
+    printf("indexed %zu run(s) (%zu samples, %zu phases, %zu metrics) into %s", st.runs, st.samples,
+           st.phases, st.metrics, out);
     if (st.skipped)
         printf("; %zu unfinished run directories skipped", st.skipped);
     printf("\n");

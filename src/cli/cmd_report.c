@@ -44,14 +44,13 @@ static const char *example_run(const struct report_input *in)
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"method", required_argument, NULL, 'm'},
-        {"target-accuracy", required_argument, NULL, 't'},
-        {"strict", no_argument, NULL, 's'},
-        {"no-figures", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"method", required_argument, NULL, 'm'},
+                                         {"target-accuracy", required_argument, NULL, 't'},
+                                         {"strict", no_argument, NULL, 's'},
+                                         {"no-figures", no_argument, NULL, 'n'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *out = NULL, *method = "corrected";
     char outbuf[4096], err[1024];
     double target = NAN;
@@ -67,8 +66,10 @@ int cmd_report(int argc, char **argv)
         case 'm': method = optarg; break;
         case 't':
             if (cli_parse_double(optarg, 0.0, 1.0, &target))
-                return cli_usage_error(usage_str, "report: --target-accuracy wants a number in "
-                                       "[0, 1], got '%s'", optarg);
+                return cli_usage_error(usage_str,
+                                       "report: --target-accuracy wants a number in "
+                                       "[0, 1], got '%s'",
+                                       optarg);
             break;
         case 's': strict = 1; break;
         case 'n': figures = 0; break;

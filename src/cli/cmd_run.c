@@ -223,7 +223,8 @@ static void live_clear(struct runner *R)
     }
 }
 
-static void progress_line(struct runner *R, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress_line(struct runner *R, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void progress_line(struct runner *R, const char *fmt, ...)
 {
     va_list ap;
@@ -411,8 +412,8 @@ static int move_aside(struct runner *R, const struct grid_run *r, const char *di
         snprintf(num, sizeof(num), "%d", n);
         dst = path_join3(att, num, NULL);
         if (!dst || rename(dir, dst) < 0) {
-            cli_error("cannot move the unfinished run '%s' aside to '%s': %s", dir,
-                      dst ? dst : "?", strerror(errno));
+            cli_error("cannot move the unfinished run '%s' aside to '%s': %s", dir, dst ? dst : "?",
+                      strerror(errno));
             free(dst);
             goto out;
         }
@@ -573,8 +574,8 @@ static enum outcome run_one(struct runner *R, const struct grid_run *r, int more
             for (size_t i = 0; i < res.n_meters; i++)
                 sb_printf(&e, "%s%s %.1f J", i ? ", " : "", res.meters[i].id,
                           res.meters[i].energy_j);
-            progress_line(R, "[%zu/%zu] %s: complete in %.1f s (%s)", R->pos, R->n_todo,
-                          r->run_id, res.duration_s, sb_str(&e));
+            progress_line(R, "[%zu/%zu] %s: complete in %.1f s (%s)", R->pos, R->n_todo, r->run_id,
+                          res.duration_s, sb_str(&e));
             sb_free(&e);
             out = OUT_COMPLETE;
         } else {
@@ -833,12 +834,11 @@ static int run_parallel(struct runner *R, const size_t *sel, size_t n_sel, const
                 n_failed++;
                 what = "failed";
             }
-            progress_line(R, "gpu %d: %s %s", slots[i].gpu, R->g->runs[slots[i].run].run_id,
-                          what);
+            progress_line(R, "gpu %d: %s %s", slots[i].gpu, R->g->runs[slots[i].run].run_id, what);
         }
     }
-    progress_line(R, "grid %s: %zu complete, %zu failed, %zu already complete, %zu not run", R->g->name,
-                  n_complete, n_failed, n_skipped, nq - n_complete - n_failed);
+    progress_line(R, "grid %s: %zu complete, %zu failed, %zu already complete, %zu not run",
+                  R->g->name, n_complete, n_failed, n_skipped, nq - n_complete - n_failed);
     if (stop_signal)
         rc = 128 + stop_signal;
     else
@@ -884,7 +884,10 @@ static int run_sequential(struct runner *R, const size_t *sel, size_t n_sel)
         case OUT_FAILED: n_failed++; break;
         case OUT_BUSY: n_busy++; break;
         case OUT_INTERRUPTED: stopped = 1; break;
-        case OUT_ERROR: stopped = 1; n_failed++; break;
+        case OUT_ERROR:
+            stopped = 1;
+            n_failed++;
+            break;
         }
         if (R->n_executed && !R->quiet && left && o != OUT_INTERRUPTED) {
             char eta[32];
@@ -1019,16 +1022,11 @@ static void store_warn(void *ctx, const char *msg)
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"results", required_argument, NULL, 'o'},
-        {"dry-run", no_argument, NULL, 'n'},
-        {"only", required_argument, NULL, 'O'},
-        {"gpus", required_argument, NULL, 'G'},
-        {"meters", required_argument, NULL, 'm'},
-        {"echo", no_argument, NULL, 'E'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"cooldown-last", no_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"results", required_argument, NULL, 'o'}, {"dry-run", no_argument, NULL, 'n'},
+        {"only", required_argument, NULL, 'O'},    {"gpus", required_argument, NULL, 'G'},
+        {"meters", required_argument, NULL, 'm'},  {"echo", no_argument, NULL, 'E'},
+        {"quiet", no_argument, NULL, 'q'},         {"cooldown-last", no_argument, NULL, 'C'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     struct runner R;
     const char *only = NULL, *gpus_arg = NULL, *meters = NULL;
@@ -1060,14 +1058,13 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (optind != argc - 1)
-        return cli_usage_error(RUN_USAGE, "run: %s", optind >= argc ? "give one grid file"
-                                                                    : "give one grid file only");
+        return cli_usage_error(RUN_USAGE, "run: %s",
+                               optind >= argc ? "give one grid file" : "give one grid file only");
     if (!*R.results)
         return cli_usage_error(RUN_USAGE, "run: -o: empty results folder");
     if (gpus_arg && parse_gpus(gpus_arg, gpus, &n_gpus) < 0)
-        return cli_usage_error(RUN_USAGE,
-                               "run: --gpus '%s': expected distinct GPU indexes like 0,1,3",
-                               gpus_arg);
+        return cli_usage_error(
+            RUN_USAGE, "run: --gpus '%s': expected distinct GPU indexes like 0,1,3", gpus_arg);
     R.g = grid_load(argv[optind], err, sizeof(err));
     if (!R.g)
         return cli_error("%s", err);

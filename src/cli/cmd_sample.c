@@ -15,8 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char usage_line[] = "joulebench sample [-i MS] [-E MS|0] [-m METERS] [--fields LIST] [-o FILE] "
-                                 "[--format csv|jsonl] [--duration S]";
+static const char usage_line[] =
+    "joulebench sample [-i MS] [-E MS|0] [-m METERS] [--fields LIST] [-o FILE] "
+    "[--format csv|jsonl] [--duration S]";
 
 struct sink {
     FILE *out;
@@ -50,7 +51,10 @@ struct field {
     size_t offset;
 };
 
-#define F(bit, name, fmt, member) {bit, name, fmt, offsetof(struct jb_sample, member)}
+#define F(bit, name, fmt, member)                                                                  \
+    {                                                                                              \
+        bit, name, fmt, offsetof(struct jb_sample, member)                                         \
+    }
 static const struct field fields[] = {
     F(JB_CAP_POWER, "power_w", "%.3f", power_w),
     F(JB_CAP_TEMP, "temp_c", "%.1f", temp_c),
@@ -118,8 +122,8 @@ static void on_energy(void *user, size_t i, const struct jb_energy *e)
         fprintf(s->out, "{\"time_utc\":\"%s\",\"t_s\":%.6f,\"meter\":\"%s\",\"energy_j\":%.6f}\n",
                 utc, (double)(e->t_mono_ns - s->t0_ns) / 1e9, m->id, e->energy_j);
     else
-        fprintf(s->out, "%s,%.6f,%s,,%.6f,,,,,,,\n", utc,
-                (double)(e->t_mono_ns - s->t0_ns) / 1e9, m->id, e->energy_j);
+        fprintf(s->out, "%s,%.6f,%s,,%.6f,,,,,,,\n", utc, (double)(e->t_mono_ns - s->t0_ns) / 1e9,
+                m->id, e->energy_j);
     if (ferror(s->out))
         s->write_error = errno ? errno : EIO;
     pthread_mutex_unlock(&s->lock);
@@ -233,15 +237,16 @@ int cmd_sample(int argc, char **argv)
                                        optarg);
             break;
         case 'h':
-            printf("usage: %s\n\nSamples every meter until --duration or Ctrl-C, as CSV "
-                   "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
-                   "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
-                   "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
-                   "since the meter was opened) every MS ms; by default only at the start\nand the "
-                   "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n"
-                   "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
-                   "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
-                   usage_line);
+            printf(
+                "usage: %s\n\nSamples every meter until --duration or Ctrl-C, as CSV "
+                "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
+                "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
+                "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
+                "since the meter was opened) every MS ms; by default only at the start\nand the "
+                "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n"
+                "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
+                "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
+                usage_line);
             return JB_EXIT_OK;
         default:
             return cli_usage_error(usage_line, "unknown or incomplete option '%s'",

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define SLURM_USAGE                                                                                \
-    "joulebench slurm GRID [--partition P] [--gres G] [--time T] [--cpus-per-task N] "           \
+    "joulebench slurm GRID [--partition P] [--gres G] [--time T] [--cpus-per-task N] "             \
     "[--concurrency K] [--sbatch OPTION]... [--results DIR] [-o FILE]"
 
 #define MAX_SBATCH_EXTRA 32
@@ -124,13 +124,17 @@ int cmd_slurm(int argc, char **argv)
         case 't': time_s = optarg; break;
         case 'c':
             if (cli_parse_long(optarg, 1, 100000, &cpus) < 0)
-                return cli_usage_error(SLURM_USAGE, "slurm: --cpus-per-task '%s': expected a "
-                                       "whole number from 1", optarg);
+                return cli_usage_error(SLURM_USAGE,
+                                       "slurm: --cpus-per-task '%s': expected a "
+                                       "whole number from 1",
+                                       optarg);
             break;
         case 'k':
             if (cli_parse_long(optarg, 1, 1000000, &conc) < 0)
-                return cli_usage_error(SLURM_USAGE, "slurm: --concurrency '%s': expected a "
-                                       "whole number from 1", optarg);
+                return cli_usage_error(SLURM_USAGE,
+                                       "slurm: --concurrency '%s': expected a "
+                                       "whole number from 1",
+                                       optarg);
             break;
         case 's':
             if (n_extra == MAX_SBATCH_EXTRA)
@@ -153,7 +157,7 @@ int cmd_slurm(int argc, char **argv)
         for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
             if (vals[i] && !sbatch_value_ok(vals[i]))
                 return cli_usage_error(SLURM_USAGE, "slurm: empty value or control character "
-                                       "in an option");
+                                                    "in an option");
         for (size_t i = 0; i < n_extra; i++)
             if (!sbatch_value_ok(extra[i]) || extra[i][0] != '-')
                 return cli_usage_error(SLURM_USAGE,
@@ -197,8 +201,8 @@ int cmd_slurm(int argc, char **argv)
     sb_puts(&sb, "#!/bin/bash\n");
     sb_printf(&sb, "# joulebench %s: Slurm job array for grid '%s' (%s).\n", JB_VERSION, g->name,
               grid_abs);
-    sb_printf(&sb, "# %zu tasks: task i runs run i of 'joulebench run %s --dry-run'.\n",
-              g->n_runs, grid_abs);
+    sb_printf(&sb, "# %zu tasks: task i runs run i of 'joulebench run %s --dry-run'.\n", g->n_runs,
+              grid_abs);
     sb_puts(&sb, "# Submit with 'sbatch THIS_FILE'.  Submitting again is safe: complete runs are "
                  "skipped.\n");
     sb_printf(&sb, "#SBATCH --job-name=jb-%s\n", g->name);

@@ -60,21 +60,21 @@ static void print_table(char *const *argv, const struct measure_result *r)
     for (size_t i = 0; argv[i]; i++)
         fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
     fprintf(stderr, "': %s, exit status %d\n\n", measure_status_name(r->status), r->exit_status);
-    fprintf(stderr, "  %-14s %14s  %-15s %10s %10s %14s\n", "meter", "energy_J", "source",
-            "avg_W", "peak_W", "net_J");
+    fprintf(stderr, "  %-14s %14s  %-15s %10s %10s %14s\n", "meter", "energy_J", "source", "avg_W",
+            "peak_W", "net_J");
     for (size_t i = 0; i < r->n_meters; i++) {
         const struct measure_meter_total *t = &r->meters[i];
         fmt_num(a, sizeof(a), t->energy_j, "%.3f");
         fmt_num(b, sizeof(b), t->avg_power_w, "%.2f");
         fmt_num(c, sizeof(c), t->peak_power_w, "%.2f");
         fmt_num(d, sizeof(d), t->net_energy_j, "%.3f");
-        fprintf(stderr, "  %-14s %14s  %-15s %10s %10s %14s%s\n", t->id, a, t->energy_source, b,
-                c, d, t->simulated ? "  SIMULATED" : "");
+        fprintf(stderr, "  %-14s %14s  %-15s %10s %10s %14s%s\n", t->id, a, t->energy_source, b, c,
+                d, t->simulated ? "  SIMULATED" : "");
         any_sim |= t->simulated;
     }
     if (r->n_phases > r->n_meters) {
-        fprintf(stderr, "\n  %-10s %6s %-14s %12s %14s %16s %10s %10s\n", "phase", "index",
-                "meter", "duration_s", "energy_J", "energy_J_power", "avg_W", "items");
+        fprintf(stderr, "\n  %-10s %6s %-14s %12s %14s %16s %10s %10s\n", "phase", "index", "meter",
+                "duration_s", "energy_J", "energy_J_power", "avg_W", "items");
         for (size_t i = 0; i < r->n_phases; i++) {
             const struct jb_phase_result *p = &r->phases[i];
             double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;

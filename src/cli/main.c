@@ -17,7 +17,8 @@ struct command {
 
 static const struct command commands[] = {
     {"devices", cmd_devices, "list meters and their capabilities"},
-    {"sample", cmd_sample, "sample power, temperature, utilisation and clocks to CSV or JSON lines"},
+    {"sample", cmd_sample,
+     "sample power, temperature, utilisation and clocks to CSV or JSON lines"},
     {"stat", cmd_stat, "run a command and report the energy it used, per meter and phase"},
     {"run", cmd_run, "run a study grid: every level combination and repeat, resumable"},
     {"index", cmd_index, "rebuild the SQLite store of a results folder"},
@@ -32,7 +33,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: joulebench <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'joulebench <command> --help' for a command's options; man joulebench-<command>.\n");
+    fprintf(f,
+            "\n'joulebench <command> --help' for a command's options; man joulebench-<command>.\n");
 }
 
 int main(int argc, char **argv)

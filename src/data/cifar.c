@@ -348,8 +348,9 @@ int data_import_cifar(const struct data_import *imp, struct data_set *ds, char *
     (void)imp;
     (void)layouts;
     memset(ds, 0, sizeof(*ds));
-    snprintf(err, errlen, "this joulebench was built without libarchive: CIFAR import is not "
-                          "available (install libarchive-dev and rebuild)");
+    snprintf(err, errlen,
+             "this joulebench was built without libarchive: CIFAR import is not "
+             "available (install libarchive-dev and rebuild)");
     return -1;
 }
 #endif

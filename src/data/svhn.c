@@ -38,7 +38,6 @@ static void matio_log(int level, char *message)
     snprintf(matio_msg, sizeof(matio_msg), "%s", message ? message : "");
 }
 
-
 struct svhn_file {
     char path[PATH_MAX];
     const char *base;
@@ -122,38 +121,17 @@ static int label_at(const matvar_t *y, size_t i, int64_t *out)
     double v;
 
     switch (y->class_type) {
-    case MAT_C_DOUBLE:
-        v = ((const double *)y->data)[i];
-        break;
-    case MAT_C_SINGLE:
-        v = ((const float *)y->data)[i];
-        break;
-    case MAT_C_INT8:
-        v = ((const int8_t *)y->data)[i];
-        break;
-    case MAT_C_UINT8:
-        v = ((const uint8_t *)y->data)[i];
-        break;
-    case MAT_C_INT16:
-        v = ((const int16_t *)y->data)[i];
-        break;
-    case MAT_C_UINT16:
-        v = ((const uint16_t *)y->data)[i];
-        break;
-    case MAT_C_INT32:
-        v = ((const int32_t *)y->data)[i];
-        break;
-    case MAT_C_UINT32:
-        v = ((const uint32_t *)y->data)[i];
-        break;
-    case MAT_C_INT64:
-        v = (double)((const int64_t *)y->data)[i];
-        break;
-    case MAT_C_UINT64:
-        v = (double)((const uint64_t *)y->data)[i];
-        break;
-    default:
-        return -1;
+    case MAT_C_DOUBLE: v = ((const double *)y->data)[i]; break;
+    case MAT_C_SINGLE: v = ((const float *)y->data)[i]; break;
+    case MAT_C_INT8: v = ((const int8_t *)y->data)[i]; break;
+    case MAT_C_UINT8: v = ((const uint8_t *)y->data)[i]; break;
+    case MAT_C_INT16: v = ((const int16_t *)y->data)[i]; break;
+    case MAT_C_UINT16: v = ((const uint16_t *)y->data)[i]; break;
+    case MAT_C_INT32: v = ((const int32_t *)y->data)[i]; break;
+    case MAT_C_UINT32: v = ((const uint32_t *)y->data)[i]; break;
+    case MAT_C_INT64: v = (double)((const int64_t *)y->data)[i]; break;
+    case MAT_C_UINT64: v = (double)((const uint64_t *)y->data)[i]; break;
+    default: return -1;
     }
     if (!(v >= 1 && v <= 10) || v != (double)(int)v)
         return -1;
@@ -279,8 +257,9 @@ int data_import_svhn(const struct data_import *imp, struct data_set *ds, char *e
 {
     (void)imp;
     memset(ds, 0, sizeof(*ds));
-    snprintf(err, errlen, "this joulebench was built without libmatio: SVHN import is not "
-                          "available (install libmatio-dev and rebuild)");
+    snprintf(err, errlen,
+             "this joulebench was built without libmatio: SVHN import is not "
+             "available (install libmatio-dev and rebuild)");
     return -1;
 }
 #endif

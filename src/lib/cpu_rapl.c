@@ -56,11 +56,11 @@ struct rapl_zone {
 struct rapl_domain {
     enum jb_meter_kind kind;
     unsigned family;
-    long pkg;       /* package from "package-N"; for a top-level dram zone, its ordinal */
-    long die;       /* die from "package-N-die-D"; -1 when the name has none */
-    long num;       /* N of the meter id */
-    int top_dram;   /* a top-level "dram" zone */
-    int use;        /* selected and readable: becomes a meter */
+    long pkg;     /* package from "package-N"; for a top-level dram zone, its ordinal */
+    long die;     /* die from "package-N-die-D"; -1 when the name has none */
+    long num;     /* N of the meter id */
+    int top_dram; /* a top-level "dram" zone */
+    int use;      /* selected and readable: becomes a meter */
     char dir[64];
     uint64_t max_uj;
     uint64_t start_uj;

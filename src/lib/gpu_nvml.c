@@ -44,9 +44,9 @@
 #define NVML_VALUE_TYPE_SIGNED_INT 5
 #define NVML_VALUE_TYPE_UNSIGNED_SHORT 6
 
-#define NVML_NAME_LEN 96    /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
-#define NVML_UUID_LEN 96    /* NVML_DEVICE_UUID_V2_BUFFER_SIZE */
-#define NVML_DRIVER_LEN 80  /* NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE */
+#define NVML_NAME_LEN 96   /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
+#define NVML_UUID_LEN 96   /* NVML_DEVICE_UUID_V2_BUFFER_SIZE */
+#define NVML_DRIVER_LEN 80 /* NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE */
 
 struct nvml_device; /* nvmlDevice_t is an opaque pointer */
 
@@ -483,8 +483,7 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
                         sizeof(info->pci_bus_id));
         }
     }
-    if (lib.get_driver_version &&
-        lib.get_driver_version(buf, NVML_DRIVER_LEN) == NVML_SUCCESS)
+    if (lib.get_driver_version && lib.get_driver_version(buf, NVML_DRIVER_LEN) == NVML_SUCCESS)
         jb__strlcpy(info->driver, buf, sizeof(info->driver));
     {
         unsigned int mw;
@@ -681,7 +680,7 @@ int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
 {
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
     struct nvml_device **dev = NULL;
-    char (*uuid)[NVML_UUID_LEN] = NULL;
+    char(*uuid)[NVML_UUID_LEN] = NULL;
     unsigned char *visible = NULL;
     int *handle_rc = NULL;
     char why[512];

@@ -341,9 +341,18 @@ static int parse_value(struct parser *p, struct jb_json **out, int depth)
     if (!j)
         return fail(p, "out of memory");
     switch (p->s[p->pos]) {
-    case '{': j->type = JB_JSON_OBJECT; rc = parse_container(p, j, depth); break;
-    case '[': j->type = JB_JSON_ARRAY; rc = parse_container(p, j, depth); break;
-    case '"': j->type = JB_JSON_STRING; rc = parse_string(p, &j->string); break;
+    case '{':
+        j->type = JB_JSON_OBJECT;
+        rc = parse_container(p, j, depth);
+        break;
+    case '[':
+        j->type = JB_JSON_ARRAY;
+        rc = parse_container(p, j, depth);
+        break;
+    case '"':
+        j->type = JB_JSON_STRING;
+        rc = parse_string(p, &j->string);
+        break;
     case 't':
     case 'f':
     case 'n':
@@ -358,7 +367,10 @@ static int parse_value(struct parser *p, struct jb_json **out, int depth)
             rc = fail(p, "unexpected word");
         }
         break;
-    default: j->type = JB_JSON_NUMBER; rc = parse_number(p, j); break;
+    default:
+        j->type = JB_JSON_NUMBER;
+        rc = parse_number(p, j);
+        break;
     }
     if (rc < 0) {
         jb__json_free(j);

@@ -49,9 +49,7 @@ static int parse_values(const struct jb_json *vals, struct jb_event *ev, char *e
             out->is_number = 1;
             out->number = v->number;
             break;
-        case JB_JSON_STRING:
-            jb__strlcpy(out->text, v->string, sizeof(out->text));
-            break;
+        case JB_JSON_STRING: jb__strlcpy(out->text, v->string, sizeof(out->text)); break;
         case JB_JSON_BOOL:
             jb__strlcpy(out->text, v->boolean ? "true" : "false", sizeof(out->text));
             break;

@@ -29,7 +29,7 @@ struct jb_sampler {
     pthread_mutex_t cb_lock;     /* serialises callbacks */
     pthread_mutex_t energy_lock; /* serialises counter reads with their delivery */
     pthread_mutex_t stop_lock;
-    pthread_cond_t stop_cond;    /* CLOCK_MONOTONIC */
+    pthread_cond_t stop_cond; /* CLOCK_MONOTONIC */
     int stopping;
 };
 
@@ -113,7 +113,8 @@ static int wait_tick(struct jb_sampler *s, struct timespec *next, uint64_t inter
     add_ns(next, interval_ns);
     clock_gettime(CLOCK_MONOTONIC, &now);
     /* Behind schedule (a slow read): skip the missed ticks rather than bunch them up. */
-    while (next->tv_sec < now.tv_sec || (next->tv_sec == now.tv_sec && next->tv_nsec <= now.tv_nsec))
+    while (next->tv_sec < now.tv_sec ||
+           (next->tv_sec == now.tv_sec && next->tv_nsec <= now.tv_nsec))
         add_ns(next, interval_ns);
     pthread_mutex_lock(&s->stop_lock);
     while (!s->stopping) {

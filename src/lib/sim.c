@@ -47,7 +47,8 @@ static double sim_power(const struct sim *s, double t)
             else
                 hi = mid;
         }
-        return s->p_w[lo] + (s->p_w[hi] - s->p_w[lo]) * (t - s->t_s[lo]) / (s->t_s[hi] - s->t_s[lo]);
+        return s->p_w[lo] +
+               (s->p_w[hi] - s->p_w[lo]) * (t - s->t_s[lo]) / (s->t_s[hi] - s->t_s[lo]);
     }
     }
     return 0;
@@ -182,7 +183,8 @@ static int load_trace(struct jb_meter_set *set, struct sim *s, const char *path)
         return jb__meter_set_fail(set, JB_ENOMEM, "out of memory reading '%s'", path);
     s->cum_j[0] = s->p_w[0] * s->t_s[0];
     for (size_t i = 1; i < s->n; i++)
-        s->cum_j[i] = s->cum_j[i - 1] + (s->t_s[i] - s->t_s[i - 1]) * (s->p_w[i] + s->p_w[i - 1]) / 2;
+        s->cum_j[i] =
+            s->cum_j[i - 1] + (s->t_s[i] - s->t_s[i - 1]) * (s->p_w[i] + s->p_w[i - 1]) / 2;
     return 0;
 }
 
@@ -200,9 +202,8 @@ static int parse_spec(struct jb_meter_set *set, struct sim *s, const char *arg, 
     if (!strncmp(arg, ":const=", 7)) {
         s->shape = SIM_CONST;
         if (parse_num(arg + 7, &end, 0, 1e7, &s->low_w) < 0 || *end)
-            return jb__meter_set_fail(set, JB_EINVAL,
-                                      "bad simulated meter 'sim%s': const=W needs a power >= 0",
-                                      arg);
+            return jb__meter_set_fail(
+                set, JB_EINVAL, "bad simulated meter 'sim%s': const=W needs a power >= 0", arg);
         snprintf(name, namelen, "simulated constant %g W", s->low_w);
         return 0;
     }

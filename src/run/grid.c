@@ -94,8 +94,7 @@ static int is_null(const yaml_node_t *n)
     if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
         return 0;
     s = scalar(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
 }
 
 static size_t seq_len(const yaml_node_t *n)
@@ -137,8 +136,8 @@ static int check_mapping(struct gp *p, const yaml_node_t *n, const char *key)
             return gp_fail(p, k, key, "a key must be a plain name, got %s", node_what(k));
         for (size_t j = 0; j < i; j++)
             if (!strcmp(scalar(map_key(p, n, j)), scalar(k)))
-                return gp_fail(p, k, key, "duplicate key '%s' (first given on line %lu)",
-                               scalar(k), node_line(map_key(p, n, j)));
+                return gp_fail(p, k, key, "duplicate key '%s' (first given on line %lu)", scalar(k),
+                               node_line(map_key(p, n, j)));
     }
     return 0;
 }
@@ -222,8 +221,8 @@ static int is_identifier(const char *s)
 
 static int safe_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '+' || c == '=' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '+' || c == '=' || c == '-';
 }
 
 void grid_safe_name(char *s)
@@ -498,8 +497,10 @@ static int parse_rules(struct gp *p, const yaml_node_t *n, const char *what, int
     size_t len;
 
     if (n->type != YAML_SEQUENCE_NODE)
-        return gp_fail(p, n, what, "expected a list of level maps ([{LEVEL: VALUE, ...}, ...]), "
-                       "got %s", node_what(n));
+        return gp_fail(p, n, what,
+                       "expected a list of level maps ([{LEVEL: VALUE, ...}, ...]), "
+                       "got %s",
+                       node_what(n));
     len = seq_len(n);
     *out = calloc(len ? len : 1, sizeof(**out));
     if (!*out)
@@ -528,8 +529,7 @@ static int parse_rules(struct gp *p, const yaml_node_t *n, const char *what, int
                 struct strbuf sb = STRBUF_INIT;
                 int rc;
                 level_names(g, &sb);
-                rc = gp_fail(p, k, vkey, "unknown level '%s' (levels: %s)", scalar(k),
-                             sb_str(&sb));
+                rc = gp_fail(p, k, vkey, "unknown level '%s' (levels: %s)", scalar(k), sb_str(&sb));
                 sb_free(&sb);
                 return rc;
             }
@@ -693,8 +693,10 @@ static int parse_meters(struct gp *p, const yaml_node_t *n)
     if (n->type == YAML_SCALAR_NODE)
         return get_string(p, n, "meters", &p->g->meters);
     if (n->type != YAML_SEQUENCE_NODE || !seq_len(n))
-        return gp_fail(p, n, "meters", "expected a meter specification (auto, gpu, sim, ...), "
-                       "got %s", seq_len(n) ? node_what(n) : "an empty list");
+        return gp_fail(p, n, "meters",
+                       "expected a meter specification (auto, gpu, sim, ...), "
+                       "got %s",
+                       seq_len(n) ? node_what(n) : "an empty list");
     for (size_t i = 0; i < seq_len(n); i++) {
         const yaml_node_t *it = seq_item(p, n, i);
         if (it->type != YAML_SCALAR_NODE || is_null(it)) {
@@ -783,9 +785,9 @@ static int expand(struct gp *p, const yaml_node_t *levels_node, const yaml_node_
             if (same) {
                 char key[64];
                 snprintf(key, sizeof(key), "include[%zu]", i);
-                rc = gp_fail(p, yaml_document_get_node(p->doc,
-                                                       include_node->data.sequence.items.start[i]),
-                             key, "this combination is already in the grid");
+                rc = gp_fail(
+                    p, yaml_document_get_node(p->doc, include_node->data.sequence.items.start[i]),
+                    key, "this combination is already in the grid");
                 goto out;
             }
         }
@@ -880,15 +882,48 @@ out:
 /* ---- loading ---------------------------------------------------------------------------- */
 
 enum {
-    K_NAME, K_DESCRIPTION, K_LEVELS, K_REPEATS, K_ORDER, K_SEED, K_EXCLUDE, K_INCLUDE, K_COMMAND,
-    K_ENV, K_WORKDIR, K_TIMEOUT, K_RETRIES, K_IDLE, K_COOLDOWN, K_METERS, K_METERS_FALLBACK,
-    K_INTERVAL, K_ENERGY_INTERVAL, K_COUNT
+    K_NAME,
+    K_DESCRIPTION,
+    K_LEVELS,
+    K_REPEATS,
+    K_ORDER,
+    K_SEED,
+    K_EXCLUDE,
+    K_INCLUDE,
+    K_COMMAND,
+    K_ENV,
+    K_WORKDIR,
+    K_TIMEOUT,
+    K_RETRIES,
+    K_IDLE,
+    K_COOLDOWN,
+    K_METERS,
+    K_METERS_FALLBACK,
+    K_INTERVAL,
+    K_ENERGY_INTERVAL,
+    K_COUNT
 };
 
 static const char *const top_keys[K_COUNT] = {
-    "name", "description", "levels", "repeats", "order", "seed", "exclude", "include", "command",
-    "env", "workdir", "timeout_s", "retries", "idle_baseline_s", "cooldown", "meters",
-    "meters_fallback", "interval_ms", "energy_interval_ms",
+    "name",
+    "description",
+    "levels",
+    "repeats",
+    "order",
+    "seed",
+    "exclude",
+    "include",
+    "command",
+    "env",
+    "workdir",
+    "timeout_s",
+    "retries",
+    "idle_baseline_s",
+    "cooldown",
+    "meters",
+    "meters_fallback",
+    "interval_ms",
+    "energy_interval_ms",
 };
 
 static int parse_document(struct gp *p, const yaml_node_t *root)
@@ -899,8 +934,10 @@ static int parse_document(struct gp *p, const yaml_node_t *root)
     double dv;
 
     if (root->type != YAML_MAPPING_NODE)
-        return gp_fail(p, root, NULL, "a grid file is a mapping (name:, levels:, command:, ...), "
-                       "got %s", node_what(root));
+        return gp_fail(p, root, NULL,
+                       "a grid file is a mapping (name:, levels:, command:, ...), "
+                       "got %s",
+                       node_what(root));
     if (check_mapping(p, root, NULL) < 0)
         return -1;
     for (size_t i = 0; i < map_len(root); i++) {
@@ -957,11 +994,11 @@ static int parse_document(struct gp *p, const yaml_node_t *root)
                            ULLONG_MAX, scalar(n));
         g->seed = (uint64_t)v;
     }
-    if (node[K_EXCLUDE] && parse_rules(p, node[K_EXCLUDE], "exclude", 0, &g->exclude,
-                                       &g->n_exclude) < 0)
+    if (node[K_EXCLUDE] &&
+        parse_rules(p, node[K_EXCLUDE], "exclude", 0, &g->exclude, &g->n_exclude) < 0)
         return -1;
-    if (node[K_INCLUDE] && parse_rules(p, node[K_INCLUDE], "include", 1, &g->include,
-                                       &g->n_include) < 0)
+    if (node[K_INCLUDE] &&
+        parse_rules(p, node[K_INCLUDE], "include", 1, &g->include, &g->n_include) < 0)
         return -1;
     if (parse_command(p, node[K_COMMAND]) < 0)
         return -1;
@@ -1076,8 +1113,8 @@ struct grid *grid_load_string(const char *text, size_t len, const char *path, ch
             snprintf(err, errlen, "%s:%lu:%lu: not valid YAML: %s%s%s", path,
                      (unsigned long)parser.problem_mark.line + 1,
                      (unsigned long)parser.problem_mark.column + 1,
-                     parser.problem ? parser.problem : "syntax error",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     parser.problem ? parser.problem : "syntax error", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
         goto out;
     }
     have_doc = 1;
@@ -1099,8 +1136,10 @@ struct grid *grid_load_string(const char *text, size_t len, const char *path, ch
         unsigned long line = (unsigned long)doc2.start_mark.line + 1;
         yaml_document_delete(&doc2);
         if (errlen)
-            snprintf(err, errlen, "%s:%lu: a grid file holds one YAML document ('---' starts a "
-                     "second one)", path, line);
+            snprintf(err, errlen,
+                     "%s:%lu: a grid file holds one YAML document ('---' starts a "
+                     "second one)",
+                     path, line);
         goto out;
     }
     yaml_document_delete(&doc2);

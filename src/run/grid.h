@@ -25,7 +25,7 @@ struct grid_level {
 /* A partial (exclude) or complete (include) assignment of values to levels. */
 struct grid_rule {
     size_t n;
-    size_t *level;  /* indexes into grid.levels */
+    size_t *level; /* indexes into grid.levels */
     char **value;
     int line;
 };
@@ -55,8 +55,8 @@ struct grid_run {
 };
 
 struct grid {
-    char *path;     /* as given */
-    char *dir_abs;  /* absolute directory of the file ({grid_dir}) */
+    char *path;    /* as given */
+    char *dir_abs; /* absolute directory of the file ({grid_dir}) */
     char *name;
     size_t n_levels;
     struct grid_level *levels;
@@ -76,8 +76,8 @@ struct grid {
     int retries;
     double idle_baseline_s;
     struct grid_cooldown cooldown;
-    char *meters;          /* meter specification; "auto" when not given */
-    char *meters_fallback; /* used when `meters` finds no meter; NULL: none (then it fails) */
+    char *meters;                /* meter specification; "auto" when not given */
+    char *meters_fallback;       /* used when `meters` finds no meter; NULL: none (then it fails) */
     unsigned interval_ms;        /* 0: default */
     unsigned energy_interval_ms; /* 0: default */
     size_t n_configs;

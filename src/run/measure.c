@@ -61,9 +61,9 @@ struct info_kv {
 
 /* A child output stream: relayed and/or captured. */
 struct stream {
-    int fd;           /* read end; -1 when closed */
-    int echo_fd;      /* where to relay; -1 for none */
-    FILE *capture;    /* NULL for none */
+    int fd;        /* read end; -1 when closed */
+    int echo_fd;   /* where to relay; -1 for none */
+    FILE *capture; /* NULL for none */
     int is_stderr;
 };
 
@@ -370,8 +370,9 @@ static void handle_line(struct meas *m, const char *line, size_t len, unsigned l
     }
     if ((ev.valid & JB_EVENT_T) && ev.t_mono_ns > now + 1000000000ull) {
         m->n_protocol_errors++;
-        warnf(m, "protocol line %lu: field 't' is %.3f s in the future: not CLOCK_MONOTONIC "
-                 "nanoseconds? (line skipped)",
+        warnf(m,
+              "protocol line %lu: field 't' is %.3f s in the future: not CLOCK_MONOTONIC "
+              "nanoseconds? (line skipped)",
               lineno, (double)(ev.t_mono_ns - now) / 1e9);
         return;
     }
@@ -471,9 +472,8 @@ static void stream_data(struct meas *m, struct stream *s, const char *buf, size_
             memcpy(m->stderr_tail, buf + n - STDERR_TAIL_BYTES, STDERR_TAIL_BYTES);
             m->stderr_tail_len = STDERR_TAIL_BYTES;
         } else {
-            size_t keep = m->stderr_tail_len + n > STDERR_TAIL_BYTES
-                              ? STDERR_TAIL_BYTES - n
-                              : m->stderr_tail_len;
+            size_t keep = m->stderr_tail_len + n > STDERR_TAIL_BYTES ? STDERR_TAIL_BYTES - n
+                                                                     : m->stderr_tail_len;
             memmove(m->stderr_tail, m->stderr_tail + m->stderr_tail_len - keep, keep);
             memcpy(m->stderr_tail + keep, buf, n);
             m->stderr_tail_len = keep + n;
@@ -927,8 +927,7 @@ static void compute_totals(struct meas *m, struct measure_result *r, double idle
                 continue;
             if (!strcmp(p->phase, "command") && p->index == 0) {
                 t->energy_j = best_energy(p);
-                t->energy_j_power =
-                    (p->valid & JB_PHASE_ENERGY_POWER) ? p->energy_j_power : NAN;
+                t->energy_j_power = (p->valid & JB_PHASE_ENERGY_POWER) ? p->energy_j_power : NAN;
                 t->avg_power_w = dur > 0 ? t->energy_j / dur : NAN;
             } else if (!strcmp(p->phase, "idle") && p->index == 0 && idle_s > 0 && dur > 0) {
                 t->idle_power_w = best_energy(p) / dur;
@@ -1174,8 +1173,9 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         warnf(&m, "%s", jb_meter_set_note(m.set, i));
     m.n = jb_meter_set_count(m.set);
     if (!m.n) {
-        snprintf(err, errlen, "no meter to measure with (no NVIDIA GPU and no readable RAPL "
-                              "domain; use -m sim for a simulated meter)");
+        snprintf(err, errlen,
+                 "no meter to measure with (no NVIDIA GPU and no readable RAPL "
+                 "domain; use -m sim for a simulated meter)");
         goto out;
     }
     m.phases = jb_phases_new(m.n);

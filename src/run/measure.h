@@ -32,25 +32,26 @@ struct measure_live {
 typedef void (*measure_live_cb)(void *user, const struct measure_live *live);
 
 struct measure_opts {
-    char *const *argv;          /* command, argv[0] looked up in PATH */
-    char *const *env_extra;     /* "NAME=VALUE" added to the environment; NULL-terminated; may be NULL */
-    const char *workdir;        /* NULL: current directory */
-    const char *meters;         /* meter specification (jb_meter_set_add); NULL: "auto" */
-    unsigned interval_ms;       /* 0: 100 */
-    unsigned energy_interval_ms;/* 0: 100 */
-    double idle_s;              /* idle baseline before the command; 0: none */
-    double timeout_s;           /* 0: none.  On expiry: SIGTERM, then SIGKILL after grace_s */
-    double grace_s;             /* 0: 10 */
-    const char *rundir;         /* NULL: no run directory (stat without -o) */
-    int capture;                /* 1: child stdout/stderr into rundir/stdout.log, stderr.log */
-    int echo;                   /* with capture: also relay to our stdout/stderr */
+    char *const *argv; /* command, argv[0] looked up in PATH */
+    char *const
+        *env_extra;       /* "NAME=VALUE" added to the environment; NULL-terminated; may be NULL */
+    const char *workdir;  /* NULL: current directory */
+    const char *meters;   /* meter specification (jb_meter_set_add); NULL: "auto" */
+    unsigned interval_ms; /* 0: 100 */
+    unsigned energy_interval_ms; /* 0: 100 */
+    double idle_s;               /* idle baseline before the command; 0: none */
+    double timeout_s;            /* 0: none.  On expiry: SIGTERM, then SIGKILL after grace_s */
+    double grace_s;              /* 0: 10 */
+    const char *rundir;          /* NULL: no run directory (stat without -o) */
+    int capture;                 /* 1: child stdout/stderr into rundir/stdout.log, stderr.log */
+    int echo;                    /* with capture: also relay to our stdout/stderr */
     /* Manifest fields supplied by the runner (all optional). */
     const char *grid;
     const char *run_id;
     const struct measure_level *levels;
     size_t n_levels;
-    int repeat;                 /* 0: not part of a grid */
-    int attempt;                /* 1-based try number */
+    int repeat;  /* 0: not part of a grid */
+    int attempt; /* 1-based try number */
     measure_live_cb on_live;
     void *user;
 };
@@ -62,11 +63,11 @@ struct measure_meter_total {
     char energy_source[16]; /* "counter", "power-integral", "simulated" */
     int simulated;
     double energy_j;
-    double energy_j_power;  /* trapezoid of power; NaN without power samples */
+    double energy_j_power; /* trapezoid of power; NaN without power samples */
     double avg_power_w;
-    double peak_power_w;    /* NaN without power samples */
-    double idle_power_w;    /* NaN without an idle baseline */
-    double net_energy_j;    /* NaN without an idle baseline */
+    double peak_power_w; /* NaN without power samples */
+    double idle_power_w; /* NaN without an idle baseline */
+    double net_energy_j; /* NaN without an idle baseline */
 };
 
 enum measure_status {
@@ -77,16 +78,16 @@ enum measure_status {
 
 struct measure_result {
     enum measure_status status;
-    int exit_status;   /* the child's exit code, or 128+signal; -1 when it never ran */
-    int term_signal;   /* 0 unless killed by a signal */
+    int exit_status; /* the child's exit code, or 128+signal; -1 when it never ran */
+    int term_signal; /* 0 unless killed by a signal */
     int timed_out;
     int got_signal;    /* the signal we received (SIGINT/SIGTERM), 0 if none */
     double duration_s; /* command start to exit */
     size_t n_meters;
     struct measure_meter_total *meters; /* n_meters, owned; free with measure_result_free */
     size_t n_phases;
-    struct jb_phase_result *phases;     /* meter indexes refer to meters[] */
-    size_t n_protocol_errors;           /* malformed protocol lines (reported and skipped) */
+    struct jb_phase_result *phases; /* meter indexes refer to meters[] */
+    size_t n_protocol_errors;       /* malformed protocol lines (reported and skipped) */
 };
 
 /* Runs one measured execution.  Returns 0 when a result was produced (look at r->status), or -1

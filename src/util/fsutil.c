@@ -82,7 +82,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, char *err, s
         fs_sync_dir(".");
     }
     return 0;
-fail: {
+fail : {
     int e = errno;
     if (fd >= 0)
         close(fd);

@@ -58,10 +58,22 @@ static void close_(struct jsonw *w, char c)
     sb_putc(w->sb, c);
 }
 
-void jw_object_begin(struct jsonw *w) { open(w, '{'); }
-void jw_object_end(struct jsonw *w) { close_(w, '}'); }
-void jw_array_begin(struct jsonw *w) { open(w, '['); }
-void jw_array_end(struct jsonw *w) { close_(w, ']'); }
+void jw_object_begin(struct jsonw *w)
+{
+    open(w, '{');
+}
+void jw_object_end(struct jsonw *w)
+{
+    close_(w, '}');
+}
+void jw_array_begin(struct jsonw *w)
+{
+    open(w, '[');
+}
+void jw_array_end(struct jsonw *w)
+{
+    close_(w, ']');
+}
 
 static void quoted(struct strbuf *sb, const char *s)
 {

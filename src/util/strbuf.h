@@ -14,7 +14,10 @@ struct strbuf {
     int failed;
 };
 
-#define STRBUF_INIT {NULL, 0, 0, 0}
+#define STRBUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void sb_free(struct strbuf *sb);
 void sb_reset(struct strbuf *sb); /* len = 0, keeps the memory */

@@ -130,8 +130,7 @@ FAKE_API int nvmlDeviceGetTotalEnergyConsumption(struct nvmlDevice_st *d, unsign
 FAKE_API int nvmlDeviceGetFieldValues(struct nvmlDevice_st *d, int n, struct field_value *v);
 FAKE_API int nvmlDeviceGetUtilizationRates(struct nvmlDevice_st *d, struct utilization *u);
 FAKE_API int nvmlDeviceGetClockInfo(struct nvmlDevice_st *d, int type, unsigned int *mhz);
-FAKE_API int nvmlDeviceGetCurrentClocksEventReasons(struct nvmlDevice_st *d,
-                                                    unsigned long long *r);
+FAKE_API int nvmlDeviceGetCurrentClocksEventReasons(struct nvmlDevice_st *d, unsigned long long *r);
 #endif
 
 static void log_line(const char *what)

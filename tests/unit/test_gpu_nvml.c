@@ -29,8 +29,8 @@ static char fake_lib[4096];
 static char fake_old_lib[4096];
 
 static const char *const fake_env[] = {
-    "FAKE_NVML_GPUS",        "FAKE_NVML_FAIL_INIT",       "FAKE_NVML_NO_ENERGY",
-    "FAKE_NVML_FAIL",        "FAKE_NVML_LOST_AFTER",      "FAKE_NVML_ENERGY_START_MJ",
+    "FAKE_NVML_GPUS",           "FAKE_NVML_FAIL_INIT",       "FAKE_NVML_NO_ENERGY",
+    "FAKE_NVML_FAIL",           "FAKE_NVML_LOST_AFTER",      "FAKE_NVML_ENERGY_START_MJ",
     "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_ENERGY_RESET_AT", "FAKE_NVML_LOG",
     "CUDA_VISIBLE_DEVICES",
 };
@@ -588,8 +588,8 @@ static void test_concurrent_reads(void **state)
  */
 static void test_no_setters(void **state)
 {
-    static const char *const banned[] = {"Set", "Reset", "Clear", "Register", "Enable", "Disable",
-                                         "Modify", "Create", "Destroy", "Issue"};
+    static const char *const banned[] = {"Set",     "Reset",  "Clear",  "Register", "Enable",
+                                         "Disable", "Modify", "Create", "Destroy",  "Issue"};
     const char *src_dir = getenv("JB_SOURCE_DIR");
     char path[4096];
     FILE *f;

@@ -67,18 +67,19 @@ static void test_keys(void **state)
     expect_error(BASE "name: u\n", "t.yaml:3: ", "duplicate key 'name' (first given on line 1)");
     expect_error("command: [a]\n", "t.yaml:1: name: ", "missing");
     expect_error("name: t\n", "t.yaml:1: command: ", "missing");
-    expect_error(BASE "cooldown: {seconds: 1, seconds: 2}\n", "t.yaml:3: cooldown: ",
-                 "duplicate key 'seconds'");
+    expect_error(BASE "cooldown: {seconds: 1, seconds: 2}\n",
+                 "t.yaml:3: cooldown: ", "duplicate key 'seconds'");
     expect_error(BASE "cooldown: {secs: 1}\n", "t.yaml:3: cooldown.secs: ", "unknown key 'secs'");
-    expect_error(BASE "levels:\n  a: [1]\n  a: [2]\n", "t.yaml:5: levels: ",
-                 "duplicate key 'a' (first given on line 4)");
+    expect_error(BASE "levels:\n  a: [1]\n  a: [2]\n",
+                 "t.yaml:5: levels: ", "duplicate key 'a' (first given on line 4)");
     expect_error(BASE "env: {A: x, A: y}\n", "t.yaml:3: env: ", "duplicate key 'A'");
 }
 
 static void test_types(void **state)
 {
     (void)state;
-    expect_error(BASE "repeats: two\n", "t.yaml:3: repeats: ", "expected a whole number, got 'two'");
+    expect_error(BASE "repeats: two\n",
+                 "t.yaml:3: repeats: ", "expected a whole number, got 'two'");
     expect_error(BASE "repeats: 0\n", "t.yaml:3: repeats: ", "out of range");
     expect_error(BASE "repeats: [1]\n", "t.yaml:3: repeats: ", "got a list");
     expect_error(BASE "timeout_s:\n", "t.yaml:3: timeout_s: ", "expected a number, got nothing");
@@ -93,7 +94,8 @@ static void test_types(void **state)
     expect_error("name: '../x'\ncommand: [a]\n", "t.yaml:1: name: ", "folder name");
     expect_error(BASE "levels: [a, b]\n", "t.yaml:3: levels: ", "expected a mapping");
     expect_error(BASE "levels:\n  a: {x: 1}\n", "t.yaml:4: levels.a: ", "got a mapping");
-    expect_error(BASE "levels:\n  a: [1, [2]]\n", "t.yaml:4: levels.a: ", "value 2: expected a scalar");
+    expect_error(BASE "levels:\n  a: [1, [2]]\n",
+                 "t.yaml:4: levels.a: ", "value 2: expected a scalar");
     expect_error(BASE "cooldown: {until_power_above_idle_w: 5}\n",
                  "t.yaml:3: cooldown.until_power_above_idle_w: ", "idle_baseline_s");
     expect_error(BASE "meters: []\n", "t.yaml:3: meters: ", "empty list");
@@ -109,8 +111,8 @@ static void test_levels(void **state)
     expect_error(BASE "levels:\n  a: [1, 1]\n", "t.yaml:4: levels.a: ", "value '1' is given twice");
     expect_error(BASE "levels:\n  a: [1, ~]\n", "t.yaml:4: levels.a: ", "value 2 is empty");
     expect_error(BASE "levels:\n  repeat: [1]\n", "t.yaml:4: levels.repeat: ", "reserved");
-    expect_error(BASE "levels:\n  batch-size: [1]\n", "t.yaml:4: levels.batch-size: ",
-                 "{placeholder}");
+    expect_error(BASE "levels:\n  batch-size: [1]\n",
+                 "t.yaml:4: levels.batch-size: ", "{placeholder}");
     /* Values that collapse to the same run id. */
     expect_error(BASE "levels:\n  a: ['x/y', 'x_y']\n", "t.yaml:4: levels: ", "same run id");
 }
@@ -118,12 +120,12 @@ static void test_levels(void **state)
 static void test_placeholders(void **state)
 {
     (void)state;
-    expect_error("name: t\nlevels: {a: [1]}\ncommand: [prog, '{b}']\n", "t.yaml:3: command[1]: ",
-                 "unknown placeholder '{b}' (levels: a;");
-    expect_error("name: t\ncommand:\n  - prog\n  - '{repeat'\n", "t.yaml:4: command[1]: ",
-                 "unclosed '{'");
-    expect_error("name: t\ncommand: [prog, 'd={}']\n", "t.yaml:2: command[1]: ",
-                 "unknown placeholder '{}'");
+    expect_error("name: t\nlevels: {a: [1]}\ncommand: [prog, '{b}']\n",
+                 "t.yaml:3: command[1]: ", "unknown placeholder '{b}' (levels: a;");
+    expect_error("name: t\ncommand:\n  - prog\n  - '{repeat'\n",
+                 "t.yaml:4: command[1]: ", "unclosed '{'");
+    expect_error("name: t\ncommand: [prog, 'd={}']\n",
+                 "t.yaml:2: command[1]: ", "unknown placeholder '{}'");
     expect_error("name: t\ncommand: [prog, 'a}b']\n", "t.yaml:2: command[1]: ", "lone '}'");
     expect_error(BASE "env: {X: '{nope}'}\n", "t.yaml:3: env.X: ", "unknown placeholder '{nope}'");
     expect_error(BASE "workdir: '/w/{nope}'\n", "t.yaml:3: workdir: ", "unknown placeholder");
@@ -136,30 +138,31 @@ static void test_rules(void **state)
                  "t.yaml:4: exclude[0].c: ", "unknown level 'c' (levels: a, b)");
     expect_error(BASE "levels: {a: [1, 2], b: [x, y]}\nexclude: [{a: 3}]\n",
                  "t.yaml:4: exclude[0].a: ", "'3' is not a value of level 'a'");
-    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{}]\n", "t.yaml:4: exclude[0]: ",
-                 "empty rule");
-    expect_error(BASE "levels: {a: [1, 2]}\nexclude: {a: 1}\n", "t.yaml:4: exclude: ",
-                 "expected a list");
-    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{a: [1, 2]}]\n", "t.yaml:4: exclude: ",
-                 "every combination is excluded");
-    expect_error(BASE "levels: {a: [1, 2], b: [x]}\ninclude: [{a: 3}]\n", "t.yaml:4: include[0]: ",
-                 "level 'b' is missing");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{}]\n",
+                 "t.yaml:4: exclude[0]: ", "empty rule");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: {a: 1}\n",
+                 "t.yaml:4: exclude: ", "expected a list");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{a: [1, 2]}]\n",
+                 "t.yaml:4: exclude: ", "every combination is excluded");
+    expect_error(BASE "levels: {a: [1, 2], b: [x]}\ninclude: [{a: 3}]\n",
+                 "t.yaml:4: include[0]: ", "level 'b' is missing");
     expect_error(BASE "levels: {a: [1, 2], b: [x]}\ninclude:\n  - {a: 1, b: x}\n",
                  "t.yaml:5: include[0]: ", "already in the grid");
 }
 
 static void test_expand(void **state)
 {
-    struct grid *g = load("name: t\n"
-                          "levels:\n  fw: [pt, jax]\n  bs: [32, 64, 128]\n"
-                          "repeats: 2\norder: sequential\n"
-                          "exclude:\n  - {fw: jax, bs: [64, 128]}\n"
-                          "include:\n  - {fw: jax, bs: 512}\n"
-                          "command: [train, '--bs={bs}', '{fw}', 'r{repeat}', '{run_id}', '{{x}}']\n"
-                          "env: {FW: '{fw}-{grid}'}\n"
-                          "workdir: '/tmp/{fw}'\n"
-                          "cooldown: 7\n"
-                          "meters: [sim, 'sim:const=5']\n");
+    struct grid *g =
+        load("name: t\n"
+             "levels:\n  fw: [pt, jax]\n  bs: [32, 64, 128]\n"
+             "repeats: 2\norder: sequential\n"
+             "exclude:\n  - {fw: jax, bs: [64, 128]}\n"
+             "include:\n  - {fw: jax, bs: 512}\n"
+             "command: [train, '--bs={bs}', '{fw}', 'r{repeat}', '{run_id}', '{{x}}']\n"
+             "env: {FW: '{fw}-{grid}'}\n"
+             "workdir: '/tmp/{fw}'\n"
+             "cooldown: 7\n"
+             "meters: [sim, 'sim:const=5']\n");
     char **argv, **env, *wd;
     (void)state;
     assert_non_null(g);
@@ -251,7 +254,8 @@ static void test_caps(void **state)
     size_t n = 0;
     (void)state;
     assert_non_null(text);
-    n += (size_t)snprintf(text + n, 16384 - n, "name: t\ncommand: [x]\nrepeats: 1001\nlevels:\n  a: [");
+    n += (size_t)snprintf(text + n, 16384 - n,
+                          "name: t\ncommand: [x]\nrepeats: 1001\nlevels:\n  a: [");
     for (int i = 0; i < 1000; i++)
         n += (size_t)snprintf(text + n, 16384 - n, "%s%d", i ? ", " : "", i);
     snprintf(text + n, 16384 - n, "]\n");

@@ -118,8 +118,8 @@ static void test_values(void **state)
 static void test_round_trip(void **state)
 {
     static const char *const strings[] = {
-        "",           "plain", "q\"b\\s/", "\n\r\t\b\f", "\x01\x02\x1f",
-        "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+        "",           "plain",        "q\"b\\s/",
+        "\n\r\t\b\f", "\x01\x02\x1f", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
     };
     static const double numbers[] = {0, -0.5, 1e20, 123456789, 2.5e-7, -1e300};
     struct strbuf sb = STRBUF_INIT;

@@ -95,8 +95,9 @@ static void test_bad_specs(void **state)
                         "unknown meter 'bogus' (expected auto, gpu, gpuN, cpu, cpu-packageN, "
                         "dramN, sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, "
                         "sim:trace=FILE)");
-    static const char *const unknown[] = {"Sim", "simx", " sim", "sim ", "gpu-1", "gpu99999",
-                                          "gpu1x", "cpu-package", "dram-1", "AUTO", "gpu 0"};
+    static const char *const unknown[] = {"Sim",    "simx",     " sim",  "sim ",
+                                          "gpu-1",  "gpu99999", "gpu1x", "cpu-package",
+                                          "dram-1", "AUTO",     "gpu 0"};
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         add(unknown[i], JB_EINVAL);
         snprintf(msg, sizeof(msg), "unknown meter '%s' (", unknown[i]);

@@ -131,8 +131,10 @@ static void test_seed2023(void **state)
     assert_int_equal(seed2023_write(&in, out, NULL, err, sizeof(err)), 0);
     report_free(&in);
     char *t = read_out("configs.csv");
-    assert_true(!strncmp(t, "framework,total_energy_kJ,mean_power_W,mean_gpu_util_pct,"
-                            "final_accuracy,total_time_s\n", 82));
+    assert_true(!strncmp(t,
+                         "framework,total_energy_kJ,mean_power_W,mean_gpu_util_pct,"
+                         "final_accuracy,total_time_s\n",
+                         82));
     assert_true(fabs(csv_value(t, "total_energy_kJ", 0) - 4.650) < 1e-9);
     assert_true(fabs(csv_value(t, "mean_power_W", 0) - 232.5) < 1e-9);
     assert_true(fabs(csv_value(t, "mean_gpu_util_pct", 0) - 50) < 1e-9);

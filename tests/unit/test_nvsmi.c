@@ -29,14 +29,12 @@ static void on_warn(void *ctx, const char *msg)
     snprintf(last_warn, sizeof(last_warn), "%s", msg);
 }
 
-static int parse(const char *text, const char *fields, int strict, struct nvsmi_log *log,
-                 char *err)
+static int parse(const char *text, const char *fields, int strict, struct nvsmi_log *log, char *err)
 {
     memset(log, 0, sizeof(*log));
     nwarn = 0;
     last_warn[0] = '\0';
-    return nvsmi_parse(text, strlen(text), "log.csv", fields, strict, log, on_warn, NULL, err,
-                       256);
+    return nvsmi_parse(text, strlen(text), "log.csv", fields, strict, log, on_warn, NULL, err, 256);
 }
 
 static void test_study_format(void **state)
@@ -141,8 +139,7 @@ static void test_epochs(void **state)
                        "1;x;0.3;0.31;0.29;2023-05-08 01:14:50\n"
                        "1;0.4;;0.38;0.36;2023-05-08 01:14:54\n";
     nwarn = 0;
-    assert_int_equal(epochs_parse(text, strlen(text), "m.csv", 0, &ep, on_warn, NULL, err, 256),
-                     0);
+    assert_int_equal(epochs_parse(text, strlen(text), "m.csv", 0, &ep, on_warn, NULL, err, 256), 0);
     assert_int_equal(ep.n, 2);
     assert_int_equal(ep.nnames, 4);
     assert_string_equal(ep.names[2], "accuracy");
@@ -200,8 +197,7 @@ static void test_import_rundir(void **state)
     const char *epochs = "epoch;accuracy;timestamp\n0;0.5;2023-05-08 01:00:02\n"
                          "1;0.6;2023-05-08 01:00:04\n";
     assert_int_equal(parse(energy, NULL, 0, &log, err), 0);
-    assert_int_equal(epochs_parse(epochs, strlen(epochs), "m", 0, &ep, on_warn, NULL, err, 256),
-                     0);
+    assert_int_equal(epochs_parse(epochs, strlen(epochs), "m", 0, &ep, on_warn, NULL, err, 256), 0);
     const char *keys[] = {"framework"}, *vals[] = {"pytorch"};
     struct import_opts o = {dir, "e.csv", "m.csv", "g", "pytorch-r1", 1, 1, keys, vals};
     assert_int_equal(import_write_rundir(&log, &ep, &o, on_warn, NULL, err, sizeof(err)), 0);

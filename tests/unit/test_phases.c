@@ -16,7 +16,7 @@
 
 #include "joulebench.h"
 
-#define MS(x) ((uint64_t)(x) * 1000000ull)
+#define MS(x) ((uint64_t)(x)*1000000ull)
 
 static void energy(struct jb_phases *p, size_t meter, uint64_t t_ns, double j)
 {
@@ -110,8 +110,10 @@ static void test_power_trapezoid(void **state)
     static const struct {
         uint64_t b, e;
         double j;
-    } want[] = {{MS(500), MS(2500), 362.5}, {0, MS(3000), 450.0},
-                {MS(1000), MS(2000), 200.0}, {MS(2250), MS(2750), 50.0},
+    } want[] = {{MS(500), MS(2500), 362.5},
+                {0, MS(3000), 450.0},
+                {MS(1000), MS(2000), 200.0},
+                {MS(2250), MS(2750), 50.0},
                 {MS(1200), MS(1200), 0.0}};
 
     (void)state;
@@ -245,7 +247,7 @@ static void test_out_of_order_readings(void **state)
     assert_string_equal(jb_phases_errmsg(p),
                         "reading out of time order (1000000 ns after 2000000 ns)");
     energy(p, 0, MS(2), 2); /* the same time again is in order */
-    power(p, 0, MS(1), 1); /* energy and power are separate series */
+    power(p, 0, MS(1), 1);  /* energy and power are separate series */
     power(p, 0, MS(5), 1);
     assert_int_equal(jb_phases_add_power(p, 0, MS(4), 1), JB_EINVAL);
     assert_non_null(strstr(jb_phases_errmsg(p), "out of time order"));

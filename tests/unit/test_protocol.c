@@ -250,8 +250,8 @@ static void test_not_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_begin_end),   cmocka_unit_test(test_metric_info_values),
-        cmocka_unit_test(test_limits),      cmocka_unit_test(test_field_errors),
+        cmocka_unit_test(test_begin_end), cmocka_unit_test(test_metric_info_values),
+        cmocka_unit_test(test_limits),    cmocka_unit_test(test_field_errors),
         cmocka_unit_test(test_not_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,12 +259,17 @@ static void expect_fail(const char *spec, int code, const char *msg, int part)
 
 static void test_spec_errors(void **state)
 {
-    static const char *const bad_const[] = {"sim:const=", "sim:const=abc", "sim:const=-1",
+    static const char *const bad_const[] = {"sim:const=",   "sim:const=abc", "sim:const=-1",
                                             "sim:const=5W", "sim:const=nan", "sim:const=1e8"};
     static const char *const bad_square[] = {
-        "sim:square=", "sim:square=1:2:100", "sim:square=1:2:100:0.5:9",
-        "sim:square=1:2:0.5:0.5", "sim:square=1:2:100:1.5", "sim:square=-1:2:100:0.5",
-        "sim:square=1:x:100:0.5", "sim:square=1,2,100,0.5",
+        "sim:square=",
+        "sim:square=1:2:100",
+        "sim:square=1:2:100:0.5:9",
+        "sim:square=1:2:0.5:0.5",
+        "sim:square=1:2:100:1.5",
+        "sim:square=-1:2:100:0.5",
+        "sim:square=1:x:100:0.5",
+        "sim:square=1,2,100,0.5",
     };
     char msg[256];
 
@@ -303,8 +308,8 @@ static void expect_trace_fail(const char *text, const char *want_suffix)
 static void test_trace_errors(void **state)
 {
     static const char *const bad_rows[] = {
-        "0,1\n1;2\n",  "0,1\n1,\n",     "0,1\n-1,5\n",  "0,1\n1,-5\n",    "0,1\n1,2,3\n",
-        "0,1\nabc,1\n", "0,1\nnan,1\n", "0,1\n1,inf\n", "0,1\n1 ,2\n",   "0,1\n2e9,1\n",
+        "0,1\n1;2\n",   "0,1\n1,\n",    "0,1\n-1,5\n",  "0,1\n1,-5\n", "0,1\n1,2,3\n",
+        "0,1\nabc,1\n", "0,1\nnan,1\n", "0,1\n1,inf\n", "0,1\n1 ,2\n", "0,1\n2e9,1\n",
     };
     const char *row = ": expected 't_s,power_w' with t_s >= 0 and power_w >= 0";
     char spec[300];
@@ -317,7 +322,7 @@ static void test_trace_errors(void **state)
     }
     /* Line numbers count comments, blank lines and the header. */
     expect_trace_fail("t_s,power_w\n# c\n\n0,1\nx\n", ":5: expected 't_s,power_w' with t_s >= 0 "
-                                                       "and power_w >= 0");
+                                                      "and power_w >= 0");
     /* A header is only allowed on line 1. */
     expect_trace_fail("0,1\nt_s,power_w\n", ":2: expected 't_s,power_w' with t_s >= 0 and "
                                             "power_w >= 0");
