@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end without a GPU: a grid on the simulated meter whose command marks startup, epochs and
-# eval metrics through the protocol, then 'report': all five figures, confidence intervals in
+# eval metrics through the protocol, then 'report': the figures, confidence intervals in
 # configs.csv (utilisation: none on a simulated meter, so that figure is skipped with its
 # reason), and the simulated meter said so in report.json, summary.md and index.html.
 . "$(dirname "$0")/lib.bash"
