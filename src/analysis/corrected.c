@@ -472,20 +472,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     int sim = 0; /* any simulated meter: said in report.json and summary.md */
 
     jw_init(&w, &js, 1);
-    jw_object_begin(&w);
-    jw_kv_string(&w, "format", "joulebench-report/1");
-    jw_kv_string(&w, "method", "corrected");
-    jw_kv_string(&w, "results_dir", in->results_dir);
-    jw_key(&w, "levels");
-    jw_array_begin(&w);
-    for (size_t k = 0; k < in->nlevels; k++)
-        jw_string(&w, in->levels[k]);
-    jw_array_end(&w);
-    jw_key(&w, "example_run");
-    if (example_run)
-        jw_string(&w, example_run);
-    else
-        jw_null(&w);
+    report_json_head(&w, in, "corrected", example_run);
     jw_key(&w, "target_accuracy");
     jw_number(&w, in->target_accuracy);
     {

@@ -4,6 +4,7 @@
  * format and integrates power over the phases.
  */
 #include "analysis/import.h"
+#include "analysis/rundir_read.h"
 
 #include "analysis/fastnum.h"
 #include "analysis/series.h"
@@ -36,20 +37,6 @@ static int write_file(const char *dir, const char *name, const struct strbuf *sb
     }
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     return fs_write_atomic(path, sb_str(sb), sb->len, err, errlen);
-}
-
-static void warnf(nvsmi_warn_fn warn, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void warnf(nvsmi_warn_fn warn, void *ctx, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    if (!warn)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    warn(ctx, msg);
 }
 
 static void phase_row(struct strbuf *sb, const char *phase, long index, int gpu,
@@ -142,15 +129,15 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
         for (size_t i = 0; i < ep->n; i++) {
             double end = ep->recs[i].t_abs_s - t0;
             if (end <= prev)
-                warnf(warn, ctx,
-                      "%s: epoch %ld ends at %.0f s, not after the epoch before "
-                      "(%.0f s)",
-                      o->epochs_path, ep->recs[i].epoch, end, prev);
+                rd_warnf(warn, ctx,
+                         "%s: epoch %ld ends at %.0f s, not after the epoch before "
+                         "(%.0f s)",
+                         o->epochs_path, ep->recs[i].epoch, end, prev);
             if (end > tlast)
-                warnf(warn, ctx,
-                      "%s: epoch %ld ends at %.0f s, after the last sample (%.3f s); "
-                      "its energy covers only the sampled part",
-                      o->epochs_path, ep->recs[i].epoch, end, tlast);
+                rd_warnf(warn, ctx,
+                         "%s: epoch %ld ends at %.0f s, after the last sample (%.3f s); "
+                         "its energy covers only the sampled part",
+                         o->epochs_path, ep->recs[i].epoch, end, tlast);
             for (size_t k = 0; k < nm; k++)
                 phase_row(&sb, "epoch", (long)i + 1, ms[k].gpu, &ms[k], prev, end);
             prev = end;

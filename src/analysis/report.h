@@ -55,6 +55,11 @@ int report_write(const char *dir, const char *name, const char *data, size_t len
 /* Appends the CSV-quoted level values of config c, each followed by a comma. */
 struct strbuf;
 void report_csv_levels(struct strbuf *sb, const struct report_input *in, const struct rconfig *c);
+/* Opens report.json's object and writes what both methods share: format, method, results_dir,
+ * levels, example_run (null when NULL). */
+struct jsonw;
+void report_json_head(struct jsonw *w, const struct report_input *in, const char *method,
+                      const char *example_run);
 /* "framework=pytorch, batch_size=32" */
 void report_config_name(struct strbuf *sb, const struct report_input *in, const struct rconfig *c);
 /* Warns about configurations whose runs have different numbers of epochs. */

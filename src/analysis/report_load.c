@@ -6,6 +6,7 @@
 
 #include "analysis/series.h"
 #include "util/fsutil.h"
+#include "util/jsonw.h"
 #include "util/strbuf.h"
 
 #include <ctype.h>
@@ -93,6 +94,25 @@ int report_write(const char *dir, const char *name, const char *data, size_t len
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     return fs_write_atomic(path, data, len, err, errlen);
+}
+
+void report_json_head(struct jsonw *w, const struct report_input *in, const char *method,
+                      const char *example_run)
+{
+    jw_object_begin(w);
+    jw_kv_string(w, "format", "joulebench-report/1");
+    jw_kv_string(w, "method", method);
+    jw_kv_string(w, "results_dir", in->results_dir);
+    jw_key(w, "levels");
+    jw_array_begin(w);
+    for (size_t k = 0; k < in->nlevels; k++)
+        jw_string(w, in->levels[k]);
+    jw_array_end(w);
+    jw_key(w, "example_run");
+    if (example_run)
+        jw_string(w, example_run);
+    else
+        jw_null(w);
 }
 
 void report_csv_levels(struct strbuf *sb, const struct report_input *in, const struct rconfig *c)

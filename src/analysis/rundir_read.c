@@ -21,9 +21,7 @@
 
 #define MAX_COLS 32
 
-static void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
+void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;

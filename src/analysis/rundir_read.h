@@ -11,6 +11,9 @@
 #include <stddef.h>
 
 typedef void (*rd_warn_fn)(void *ctx, const char *msg);
+/* Formats a warning and passes it to warn (nothing when warn is NULL). */
+void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 struct rd_meter {
     char *id;

@@ -208,20 +208,7 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
     sb_putc(&md, '\n');
 
     jw_init(&w, &js, 1);
-    jw_object_begin(&w);
-    jw_kv_string(&w, "format", "joulebench-report/1");
-    jw_kv_string(&w, "method", "seed-2023");
-    jw_kv_string(&w, "results_dir", in->results_dir);
-    jw_key(&w, "levels");
-    jw_array_begin(&w);
-    for (size_t k = 0; k < in->nlevels; k++)
-        jw_string(&w, in->levels[k]);
-    jw_array_end(&w);
-    jw_key(&w, "example_run");
-    if (example_run)
-        jw_string(&w, example_run);
-    else
-        jw_null(&w);
+    report_json_head(&w, in, "seed-2023", example_run);
     jw_kv_int(&w, "runs", (long long)in->nruns);
     jw_kv_int(&w, "skipped_runs", (long long)in->skipped);
     jw_kv_int(&w, "bad_rows", (long long)in->bad_rows);
