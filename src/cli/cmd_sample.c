@@ -242,8 +242,8 @@ int cmd_sample(int argc, char **argv)
                 "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
                 "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
                 "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
-                "since the meter was opened) every MS ms; by default only at the start\nand the "
-                "end (a counter read costs ~4 ms of CPU on NVML).  -E 0: start and end only.\n"
+                "since the meter was opened) every MS ms; by default (and with -E 0) no\ncounter "
+                "is read at all: one read costs ~4 ms of CPU on NVML.\n"
                 "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
                 "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
                 usage_line);
