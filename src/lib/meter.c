@@ -251,8 +251,12 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
     memset(s, 0, sizeof(*s));
     t0 = jb_now_ns();
     rc = m->ops->read_sample(m, s, &err);
-    /* Stamp the middle of the call: the best estimate of when the values were taken. */
-    s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
+    /* A backend stamps its readings itself (the simulated meter's values are exact at its
+     * stamp); one that did not gets the middle of the call, the best estimate of when the values
+     * were taken.  Never overwrite a backend's stamp: a thread preempted inside the call would
+     * otherwise move an exact reading in time. */
+    if (!s->t_mono_ns)
+        s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     s->valid &= m->read_mask;
     if (rc < 0)
         keep_error(m, &err);
@@ -273,9 +277,10 @@ int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
     }
     t0 = jb_now_ns();
     rc = m->ops->read_energy(m, e, &err);
-    /* An NVML counter read takes ~4 ms: the middle of the call is when the value was current,
-     * to within half that. */
-    e->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
+    /* As for samples: the backend's stamp wins (gpu_nvml.c stamps the middle of the NVML call
+     * alone, which takes ~4 ms); the middle of this call is the fallback. */
+    if (!e->t_mono_ns)
+        e->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     if (rc < 0)
         keep_error(m, &err);
     return rc;

@@ -3,6 +3,8 @@
  * names, unknown names and their message, sim:trace=FILE taking the rest of the specification,
  * commas included), ids numbered per kind, the same device named twice kept once (through the
  * fake NVML of tests/fake), meters added before a failure kept, and the small lookup functions.
+ * The read wrappers keep a backend's own time stamp (a reading preempted inside the call is not
+ * moved) and stamp the middle of the call only when the backend did not.
  * Backends themselves are tested in test_sim.c, test_gpu_nvml.c and test_cpu_rapl.c.
  */
 #include <setjmp.h>
@@ -12,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "joulebench.h"
+#include "../../src/lib/meter.h"
 
 static char fake_lib[4096];
 static struct jb_meter_set *set;
@@ -186,6 +190,66 @@ static void test_names(void **state)
     assert_null(jb_cap_name(0));
 }
 
+/* A backend that stamps its readings (stamp != 0) or leaves that to the wrapper, and takes
+ * 20 ms per call, as if preempted between its clock read and its return. */
+static uint64_t stamp;
+
+static void slow(void)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static int slow_sample(struct jb_meter *m, struct jb_sample *s, struct jb_errbuf *err)
+{
+    (void)m;
+    (void)err;
+    s->t_mono_ns = stamp;
+    s->power_w = 1;
+    s->valid = JB_CAP_POWER;
+    slow();
+    return 0;
+}
+
+static int slow_energy(struct jb_meter *m, struct jb_energy *e, struct jb_errbuf *err)
+{
+    (void)m;
+    (void)err;
+    e->t_mono_ns = stamp;
+    e->energy_j = 2;
+    slow();
+    return 0;
+}
+
+static void test_stamps(void **state)
+{
+    static const struct jb_meter_ops ops = {slow_sample, slow_energy, NULL};
+    struct jb_meter *m = jb__meter_new(&ops);
+    struct jb_sample s;
+    struct jb_energy e;
+    uint64_t t0, t1;
+
+    (void)state;
+    assert_non_null(m);
+    m->info.caps = JB_CAP_POWER | JB_CAP_ENERGY;
+    m->read_mask = ~0u;
+    /* The backend's stamp is kept, however long the call took. */
+    stamp = jb_now_ns();
+    assert_int_equal(jb_meter_read_sample(m, &s), 0);
+    assert_true(s.t_mono_ns == stamp);
+    assert_int_equal(jb_meter_read_energy(m, &e), 0);
+    assert_true(e.t_mono_ns == stamp);
+    /* No stamp from the backend: the middle of the call, 10 ms in. */
+    stamp = 0;
+    t0 = jb_now_ns();
+    assert_int_equal(jb_meter_read_energy(m, &e), 0);
+    t1 = jb_now_ns();
+    assert_true(e.t_mono_ns >= t0 + 10 * 1000 * 1000 && e.t_mono_ns <= t1 - 10 * 1000 * 1000 + 1);
+    assert_int_equal(jb_meter_read_sample(m, &s), 0);
+    assert_true(s.t_mono_ns > t1);
+    jb__meter_free(m);
+}
+
 int main(void)
 {
     const char *dir = getenv("JB_FAKE_DIR");
@@ -195,6 +259,7 @@ int main(void)
         cmocka_unit_test_teardown(test_trace_takes_rest, free_set),
         cmocka_unit_test_teardown(test_duplicates, free_set),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_stamps),
     };
 
     if (dir)
