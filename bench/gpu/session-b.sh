@@ -10,7 +10,7 @@ export LD_LIBRARY_PATH=$PWD/.devbin PATH=$PWD/.devbin:$PATH
 echo "== (b) CPU cost, 60 s side by side"
 python3 bench/gpu/cpu_cost.py --seconds 60 --out "$out/cpu_cost.json"
 echo "== quick study"
-joulebench data synth synth-cifar10 --train 5000 --test 1000 -o data
+joulebench data synth synth-cifar10 --train 5120 --test 1024 -o data
 t0=$(date +%s.%N)
 timeout -s INT "$secs" joulebench run experiments/quick.yaml -o "$out/results" > "$out/run.log" 2>&1
 echo "run rc=$? after $(python3 -c "import time; print(round(time.time() - $t0))") s"

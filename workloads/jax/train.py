@@ -302,7 +302,11 @@ class JaxBackend:
                 "flax_version": self.flax.__version__, "optax_version": self.optax.__version__,
                 "jax_platform": self.dev.platform,
                 "jax_matmul_precision": getattr(self.jax.config, "jax_default_matmul_precision",
-                                                None)}
+                                                None),
+                # JAX_COMPILATION_CACHE_DIR (set by experiments/quick.yaml): with a warm cache
+                # the startup phase holds no XLA compilation, so startups are not comparable.
+                "jax_compilation_cache_dir": getattr(self.jax.config,
+                                                     "jax_compilation_cache_dir", None)}
 
 
 def main(argv=None):
