@@ -547,6 +547,7 @@ static enum outcome run_one(struct runner *R, const struct grid_run *r, int more
         o.attempt = attempt;
         o.on_live = on_live;
         o.user = R;
+        o.quiet_meter_notes = 1;
         R->cur = r;
         R->t_run0_ns = t0;
         memset(&res, 0, sizeof(res));
@@ -641,10 +642,12 @@ static int resolve_meters(struct runner *R, const char *spec)
         jb_meter_set_free(set);
         return -1;
     }
+    /* The set's notes ("no RAPL domains found ...") are printed here, once for the grid; each
+     * run opens the same meters again and keeps quiet about them (quiet_meter_notes). */
+    for (size_t i = 0; i < jb_meter_set_note_count(set); i++)
+        cli_note("%s", jb_meter_set_note(set, i));
     if (jb_meter_set_count(set) == 0) {
         const char *fb = R->g->meters_fallback;
-        for (size_t i = 0; i < jb_meter_set_note_count(set); i++)
-            cli_note("%s", jb_meter_set_note(set, i));
         jb_meter_set_free(set);
         if (!fb) {
             cli_error("meters '%s' found no meter here (see 'joulebench devices'; a grid may name "

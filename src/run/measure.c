@@ -1169,7 +1169,7 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         snprintf(err, errlen, "%s", m.set ? jb_meter_set_errmsg(m.set) : "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < jb_meter_set_note_count(m.set); i++)
+    for (size_t i = 0; !o->quiet_meter_notes && i < jb_meter_set_note_count(m.set); i++)
         warnf(&m, "%s", jb_meter_set_note(m.set, i));
     m.n = jb_meter_set_count(m.set);
     if (!m.n) {

@@ -54,6 +54,7 @@ struct measure_opts {
     int attempt; /* 1-based try number */
     measure_live_cb on_live;
     void *user;
+    int quiet_meter_notes; /* 1: the caller printed the meter set's notes already */
 };
 
 /* Per-meter totals over the command's whole execution (idle baseline excluded). */

@@ -42,4 +42,12 @@ JOULEBENCH_NVML_LIB=/nonexistent/libnvidia-ml.so.1 jb stat -q -m gpu -- true 2>"
 set -e
 expect_eq "no NVML status" "$rc" 1
 expect_grep "no NVML message" "no NVIDIA GPU found" "$T/nolib"
+# A grid on 'auto' where the GPU is found and RAPL is not: the note about RAPL comes once for
+# the grid, not once per run.
+mkdir -p "$T/nopowercap"
+printf 'name: n\nlevels: {x: [1, 2, 3]}\nmeters: auto\ncommand: [true]\n' > "$T/n.yaml"
+FAKE_NVML_GPUS=1 JOULEBENCH_POWERCAP_ROOT="$T/nopowercap" jb run "$T/n.yaml" -o "$T/nres" 2>"$T/nerr"
+expect_eq "grid runs complete" "$(ls "$T/nres/n" | grep -c .)" 3
+expect_eq "RAPL note once" "$(grep -c 'no RAPL domains found' "$T/nerr")" 1
+
 echo "stat on fake NVML: all passed"
