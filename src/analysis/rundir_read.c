@@ -33,21 +33,26 @@ void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
     warn(ctx, msg);
 }
 
-static int split(char *line, char **f, int max)
+/* Splits line[0..len) at commas in place: f[i] is field i (NUL-terminated), fe[i] its end.  A
+ * trailing '\r' is dropped.  Returns the field count, or -1 past max. */
+static int split(char *line, size_t len, char **f, char **fe, int max)
 {
     int n = 0;
-    char *p = line;
-    size_t l = strlen(line);
-    if (l && line[l - 1] == '\r')
-        line[l - 1] = '\0';
+    char *p = line, *end = line + len;
+
+    if (len && end[-1] == '\r')
+        *--end = '\0';
     for (;;) {
+        char *c;
         if (n >= max)
             return -1;
-        f[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
+        f[n] = p;
+        c = memchr(p, ',', (size_t)(end - p));
+        fe[n++] = c ? c : end;
+        if (!c)
             break;
-        *p++ = '\0';
+        *c = '\0';
+        p = c + 1;
     }
     return n;
 }
@@ -241,8 +246,21 @@ struct csv_ctx {
     void *wctx;
     const char *path;
     int c[MAX_COLS];
+    char **fe; /* the current row's field ends (split) */
     size_t phase_cap, metric_cap;
 };
+
+/* Column i of the caller's mapping in the current row as a number; empty -> NaN. */
+static int numc(const struct csv_ctx *cc, char **f, int i, double *out)
+{
+    const char *s = f[cc->c[i]], *e = cc->fe[cc->c[i]];
+
+    if (s == e) {
+        *out = NAN;
+        return 0;
+    }
+    return fastnum_parse(s, e, out);
+}
 
 static int read_csv(const char *dir, const char *name, const char *const *want, int nwant,
                     struct csv_ctx *cc, int (*row)(struct csv_ctx *, char **, int), char *err,
@@ -261,18 +279,17 @@ static int read_csv(const char *dir, const char *name, const char *const *want, 
         return -1;
     cc->path = path;
     p = text;
-    while (p && *p) {
-        char *nl = strchr(p, '\n');
-        char *l = p;
-        char *f[MAX_COLS];
-        if (nl)
-            *nl = '\0';
+    while (p && p < text + len) {
+        char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        char *l = p, *lend = nl ? nl : text + len;
+        char *f[MAX_COLS], *fe[MAX_COLS];
+        *lend = '\0';
         p = nl ? nl + 1 : NULL;
         line++;
-        if (!*l)
+        if (l == lend)
             continue;
         if (nh == 0) {
-            nh = split(l, hdr, MAX_COLS);
+            nh = split(l, (size_t)(lend - l), hdr, fe, MAX_COLS);
             if (nh < 0) {
                 snprintf(err, errlen, "%s:1: too many columns", path);
                 goto out;
@@ -286,8 +303,10 @@ static int read_csv(const char *dir, const char *name, const char *const *want, 
             }
             continue;
         }
-        int n = split(l, f, MAX_COLS);
-        int r = n == nh ? row(cc, f, n) : 1;
+        int n = split(l, (size_t)(lend - l), f, fe, MAX_COLS);
+        int r;
+        cc->fe = fe;
+        r = n == nh ? row(cc, f, n) : 1;
         if (r < 0) {
             snprintf(err, errlen, "%s: out of memory", path);
             goto out;
@@ -318,8 +337,8 @@ static int sample_row(struct csv_ctx *cc, char **f, int n)
 {
     double t, p, e, temp, util;
     (void)n;
-    if (num(f[cc->c[0]], &t) || isnan(t) || num(f[cc->c[2]], &p) || num(f[cc->c[3]], &e) ||
-        num(f[cc->c[4]], &temp) || num(f[cc->c[5]], &util) || !*f[cc->c[1]])
+    if (numc(cc, f, 0, &t) || isnan(t) || numc(cc, f, 2, &p) || numc(cc, f, 3, &e) ||
+        numc(cc, f, 4, &temp) || numc(cc, f, 5, &util) || !*f[cc->c[1]])
         return 1;
     struct rd_meter *m = add_meter(cc->rd, f[cc->c[1]]);
     if (!m)
