@@ -59,10 +59,11 @@ def child_env():
     return env
 
 
-def run_marked(fw, args, timeout=900):
+def run_marked(fw, args, timeout=900, extra_env=None):
     """Runs a workload with JOULEBENCH_FD on a pipe; returns (proc, events)."""
     r, w = os.pipe()
     env = child_env()
+    env.update(extra_env or {})
     env["JOULEBENCH_FD"] = str(w)
     chunks = []
 
@@ -188,6 +189,26 @@ def test_phases_and_metrics_arrive(fw, data_dir):
     assert m["loss"] > 0 and np.isfinite(m["loss"])
     (tr,) = [e for e in ev if e["event"] == "metric" and e["phase"] == "epoch"]
     assert tr["values"]["loss"] > 0
+
+
+@needs("jax")
+def test_jax_compilation_cache(data_dir, tmp_path):
+    """JAX_COMPILATION_CACHE_DIR (experiments/quick.yaml): the run records the folder in its info,
+    the first run fills it, and a run from the cache trains to the same numbers."""
+    cache = str(tmp_path / "jax-cache")
+    results = []
+    for _ in range(2):
+        proc, ev = run_marked("jax", base_args(data_dir, "--epochs", "1"),
+                              extra_env={"JAX_COMPILATION_CACHE_DIR": cache})
+        assert proc.returncode == 0, proc.err[-3000:]
+        (info,) = [e for e in ev if e["event"] == "info"]
+        assert info["values"]["jax_compilation_cache_dir"] == cache
+        assert any(n.endswith("-cache") for n in os.listdir(cache)), os.listdir(cache)
+        results.append([e["values"] for e in ev if e["event"] == "metric"])
+    assert results[0] == results[1]
+    proc, ev = run_marked("jax", base_args(data_dir, "--epochs", "1"))
+    (info,) = [e for e in ev if e["event"] == "info"]
+    assert info["values"]["jax_compilation_cache_dir"] is None
 
 
 def test_standalone_without_runner(data_dir):
