@@ -57,16 +57,6 @@ static int split(char *line, size_t len, char **f, char **fe, int max)
     return n;
 }
 
-/* Empty -> NaN (unavailable).  Returns 0 or -1. */
-static int num(const char *s, double *out)
-{
-    if (!*s) {
-        *out = NAN;
-        return 0;
-    }
-    return fastnum_parse(s, s + strlen(s), out);
-}
-
 static int col(char **hdr, int n, const char *name)
 {
     for (int i = 0; i < n; i++)
@@ -250,7 +240,8 @@ struct csv_ctx {
     size_t phase_cap, metric_cap;
 };
 
-/* Column i of the caller's mapping in the current row as a number; empty -> NaN. */
+/* Column i of the caller's mapping in the current row as a number; empty -> NaN (unavailable).
+ * Returns 0 or -1. */
 static int numc(const struct csv_ctx *cc, char **f, int i, double *out)
 {
     const char *s = f[cc->c[i]], *e = cc->fe[cc->c[i]];
@@ -399,7 +390,7 @@ static int phase_row(struct csv_ctx *cc, char **f, int n)
     if (*end || errno || end == f[cc->c[1]] || !*f[cc->c[0]] || !*f[cc->c[2]])
         return 1;
     for (int i = 0; i < 7; i++)
-        if (num(f[cc->c[3 + i]], &v[i]))
+        if (numc(cc, f, 3 + i, &v[i]))
             return 1;
     if (isnan(v[0]) || isnan(v[1]))
         return 1;
@@ -431,7 +422,7 @@ static int metric_row(struct csv_ctx *cc, char **f, int n)
     (void)n;
     errno = 0;
     m.index = strtol(f[cc->c[1]], &end, 10);
-    if (*end || errno || end == f[cc->c[1]] || num(f[cc->c[3]], &m.value) || isnan(m.value))
+    if (*end || errno || end == f[cc->c[1]] || numc(cc, f, 3, &m.value) || isnan(m.value))
         return 1;
     if (grow((void **)&cc->rd->metrics, &cc->metric_cap, cc->rd->nmetrics + 1, sizeof(m)))
         return -1;

@@ -302,9 +302,9 @@ static int nvml_read_sample(struct jb_meter *m, struct jb_sample *s, struct jb_e
 {
     const struct nvml_gpu *g = m->priv;
     uint32_t caps = m->info.caps & m->read_mask;
+    uint64_t t0 = jb_now_ns();
     int rc;
 
-    s->t_mono_ns = jb_now_ns();
     if (caps & JB_CAP_POWER) {
         unsigned int mw;
         if ((rc = lib.get_power_usage(g->dev, &mw)) != NVML_SUCCESS)
@@ -362,6 +362,8 @@ static int nvml_read_sample(struct jb_meter *m, struct jb_sample *s, struct jb_e
         s->throttle_reasons = reasons;
         s->valid |= JB_CAP_THROTTLE;
     }
+    /* Several calls: the middle of them is the best estimate of when the values were taken. */
+    s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     return 0;
 }
 

@@ -246,17 +246,11 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
     struct jb_errbuf err = {{0}};
     int rc;
 
-    uint64_t t0;
-
     memset(s, 0, sizeof(*s));
-    t0 = jb_now_ns();
+    /* The backend stamps the reading itself (meter.h): it knows when its values were taken (the
+     * simulated meter's are exact at its stamp), and a stamp taken here would move a reading by
+     * however long the thread was preempted inside the call. */
     rc = m->ops->read_sample(m, s, &err);
-    /* A backend stamps its readings itself (the simulated meter's values are exact at its
-     * stamp); one that did not gets the middle of the call, the best estimate of when the values
-     * were taken.  Never overwrite a backend's stamp: a thread preempted inside the call would
-     * otherwise move an exact reading in time. */
-    if (!s->t_mono_ns)
-        s->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     s->valid &= m->read_mask;
     if (rc < 0)
         keep_error(m, &err);
@@ -266,7 +260,6 @@ int jb_meter_read_sample(struct jb_meter *m, struct jb_sample *s)
 int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
 {
     struct jb_errbuf err = {{0}};
-    uint64_t t0;
     int rc;
 
     memset(e, 0, sizeof(*e));
@@ -275,12 +268,8 @@ int jb_meter_read_energy(struct jb_meter *m, struct jb_energy *e)
         keep_error(m, &err);
         return JB_ENOTSUP;
     }
-    t0 = jb_now_ns();
+    /* Stamped by the backend, as samples are (gpu_nvml.c: the middle of the ~4 ms NVML call). */
     rc = m->ops->read_energy(m, e, &err);
-    /* As for samples: the backend's stamp wins (gpu_nvml.c stamps the middle of the NVML call
-     * alone, which takes ~4 ms); the middle of this call is the fallback. */
-    if (!e->t_mono_ns)
-        e->t_mono_ns = t0 + (jb_now_ns() - t0) / 2;
     if (rc < 0)
         keep_error(m, &err);
     return rc;

@@ -21,7 +21,8 @@ struct jb_errbuf {
 struct jb_meter_ops {
     /* Fill s (t_mono_ns and valid included).  Return 0 or a negative JB_E* code. */
     int (*read_sample)(struct jb_meter *m, struct jb_sample *s, struct jb_errbuf *err);
-    /* Fill e with joules since open (monotonic).  NULL when the meter has no counter. */
+    /* Fill e with joules since open (monotonic) and its t_mono_ns.  NULL when the meter has
+     * no counter. */
     int (*read_energy)(struct jb_meter *m, struct jb_energy *e, struct jb_errbuf *err);
     /* Free priv.  May be NULL. */
     void (*close)(struct jb_meter *m);
