@@ -24,6 +24,8 @@ enum quantity {
     Q_REST_POWER,
     Q_STARTUP,
     Q_EVAL,
+    Q_EPOCHS,
+    Q_OTHER,
     Q_UTIL,
     Q_ACC,
     Q_PER_IMAGE,
@@ -33,13 +35,11 @@ enum quantity {
     Q_COUNT
 };
 
-static const char *const qname[Q_COUNT] = {"energy_j",           "time_s",
-                                           "avg_power_w",        "epoch1_energy_j",
-                                           "epoch1_avg_power_w", "rest_avg_power_w",
-                                           "startup_energy_j",   "eval_energy_j",
-                                           "gpu_util_pct",       "final_accuracy",
-                                           "energy_per_image_j", "net_energy_j",
-                                           "cpu_energy_j",       "energy_to_target_j"};
+static const char *const qname[Q_COUNT] = {
+    "energy_j",           "time_s",           "avg_power_w",      "epoch1_energy_j",
+    "epoch1_avg_power_w", "rest_avg_power_w", "startup_energy_j", "eval_energy_j",
+    "epochs_energy_j",    "other_energy_j",   "gpu_util_pct",     "final_accuracy",
+    "energy_per_image_j", "net_energy_j",     "cpu_energy_j",     "energy_to_target_j"};
 
 /* The meter whose phase rows give the bounds: the first GPU meter, else the first meter. */
 static const char *ref_meter(const struct rundir *rd)
@@ -171,12 +171,12 @@ static void run_quantities(const struct rundir *rd, double target, double *q)
         q[Q_E1_POWER] = q[Q_E1_ENERGY] / p1->duration;
     }
     double rest_e = 0.0, rest_t = 0.0, ep_e = 0.0, items = 0.0, ev = 0.0;
-    int rest_ok = ne >= 2, items_ok = ne >= 1, ev_any = 0;
+    int rest_ok = ne >= 2, items_ok = ne >= 1, ev_any = 0, ep_ok = ne >= 1;
     for (long k = 1; k <= ne; k++) {
         const struct rd_phase *p = rundir_phase(rd, "epoch", k, ref);
         double e = phase_sum(rd, "epoch", k, 1, 0);
         if (!p || isnan(e)) {
-            rest_ok = items_ok = 0;
+            rest_ok = items_ok = ep_ok = 0;
             continue;
         }
         ep_e += e;
@@ -206,6 +206,14 @@ static void run_quantities(const struct rundir *rd, double target, double *q)
         }
     if (ev_any)
         q[Q_EVAL] = ev;
+    if (ep_ok)
+        q[Q_EPOCHS] = ep_e;
+    /* the rest of the command: what no start-up, epoch or eval phase holds (an absent phase
+     * holds nothing) */
+    if (!isnan(q[Q_ENERGY]))
+        q[Q_OTHER] = report_diff(q[Q_ENERGY], (isnan(q[Q_STARTUP]) ? 0 : q[Q_STARTUP]) +
+                                                  (isnan(q[Q_EPOCHS]) ? 0 : q[Q_EPOCHS]) +
+                                                  (isnan(q[Q_EVAL]) ? 0 : q[Q_EVAL]));
 
     long last = 0;
     for (size_t i = 0; i < rd->nmetrics; i++)
@@ -226,7 +234,7 @@ static void run_quantities(const struct rundir *rd, double target, double *q)
             idle_ok = 1;
         }
     if (idle_ok)
-        q[Q_NET] = q[Q_ENERGY] - idle * q[Q_TIME];
+        q[Q_NET] = report_diff(q[Q_ENERGY], idle * q[Q_TIME]);
 
     if (!isnan(target))
         for (long k = 1; k <= last; k++) {
@@ -468,22 +476,13 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     }
     write_epochs(in, &eps);
 
-    /* report.json */
-    int sim = 0; /* any simulated meter: said in report.json and summary.md */
+    /* report.json ("simulated" is in the head: any simulated meter, said in summary.md too) */
+    int sim = report_simulated(in);
 
     jw_init(&w, &js, 1);
     report_json_head(&w, in, "corrected", example_run);
     jw_key(&w, "target_accuracy");
     jw_number(&w, in->target_accuracy);
-    {
-        for (size_t r = 0; r < in->nruns; r++)
-            for (size_t m = 0; m < in->runs[r].nmeters; m++) {
-                const struct rd_meter *mt = &in->runs[r].meters[m];
-                sim |= (mt->kind && !strcmp(mt->kind, "sim")) ||
-                       (mt->energy_source && !strcmp(mt->energy_source, "simulated"));
-            }
-        jw_kv_bool(&w, "simulated", sim);
-    }
     jw_key(&w, "meters");
     jw_object_begin(&w);
     for (int cls = 1; cls <= 2; cls++) {

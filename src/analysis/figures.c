@@ -1,12 +1,13 @@
 /*
  * figures.c - figures_write (see figures.h): reads report.json and configs.csv, sorts the levels
  * into roles (colour, grouping, facets), lays out the facet grid, has the figure files draw, and
- * writes fig/figures.json.  It also holds the rendering of a gnuplot body into SVG and PNG.
- * It computes no statistics: every number drawn is read from the report's tables.
+ * writes fig/figures.json.  It computes no statistics: every number drawn is read from the
+ * report's tables.  The drawing itself is in figures_bars.c and figures_timeseries.c, over the
+ * frame of figures_frame.c and the canvas of plot.h.
  */
 #include "analysis/figures.h"
 #include "analysis/figures_int.h"
-#include "analysis/gnuplot.h"
+#include "analysis/report.h"
 
 #include "json.h"
 #include "util/fsutil.h"
@@ -19,19 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-void fig_note(struct fig_result *r, const char *fmt, ...)
-{
-    char buf[600];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
-    va_end(ap);
-    if (r->notes.len)
-        sb_puts(&r->notes, "; ");
-    sb_puts(&r->notes, buf);
-}
 
 static void ctx_note(struct fig_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ctx_note(struct fig_ctx *c, const char *fmt, ...)
@@ -53,100 +41,6 @@ static int join(char *out, size_t outlen, const char *a, const char *b)
         return -1;
     }
     return 0;
-}
-
-/* Moves gpdir/<name>.<ext>.part to figdir/<name>.<ext> after checking that it looks whole. */
-static int take_output(struct fig_ctx *c, const char *name, const char *ext, char *err,
-                       size_t errlen)
-{
-    char part[PATH_MAX], final[PATH_MAX];
-    char *data = NULL;
-    size_t len = 0;
-    int ok, rc = -1;
-
-    if (snprintf(part, sizeof(part), "%s/%s.%s.part", c->gpdir, name, ext) >= (int)sizeof(part) ||
-        snprintf(final, sizeof(final), "%s/%s.%s", c->figdir, name, ext) >= (int)sizeof(final)) {
-        snprintf(err, errlen, "'%s/%s.%s': path too long", c->figdir, name, ext);
-        return -1;
-    }
-    if (fs_read_file(part, &data, &len, err, errlen) < 0)
-        return -1;
-    if (strcmp(ext, "png") == 0)
-        ok = len > 64 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0;
-    else
-        ok = len > 64 && strstr(data, "<svg") && strstr(data, "</svg>");
-    if (!ok) {
-        snprintf(err, errlen, "gnuplot wrote an incomplete '%s' (%zu bytes)", part, len);
-        goto out;
-    }
-    if (rename(part, final) < 0) {
-        snprintf(err, errlen, "cannot rename '%s' to '%s': %s", part, final, strerror(errno));
-        goto out;
-    }
-    rc = 0;
-out:
-    free(data);
-    return rc;
-}
-
-int fig_render(struct fig_ctx *c, const char *name, int width_px, int height_px,
-               const struct strbuf *data, const struct strbuf *body, char *err, size_t errlen)
-{
-    struct strbuf gp = STRBUF_INIT;
-    char path[PATH_MAX], file[128];
-    int rc = -1;
-
-    if (data) {
-        snprintf(file, sizeof(file), "%s.dat", name);
-        if (join(path, sizeof(path), c->gpdir, file) < 0) {
-            snprintf(err, errlen, "'%s/%s': path too long", c->gpdir, file);
-            goto out;
-        }
-        if (sb_failed(data)) {
-            snprintf(err, errlen, "'%s': out of memory", path);
-            goto out;
-        }
-        if (fs_write_atomic(path, sb_str(data), data->len, err, errlen) < 0)
-            goto out;
-    }
-    sb_printf(&gp,
-              "# joulebench figure '%s', written by 'joulebench report'.\n"
-              "# Redraw from this folder with: gnuplot %s.gp\n"
-              "set encoding utf8\n",
-              name, name);
-    sb_printf(&gp, "set terminal svg size %d,%d noenhanced font 'sans,11' background '#ffffff'\n",
-              width_px, height_px);
-    sb_printf(&gp, "set output '%s.svg.part'\nreset\n", name);
-    sb_append(&gp, sb_str(body), body->len);
-    sb_puts(&gp, "unset output\n");
-    sb_printf(&gp,
-              "set terminal pngcairo size %d,%d noenhanced font 'sans,10' "
-              "background '#ffffff'\n",
-              width_px, height_px);
-    sb_printf(&gp, "set output '%s.png.part'\nreset\n", name);
-    sb_append(&gp, sb_str(body), body->len);
-    sb_puts(&gp, "unset output\n");
-    snprintf(file, sizeof(file), "%s.gp", name);
-    if (join(path, sizeof(path), c->gpdir, file) < 0) {
-        snprintf(err, errlen, "'%s/%s': path too long", c->gpdir, file);
-        goto out;
-    }
-    if (sb_failed(&gp) || sb_failed(body)) {
-        snprintf(err, errlen, "'%s': out of memory", path);
-        goto out;
-    }
-    if (fs_write_atomic(path, sb_str(&gp), gp.len, err, errlen) < 0)
-        goto out;
-    snprintf(path, sizeof(path), "%s.log", name);
-    if (gp_run(c->gpdir, file, path, err, errlen) < 0)
-        goto out;
-    if (take_output(c, name, "svg", err, errlen) < 0 ||
-        take_output(c, name, "png", err, errlen) < 0)
-        goto out;
-    rc = 0;
-out:
-    sb_free(&gp);
-    return rc;
 }
 
 /* ---- levels --------------------------------------------------------------------------------- */
@@ -370,11 +264,17 @@ static int setup_levels(struct fig_ctx *c, char *err, size_t errlen)
                         "taken as levels");
     }
     if (c->nlev == 0) {
-        snprintf(err, errlen,
-                 "'%s/configs.csv': no level columns (report.json \"levels\" names "
-                 "none and the first column is a data column)",
-                 c->report_dir);
-        return -1;
+        /* A grid without levels has one configuration: a stand-in level with one value, the
+         * empty cell that a column of -1 reads as, draws it as one bar. */
+        struct fig_level *l = &c->lev[0];
+        l->name = strdup("configuration");
+        if (!l->name)
+            goto oom;
+        l->col = -1;
+        l->nval = 0;
+        l->val = NULL;
+        c->nlev = 1;
+        c->no_levels = 1;
     }
     for (size_t i = 0; i < c->nlev; i++)
         if (collect_values(c, &c->lev[i]) < 0)
@@ -524,7 +424,6 @@ static int write_index(struct fig_ctx *c, struct fig_result *res, size_t nres, c
 {
     struct strbuf sb = STRBUF_INIT;
     struct jsonw w;
-    char path[PATH_MAX];
     int rc = -1;
 
     jw_init(&w, &sb, 1);
@@ -537,14 +436,25 @@ static int write_index(struct fig_ctx *c, struct fig_result *res, size_t nres, c
 
         jw_object_begin(&w);
         jw_kv_string(&w, "name", r->name);
+        jw_kv_int(&w, "number", r->number);
         jw_kv_bool(&w, "made", r->made);
         jw_kv_string(&w, "title", r->title);
         if (r->made) {
             jw_kv_string(&w, "caption", r->caption);
             snprintf(f, sizeof(f), "fig/%s.svg", r->name);
             jw_kv_string(&w, "svg", f);
-            snprintf(f, sizeof(f), "fig/%s.png", r->name);
-            jw_kv_string(&w, "png", f);
+            jw_key(&w, "png");
+            if (r->png_made) {
+                snprintf(f, sizeof(f), "fig/%s.png", r->name);
+                jw_string(&w, f);
+            } else {
+                jw_null(&w);
+                jw_kv_string(&w, "png_reason", r->png_reason);
+            }
+            if (r->data_made) {
+                snprintf(f, sizeof(f), "fig/%s.csv", r->name);
+                jw_kv_string(&w, "data", f);
+            }
         } else {
             jw_kv_string(&w, "reason", r->reason);
         }
@@ -553,7 +463,8 @@ static int write_index(struct fig_ctx *c, struct fig_result *res, size_t nres, c
         jw_object_end(&w);
     }
     jw_array_end(&w);
-    if (c->nlev) {
+    jw_kv_bool(&w, "simulated", c->simulated);
+    if (c->nlev && !c->no_levels) {
         jw_key(&w, "roles");
         jw_object_begin(&w);
         jw_kv_string(&w, "colour", c->lev[c->colour].name);
@@ -569,15 +480,11 @@ static int write_index(struct fig_ctx *c, struct fig_result *res, size_t nres, c
     jw_kv_string(&w, "notes", sb_str(&c->notes));
     jw_object_end(&w);
     sb_putc(&sb, '\n');
-    if (join(path, sizeof(path), c->figdir, "figures.json") < 0) {
-        snprintf(err, errlen, "'%s/figures.json': path too long", c->figdir);
-        goto out;
-    }
     if (sb_failed(&sb)) {
-        snprintf(err, errlen, "'%s': out of memory", path);
+        snprintf(err, errlen, "'%s/figures.json': out of memory", c->figdir);
         goto out;
     }
-    rc = fs_write_atomic(path, sb_str(&sb), sb.len, err, errlen);
+    rc = report_write(c->figdir, "figures.json", sb.buf, sb.len, err, errlen);
 out:
     sb_free(&sb);
     return rc;
@@ -628,37 +535,100 @@ static int load_report(struct fig_ctx *c, char *err, size_t errlen)
     return 0;
 }
 
-int figures_write(const char *report_dir, const char *results_dir, char *err, size_t errlen)
+/* 1 when report.json says the data are simulated, or lists a simulated meter ("sim0"). */
+static int simulated_meter(const struct jb_json *j, int depth)
 {
+    if (!j || depth > 4)
+        return 0;
+    if (j->type == JB_JSON_STRING)
+        return strncmp(j->string, "sim", 3) == 0;
+    if (j->type == JB_JSON_ARRAY || j->type == JB_JSON_OBJECT)
+        for (size_t i = 0; i < j->n; i++)
+            if (simulated_meter(j->items[i], depth + 1))
+                return 1;
+    return 0;
+}
+
+int figures_report_simulated(const struct jb_json *report)
+{
+    const struct jb_json *sim = jb__json_get(report, "simulated");
+
+    return (sim && sim->type == JB_JSON_BOOL && sim->boolean) ||
+           simulated_meter(jb__json_get(report, "meters"), 0);
+}
+
+static void status(struct fig_status *st, const struct fig_result *res)
+{
+    size_t len = 0;
+
+    memset(st, 0, sizeof(*st));
+    for (size_t i = 0; i < FIG_NFIGS; i++) {
+        const struct fig_result *r = &res[i];
+        if (r->made) {
+            st->drawn++;
+            if (!r->png_made) {
+                st->png_missing++;
+                snprintf(st->png_reason, sizeof(st->png_reason), "%s", r->png_reason);
+            }
+            continue;
+        }
+        st->not_drawn++;
+        if (len < sizeof(st->not_drawn_list))
+            len += (size_t)snprintf(st->not_drawn_list + len, sizeof(st->not_drawn_list) - len,
+                                    "%sFig. %d (%s): %s", len ? "; " : "", r->number, r->name,
+                                    r->reason);
+    }
+}
+
+int figures_write(const char *report_dir, const char *results_dir, unsigned flags,
+                  struct fig_status *st, char *err, size_t errlen)
+{
+    static const char *const names[FIG_NFIGS] = {"timeseries", "energy", "power", "gpu_util",
+                                                 "accuracy"};
+    static const char *const titles[FIG_NFIGS] = {"Power, temperature and utilisation over time",
+                                                  "Energy per configuration", "Average power",
+                                                  "Average GPU utilisation", "Final test accuracy"};
     struct fig_ctx c;
-    struct fig_result res[5];
+    struct fig_result res[FIG_NFIGS];
     char path[PATH_MAX];
     int rc = -1, too_many = 0;
 
     memset(&c, 0, sizeof(c));
     memset(res, 0, sizeof(res));
-    res[0].name = "timeseries";
-    res[1].name = "energy";
-    res[2].name = "power";
-    res[3].name = "gpu_util";
-    res[4].name = "accuracy";
+    for (size_t i = 0; i < FIG_NFIGS; i++) {
+        res[i].name = names[i];
+        res[i].number = (int)i + 1; /* the reference study's numbering: Fig. 1 .. Fig. 5 */
+        snprintf(res[i].title, sizeof(res[i].title), "%s", titles[i]);
+    }
     c.report_dir = report_dir;
     c.results_dir = results_dir;
-    if (join(c.figdir, sizeof(c.figdir), report_dir, "fig") < 0 ||
-        join(c.gpdir, sizeof(c.gpdir), c.figdir, "gnuplot") < 0) {
+    if (join(c.figdir, sizeof(c.figdir), report_dir, "fig") < 0) {
         snprintf(err, errlen, "'%s': path too long", report_dir);
         return -1;
     }
     if (load_report(&c, err, errlen) < 0)
         goto out;
+    c.simulated = figures_report_simulated(c.report);
+    c.png = !(flags & FIG_NO_PNG) && plot_png_available();
+    if (flags & FIG_NO_PNG)
+        snprintf(c.png_reason, sizeof(c.png_reason), "not asked for (--no-png)");
+    else if (!plot_png_available())
+        snprintf(c.png_reason, sizeof(c.png_reason),
+                 "this joulebench was built without cairo (cmake -DJB_WITH_CAIRO=ON with "
+                 "libcairo2-dev draws PNGs)");
     if (join(path, sizeof(path), report_dir, "configs.csv") < 0) {
         snprintf(err, errlen, "'%s/configs.csv': path too long", report_dir);
         goto out;
     }
     if (figcsv_load(path, &c.cfg, err, errlen) < 0)
         goto out;
-    if (fs_mkdir_p(c.gpdir, err, errlen) < 0)
+    if (fs_mkdir_p(c.figdir, err, errlen) < 0)
         goto out;
+    if (flags & FIG_NO_DRAW) {
+        for (size_t i = 0; i < FIG_NFIGS; i++)
+            snprintf(res[i].reason, sizeof(res[i].reason), "not asked for (--no-figures)");
+        goto index;
+    }
     if (setup_levels(&c, err, errlen) < 0)
         goto out;
     too_many = setup_panels(&c, err, errlen);
@@ -668,29 +638,36 @@ int figures_write(const char *report_dir, const char *results_dir, char *err, si
     if (fig_timeseries_draw(&c, &res[0], err, errlen) < 0)
         goto out;
     if (c.cfg.nrows == 0) {
-        for (size_t i = 1; i < 5; i++)
+        for (size_t i = 1; i < FIG_NFIGS; i++)
             snprintf(res[i].reason, sizeof(res[i].reason), "configs.csv has no configuration");
     } else if (too_many) {
-        for (size_t i = 1; i < 5; i++)
+        for (size_t i = 1; i < FIG_NFIGS; i++)
             snprintf(res[i].reason, sizeof(res[i].reason),
                      "too many facets (%zu combinations of %s; at most %d are drawn)", c.npanels,
                      c.facet_desc, FIG_MAX_PANELS);
-    } else if (fig_bars_draw_all(&c, &res[1], 4, err, errlen) < 0) {
+    } else if (fig_bars_draw_all(&c, &res[1], FIG_NFIGS - 1, err, errlen) < 0) {
         goto out;
     }
-    /* a figure not drawn this time must not linger from an earlier report */
-    for (size_t i = 0; i < 5; i++) {
-        static const char *const ext[] = {"svg", "png"};
-        for (size_t k = 0; k < 2 && !res[i].made; k++)
-            if (snprintf(path, sizeof(path), "%s/%s.%s", c.figdir, res[i].name, ext[k]) <
-                (int)sizeof(path))
-                unlink(path);
+index:
+    /* a figure not drawn this time must not linger from an earlier report in the same folder */
+    for (size_t i = 0; i < FIG_NFIGS; i++) {
+        if (!res[i].made &&
+            snprintf(path, sizeof(path), "%s/%s.svg", c.figdir, res[i].name) < (int)sizeof(path))
+            unlink(path);
+        if (!res[i].png_made &&
+            snprintf(path, sizeof(path), "%s/%s.png", c.figdir, res[i].name) < (int)sizeof(path))
+            unlink(path);
+        if (!res[i].data_made &&
+            snprintf(path, sizeof(path), "%s/%s.csv", c.figdir, res[i].name) < (int)sizeof(path))
+            unlink(path);
     }
-    if (write_index(&c, res, 5, err, errlen) < 0)
+    if (write_index(&c, res, FIG_NFIGS, err, errlen) < 0)
         goto out;
+    if (st)
+        status(st, res);
     rc = 0;
 out:
-    for (size_t i = 0; i < 5; i++)
+    for (size_t i = 0; i < FIG_NFIGS; i++)
         sb_free(&res[i].notes);
     ctx_free(&c);
     return rc;

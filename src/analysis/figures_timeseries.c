@@ -1,12 +1,16 @@
 /*
- * figures_timeseries.c - figure 1 of the report: one run's power (every meter), temperature and
- * utilisation (the first GPU meter, else the first meter) over time, with the epochs' bounds as
- * vertical dashed lines.  The run is the one report.json names as "example_run".  Long runs are
- * cut into at most MAX_BUCKETS time buckets: the line is the bucket's mean, a light band its
- * minimum to maximum, so short spikes stay visible.  It reads samples.csv and phases.csv only.
+ * figures_timeseries.c - Fig. 1 of the report: power, temperature and utilisation over time of
+ * one run per value of the colour level, overlaid (the reference study's Fig. 1), or of the one
+ * example run.  Time is counted from each run's command start, so the idle baseline sampled
+ * before it lies at negative times.  A strip per run at the top shows its phases (idle baseline,
+ * start-up, epochs, evaluations); the idle baseline's mean power is a dashed line in the power
+ * panel; with one run, its idle and start-up spans are shaded in every panel and the epochs'
+ * bounds are dashed lines.  Runs are report.json's "example_runs" (else "example_run").  Long
+ * runs are cut into at most MAX_BUCKETS time buckets: the line is the bucket's mean, a light band
+ * its minimum to maximum, so short spikes stay visible.  It reads samples.csv and phases.csv only
+ * (figcsv.h), and computes nothing but those bucket means.
  */
 #include "analysis/figures_int.h"
-#include "analysis/gnuplot.h"
 
 #include "json.h"
 #include "util/fsutil.h"
@@ -16,12 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_RUNS 6
 #define MAX_METERS 8
-#define MAX_BUCKETS 1500
+#define MAX_BUCKETS 1200
+#define MAX_PHASES 4096
 #define NQ 4 /* quantities: power, temperature, utilisation, memory utilisation */
-
-static const char *const line_rgb[MAX_METERS] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                                 "#E69F00", "#56B4E9", "#000000", "#999999"};
 
 struct ts_point {
     double t_s;
@@ -29,15 +32,32 @@ struct ts_point {
 };
 
 struct ts_meter {
-    const char *id;
+    char *id;
     struct ts_point *p;
     size_t n, cap;
     int has[NQ];
 };
 
-struct ts_epoch {
+enum ts_kind { TS_IDLE, TS_STARTUP, TS_EPOCH, TS_EVAL };
+
+struct ts_phase {
+    enum ts_kind kind;
     long index;
-    double t_begin_s, t_end_s;
+    double t0, t1; /* relative to the run's origin */
+};
+
+struct ts_run {
+    char label[128];
+    char dir[PATH_MAX];
+    size_t colour; /* style index */
+    struct ts_meter m[MAX_METERS];
+    size_t nm, prim;
+    struct ts_phase *ph;
+    size_t nph;
+    double origin;  /* absolute t_s of time 0: the command's start, else the first sample */
+    double idle_w;  /* idle baseline's mean power of the primary meter; NaN when none */
+    size_t bad;     /* malformed rows skipped */
+    int has_origin; /* the command phase gave the origin */
 };
 
 static int cmp_point(const void *a, const void *b)
@@ -46,196 +66,10 @@ static int cmp_point(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_epoch(const void *a, const void *b)
+static int cmp_phase(const void *a, const void *b)
 {
-    double x = ((const struct ts_epoch *)a)->t_begin_s, y = ((const struct ts_epoch *)b)->t_begin_s;
+    double x = ((const struct ts_phase *)a)->t0, y = ((const struct ts_phase *)b)->t0;
     return (x > y) - (x < y);
-}
-
-/* Writes one block of the data file: t (relative to t0), mean, min, max of quantity q. */
-static void write_block(struct strbuf *sb, const struct ts_meter *m, int q, double t0,
-                        int *bucketed)
-{
-    double tmin = m->p[0].t_s, tmax = m->p[m->n - 1].t_s;
-
-    if (m->n <= MAX_BUCKETS || tmax <= tmin) {
-        for (size_t i = 0; i < m->n; i++) {
-            double v = m->p[i].v[q];
-            /* Counter rows of samples.csv carry no gauges: leaving them out keeps the line
-             * unbroken (gnuplot breaks a line at a missing value). */
-            if (isnan(v))
-                continue;
-            gp_num(sb, m->p[i].t_s - t0);
-            sb_putc(sb, ' ');
-            gp_num(sb, v);
-            sb_putc(sb, ' ');
-            gp_num(sb, v);
-            sb_putc(sb, ' ');
-            gp_num(sb, v);
-            sb_putc(sb, '\n');
-        }
-        return;
-    }
-    *bucketed = 1;
-    {
-        double width = (tmax - tmin) / MAX_BUCKETS;
-        size_t i = 0;
-        for (size_t b = 0; b < MAX_BUCKETS; b++) {
-            double end = b + 1 == MAX_BUCKETS ? INFINITY : tmin + width * (double)(b + 1);
-            double sum = 0, lo = INFINITY, hi = -INFINITY;
-            size_t k = 0, any = 0;
-
-            for (; i < m->n && m->p[i].t_s < end; i++, any++) {
-                double v = m->p[i].v[q];
-                if (isnan(v))
-                    continue;
-                sum += v;
-                lo = fmin(lo, v);
-                hi = fmax(hi, v);
-                k++;
-            }
-            if (!any)
-                continue;
-            gp_num(sb, tmin + width * ((double)b + 0.5) - t0);
-            sb_putc(sb, ' ');
-            gp_num(sb, k ? sum / (double)k : NAN);
-            sb_putc(sb, ' ');
-            gp_num(sb, k ? lo : NAN);
-            sb_putc(sb, ' ');
-            gp_num(sb, k ? hi : NAN);
-            sb_putc(sb, '\n');
-        }
-    }
-}
-
-static int load_samples(const char *path, struct figcsv *t, struct ts_meter *m, size_t *nm,
-                        char *err, size_t errlen)
-{
-    static const char *const qcol[NQ] = {"power_w", "temp_c", "util_pct", "mem_util_pct"};
-    int ct = figcsv_col(t, "t_s"), cm = figcsv_col(t, "meter"), cq[NQ], ci;
-
-    if (ct < 0 || cm < 0 || figcsv_col(t, "power_w") < 0) {
-        snprintf(err, errlen, "'%s': the columns t_s, meter and power_w are required", path);
-        return -1;
-    }
-    for (int q = 0; q < NQ; q++)
-        cq[q] = figcsv_col(t, qcol[q]);
-    ci = figcsv_col(t, "power_instant_w");
-    for (size_t r = 0; r < t->nrows; r++) {
-        const char *id = figcsv_cell(t, r, cm);
-        struct ts_point pt;
-        size_t k;
-        int got = figcsv_num(t, r, ct, &pt.t_s, err, errlen);
-
-        if (got < 0)
-            return -1;
-        if (got == 0)
-            continue; /* a sample without a time cannot be placed */
-        for (int q = 0; q < NQ; q++) {
-            int g = cq[q] >= 0 ? figcsv_num(t, r, cq[q], &pt.v[q], err, errlen) : 0;
-            if (g < 0)
-                return -1;
-            if (g == 0)
-                pt.v[q] = NAN;
-        }
-        /* Power: the instant reading where the meter has one (NVML's default reading is a 1 s
-         * average that lags a load step by ~0.9 s on an H200; docs/METHODOLOGY.md). */
-        if (ci >= 0) {
-            double w;
-            int g = figcsv_num(t, r, ci, &w, err, errlen);
-            if (g < 0)
-                return -1;
-            if (g > 0)
-                pt.v[0] = w;
-        }
-        for (k = 0; k < *nm; k++)
-            if (strcmp(m[k].id, id) == 0)
-                break;
-        if (k == *nm) {
-            if (*nm == MAX_METERS)
-                continue;
-            m[k].id = id;
-            (*nm)++;
-        }
-        if (m[k].n == m[k].cap) {
-            size_t ncap = m[k].cap ? m[k].cap * 2 : 1024;
-            struct ts_point *np = realloc(m[k].p, ncap * sizeof(*np));
-            if (!np) {
-                snprintf(err, errlen, "'%s': out of memory", path);
-                return -1;
-            }
-            m[k].p = np;
-            m[k].cap = ncap;
-        }
-        m[k].p[m[k].n++] = pt;
-        for (int q = 0; q < NQ; q++)
-            m[k].has[q] |= !isnan(pt.v[q]);
-    }
-    return 0;
-}
-
-/* Epochs of phases.csv for meter id (or of the first meter with epochs when id has none). */
-static int load_epochs(const char *path, const char *id, struct ts_epoch **out, size_t *n,
-                       char *err, size_t errlen)
-{
-    struct figcsv t;
-    int cp, ci, cm, cb, ce, rc = -1;
-    const char *use = NULL;
-
-    *out = NULL;
-    *n = 0;
-    if (figcsv_load(path, &t, err, errlen) < 0)
-        return -1;
-    cp = figcsv_col(&t, "phase");
-    ci = figcsv_col(&t, "index");
-    cm = figcsv_col(&t, "meter");
-    cb = figcsv_col(&t, "t_begin_s");
-    ce = figcsv_col(&t, "t_end_s");
-    if (cp < 0 || ci < 0 || cb < 0 || ce < 0) {
-        snprintf(err, errlen, "'%s': the columns phase, index, t_begin_s and t_end_s are required",
-                 path);
-        goto out;
-    }
-    for (size_t r = 0; r < t.nrows && !use; r++)
-        if (strcmp(figcsv_cell(&t, r, cp), "epoch") == 0 && strcmp(figcsv_cell(&t, r, cm), id) == 0)
-            use = id;
-    for (size_t r = 0; r < t.nrows && !use; r++)
-        if (strcmp(figcsv_cell(&t, r, cp), "epoch") == 0)
-            use = figcsv_cell(&t, r, cm);
-    *out = calloc(t.nrows + 1, sizeof(**out));
-    if (!*out) {
-        snprintf(err, errlen, "'%s': out of memory", path);
-        goto out;
-    }
-    for (size_t r = 0; r < t.nrows && use; r++) {
-        struct ts_epoch e;
-        double idx;
-        int g1, g2, g3;
-
-        if (strcmp(figcsv_cell(&t, r, cp), "epoch") != 0 || strcmp(figcsv_cell(&t, r, cm), use))
-            continue;
-        g1 = figcsv_num(&t, r, ci, &idx, err, errlen);
-        g2 = g1 < 0 ? -1 : figcsv_num(&t, r, cb, &e.t_begin_s, err, errlen);
-        g3 = g2 < 0 ? -1 : figcsv_num(&t, r, ce, &e.t_end_s, err, errlen);
-        if (g1 < 0 || g2 < 0 || g3 < 0)
-            goto out;
-        if (!g2)
-            continue;
-        if (!g3)
-            e.t_end_s = NAN; /* an epoch that did not end (interrupted run) */
-        e.index = g1 ? (long)idx : (long)*n + 1;
-        (*out)[(*n)++] = e;
-    }
-    qsort(*out, *n, sizeof(**out), cmp_epoch);
-    rc = 0;
-out:
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    figcsv_free(&t);
-    return rc;
 }
 
 static const char *base_name(const char *p)
@@ -248,220 +82,739 @@ static const char *base_name(const char *p)
     return p + n;
 }
 
-/* Epoch bounds, as dashed lines in every panel (an end that meets the next begin is drawn once). */
-static void epoch_lines(struct strbuf *body, const struct ts_epoch *ep, size_t ne, double t0,
-                        double span, int labels)
+static void run_free(struct ts_run *r)
 {
-    size_t step = ne > 16 ? (ne + 15) / 16 : 1;
+    for (size_t k = 0; k < r->nm; k++) {
+        free(r->m[k].id);
+        free(r->m[k].p);
+    }
+    free(r->ph);
+    memset(r, 0, sizeof(*r));
+}
 
-    for (size_t i = 0; i < ne; i++) {
-        double b = ep[i].t_begin_s - t0, e = ep[i].t_end_s - t0;
+/* A number cell: 1 and *v, 0 when empty, -1 when malformed. */
+static int num_cell(const struct figcsv *t, size_t row, int col, double *v)
+{
+    char e[8];
+    return col < 0 ? 0 : figcsv_num(t, row, col, v, e, sizeof(e));
+}
 
-        sb_puts(body, "set arrow from ");
-        gp_num(body, b);
-        sb_puts(body, ", graph 0 to ");
-        gp_num(body, b);
-        sb_puts(body, ", graph 1 nohead dt 2 lw 1.2 lc rgb '#444444' front\n");
-        if (!isnan(e) && (i + 1 == ne || fabs(ep[i + 1].t_begin_s - t0 - e) > span * 0.004)) {
-            sb_puts(body, "set arrow from ");
-            gp_num(body, e);
-            sb_puts(body, ", graph 0 to ");
-            gp_num(body, e);
-            sb_puts(body, ", graph 1 nohead dt 2 lw 1.2 lc rgb '#444444' front\n");
+/* Reads samples.csv; rows with a malformed number are skipped and counted. */
+static int load_samples(const char *path, struct ts_run *r, char *err, size_t errlen)
+{
+    static const char *const qcol[NQ] = {"power_w", "temp_c", "util_pct", "mem_util_pct"};
+    struct figcsv t;
+    int ct, cm, cq[NQ], ci, rc = -1;
+
+    if (figcsv_load(path, &t, err, errlen) < 0)
+        return -1;
+    ct = figcsv_col(&t, "t_s");
+    cm = figcsv_col(&t, "meter");
+    if (ct < 0 || cm < 0 || figcsv_col(&t, "power_w") < 0) {
+        snprintf(err, errlen, "'%.400s': the columns t_s, meter and power_w are required", path);
+        goto out;
+    }
+    for (int q = 0; q < NQ; q++)
+        cq[q] = figcsv_col(&t, qcol[q]);
+    ci = figcsv_col(&t, "power_instant_w");
+    for (size_t row = 0; row < t.nrows; row++) {
+        const char *id = figcsv_cell(&t, row, cm);
+        struct ts_point pt;
+        double w;
+        size_t k;
+        int g = num_cell(&t, row, ct, &pt.t_s), bad = g < 0, any = 0;
+
+        if (g <= 0) {
+            r->bad += (size_t)bad;
+            continue;
         }
-        if (labels && i % step == 0) {
-            sb_printf(body, "set label 'e%ld' at ", ep[i].index);
-            gp_num(body, b);
-            sb_puts(body, ", graph 1 offset 0.3,-0.9 left font ',8' tc rgb '#444444' front\n");
+        for (int q = 0; q < NQ; q++) {
+            int gq = num_cell(&t, row, cq[q], &pt.v[q]);
+            bad |= gq < 0;
+            if (gq <= 0)
+                pt.v[q] = NAN;
+            any |= gq > 0;
+        }
+        /* Power: the instant reading where the meter has one (NVML's default reading is a 1 s
+         * average that lags a load step by ~0.9 s on an H200; docs/METHODOLOGY.md). */
+        g = num_cell(&t, row, ci, &w);
+        bad |= g < 0;
+        if (g > 0)
+            pt.v[0] = w;
+        if (bad) {
+            r->bad++;
+            continue;
+        }
+        if (!any)
+            continue; /* a counter row: no gauge to draw */
+        for (k = 0; k < r->nm; k++)
+            if (strcmp(r->m[k].id, id) == 0)
+                break;
+        if (k == r->nm) {
+            if (r->nm == MAX_METERS)
+                continue;
+            r->m[k].id = strdup(id);
+            if (!r->m[k].id)
+                goto oom;
+            r->nm++;
+        }
+        if (r->m[k].n == r->m[k].cap) {
+            size_t ncap = r->m[k].cap ? r->m[k].cap * 2 : 1024;
+            struct ts_point *np = realloc(r->m[k].p, ncap * sizeof(*np));
+            if (!np)
+                goto oom;
+            r->m[k].p = np;
+            r->m[k].cap = ncap;
+        }
+        r->m[k].p[r->m[k].n++] = pt;
+        for (int q = 0; q < NQ; q++)
+            r->m[k].has[q] |= !isnan(pt.v[q]);
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "'%.400s': out of memory", path);
+out:
+    figcsv_free(&t);
+    return rc;
+}
+
+/* Reads phases.csv: the origin (command start), idle power and the phases of meter id (or of the
+ * first meter with phases when id has none). */
+static int load_phases(const char *path, struct ts_run *r, const char *id, char *err, size_t errlen)
+{
+    struct figcsv t;
+    int cp, ci, cm, cb, ce, cw, rc = -1;
+    const char *use = NULL;
+
+    if (figcsv_load(path, &t, err, errlen) < 0)
+        return -1;
+    cp = figcsv_col(&t, "phase");
+    ci = figcsv_col(&t, "index");
+    cm = figcsv_col(&t, "meter");
+    cb = figcsv_col(&t, "t_begin_s");
+    ce = figcsv_col(&t, "t_end_s");
+    cw = figcsv_col(&t, "avg_power_w");
+    if (cp < 0 || ci < 0 || cb < 0 || ce < 0) {
+        snprintf(err, errlen,
+                 "'%.400s': the columns phase, index, t_begin_s and t_end_s are required", path);
+        goto out;
+    }
+    for (size_t row = 0; row < t.nrows && !use && id; row++)
+        if (strcmp(figcsv_cell(&t, row, cm), id) == 0)
+            use = id;
+    if (!use && t.nrows)
+        use = figcsv_cell(&t, 0, cm);
+    r->ph = calloc(t.nrows + 1, sizeof(*r->ph));
+    if (!r->ph) {
+        snprintf(err, errlen, "'%.400s': out of memory", path);
+        goto out;
+    }
+    for (size_t row = 0; row < t.nrows && use; row++) {
+        const char *name = figcsv_cell(&t, row, cp);
+        struct ts_phase ph;
+        double idx = 0, w;
+        int g1, g2, g3;
+
+        if (strcmp(figcsv_cell(&t, row, cm), use))
+            continue;
+        g1 = num_cell(&t, row, ci, &idx);
+        g2 = num_cell(&t, row, cb, &ph.t0);
+        g3 = num_cell(&t, row, ce, &ph.t1);
+        if (g1 < 0 || g2 < 0 || g3 < 0) {
+            r->bad++;
+            continue;
+        }
+        if (g2 == 0)
+            continue;
+        if (g3 == 0)
+            ph.t1 = NAN; /* a phase that did not end (interrupted run) */
+        if (!strcmp(name, "command")) {
+            r->origin = ph.t0;
+            r->has_origin = 1;
+            continue;
+        }
+        if (!strcmp(name, "idle")) {
+            ph.kind = TS_IDLE;
+            if (num_cell(&t, row, cw, &w) > 0)
+                r->idle_w = w;
+        } else if (!strcmp(name, "startup"))
+            ph.kind = TS_STARTUP;
+        else if (!strcmp(name, "epoch"))
+            ph.kind = TS_EPOCH;
+        else if (!strcmp(name, "eval"))
+            ph.kind = TS_EVAL;
+        else
+            continue;
+        if (r->nph == MAX_PHASES)
+            continue;
+        ph.index = g1 ? (long)idx : 0;
+        r->ph[r->nph++] = ph;
+    }
+    qsort(r->ph, r->nph, sizeof(*r->ph), cmp_phase);
+    rc = 0;
+out:
+    figcsv_free(&t);
+    return rc;
+}
+
+/* Loads one run; returns 1 when it cannot be drawn (reason in why), 0, or -1 with err. */
+static int load_run(struct ts_run *r, char *why, size_t whylen, char *err, size_t errlen)
+{
+    char path[PATH_MAX + 16];
+    double first = INFINITY;
+
+    r->idle_w = NAN;
+    snprintf(path, sizeof(path), "%s/samples.csv", r->dir);
+    if (!fs_exists(path)) {
+        snprintf(why, whylen, "no samples.csv in the example run '%.400s'", r->dir);
+        return 1;
+    }
+    if (load_samples(path, r, why, whylen) < 0)
+        return 1; /* a malformed file: the figure says why, the report goes on */
+    if (r->nm == 0) {
+        snprintf(why, whylen, "'%.400s' holds no gauge sample", path);
+        return 1;
+    }
+    r->prim = 0;
+    for (size_t k = 0; k < r->nm; k++)
+        if (strncmp(r->m[k].id, "gpu", 3) == 0) {
+            r->prim = k;
+            break;
+        }
+    for (size_t k = 0; k < r->nm; k++) {
+        qsort(r->m[k].p, r->m[k].n, sizeof(*r->m[k].p), cmp_point);
+        first = fmin(first, r->m[k].p[0].t_s);
+    }
+    r->origin = first;
+    snprintf(path, sizeof(path), "%s/phases.csv", r->dir);
+    if (fs_exists(path) && load_phases(path, r, r->m[r->prim].id, why, whylen) < 0)
+        return 1;
+    for (size_t i = 0; i < r->nph; i++) {
+        r->ph[i].t0 -= r->origin;
+        r->ph[i].t1 -= r->origin;
+    }
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+/* The runs to draw, from report.json. */
+static size_t pick_runs(struct fig_ctx *c, struct ts_run *runs)
+{
+    const struct jb_json *ex = jb__json_get(c->report, "example_runs");
+    const char *one = jb__json_str(c->report, "example_run", NULL);
+    const struct fig_level *col = c->nlev ? &c->lev[c->colour] : NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; ex && ex->type == JB_JSON_ARRAY && i < ex->n && n < MAX_RUNS; i++) {
+        const char *dir = jb__json_str(ex->items[i], "run", NULL);
+        const char *label = jb__json_str(ex->items[i], "label", NULL);
+        if (!dir || !*dir)
+            continue;
+        snprintf(runs[n].dir, sizeof(runs[n].dir), "%s", dir);
+        snprintf(runs[n].label, sizeof(runs[n].label), "%s",
+                 label && *label ? label : base_name(dir));
+        runs[n].colour = n;
+        for (size_t v = 0; col && label && v < col->nval; v++)
+            if (!strcmp(col->val[v], label))
+                runs[n].colour = v;
+        n++;
+    }
+    if (n == 0 && one && *one) {
+        snprintf(runs[0].dir, sizeof(runs[0].dir), "%s", one);
+        snprintf(runs[0].label, sizeof(runs[0].label), "%s", base_name(one));
+        n = 1;
+    }
+    /* a relative path is relative to the results folder, else to the working directory */
+    for (size_t i = 0; i < n; i++)
+        if (runs[i].dir[0] != '/' && c->results_dir) {
+            char alt[PATH_MAX];
+            if (snprintf(alt, sizeof(alt), "%s/%s", c->results_dir, runs[i].dir) <
+                    (int)sizeof(alt) &&
+                fs_exists(alt))
+                snprintf(runs[i].dir, sizeof(runs[i].dir), "%s", alt);
+        }
+    return n;
+}
+
+/* One line of quantity q of meter m, bucketed when long: appends the polyline (and band). */
+static int draw_series(struct plot *p, const struct ts_meter *m, int q, double origin,
+                       double (*xmap)(const void *, double), const void *xa,
+                       const struct fig_axis *ya, const struct plot_stroke *s, int *bucketed)
+{
+    size_t nv = 0;
+    double *xy, *band = NULL;
+    size_t n = 0, nb = 0;
+
+    for (size_t i = 0; i < m->n; i++)
+        nv += !isnan(m->p[i].v[q]);
+    if (nv == 0)
+        return 0;
+    if (nv <= MAX_BUCKETS) {
+        xy = malloc(nv * 2 * sizeof(double));
+        if (!xy)
+            return -1;
+        for (size_t i = 0; i < m->n; i++) {
+            double v = m->p[i].v[q];
+            /* counter rows of samples.csv carry no gauges: leaving them out keeps the line
+             * unbroken */
+            if (isnan(v))
+                continue;
+            xy[2 * n] = xmap(xa, m->p[i].t_s - origin);
+            xy[2 * n + 1] = fig_y(ya, v);
+            n++;
+        }
+    } else {
+        double tmin = m->p[0].t_s, tmax = m->p[m->n - 1].t_s, width = (tmax - tmin) / MAX_BUCKETS;
+        size_t i = 0;
+
+        *bucketed = 1;
+        xy = malloc(MAX_BUCKETS * 2 * sizeof(double));
+        band = malloc(MAX_BUCKETS * 4 * sizeof(double));
+        if (!xy || !band) {
+            free(xy);
+            free(band);
+            return -1;
+        }
+        for (size_t b = 0; b < MAX_BUCKETS; b++) {
+            double end = b + 1 == MAX_BUCKETS ? INFINITY : tmin + width * (double)(b + 1);
+            double sum = 0, lo = INFINITY, hi = -INFINITY, x;
+            size_t k = 0;
+
+            for (; i < m->n && m->p[i].t_s < end; i++) {
+                double v = m->p[i].v[q];
+                if (isnan(v))
+                    continue;
+                sum += v;
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+                k++;
+            }
+            if (!k)
+                continue;
+            x = xmap(xa, tmin + width * ((double)b + 0.5) - origin);
+            xy[2 * n] = x;
+            xy[2 * n + 1] = fig_y(ya, sum / (double)k);
+            n++;
+            band[2 * nb] = x;
+            band[2 * nb + 1] = fig_y(ya, hi);
+            band[4 * MAX_BUCKETS - 2 * nb - 2] = x;
+            band[4 * MAX_BUCKETS - 2 * nb - 1] = fig_y(ya, lo);
+            nb++;
+        }
+        if (nb > 1) {
+            /* the band: the maxima left to right, then the minima right to left */
+            struct plot_fill bf = {PLOT_FILL_SOLID, fig_tint(s->rgb, 0.7), PLOT_WHITE, 0.55};
+            memmove(band + 2 * nb, band + 4 * MAX_BUCKETS - 2 * nb, 2 * nb * sizeof(double));
+            plot_polygon(p, band, 2 * nb, &bf, NULL);
         }
     }
+    plot_polyline(p, xy, n, s);
+    free(xy);
+    free(band);
+    return 0;
 }
+
+struct xaxis {
+    double t0, t1, x0, x1;
+};
+
+static double xmap(const void *a, double t)
+{
+    const struct xaxis *x = a;
+    return x->x0 + (t - x->t0) * (x->x1 - x->x0) / (x->t1 - x->t0);
+}
+
+static struct plot_fill phase_fill(enum ts_kind k, uint32_t colour, long index)
+{
+    struct plot_fill f = {PLOT_FILL_SOLID, colour, PLOT_WHITE, 1};
+
+    switch (k) {
+    case TS_IDLE:
+        f.kind = PLOT_FILL_HLINES;
+        f.fg = 0x8c8c8c;
+        f.bg = 0xf2f2f2;
+        break;
+    case TS_STARTUP: f.fg = fig_tint(colour, -0.5); break;
+    case TS_EPOCH: f.fg = index % 2 ? colour : fig_tint(colour, 0.25); break;
+    case TS_EVAL: f.fg = fig_tint(colour, 0.6); break;
+    }
+    return f;
+}
+
+#define TS_W 1000.0
+#define TS_LEFT 78.0
+#define TS_RIGHT 24.0
+#define TS_PANEL_H 165.0
+#define TS_PANEL_GAP 16.0
+#define TS_STRIP_H 13.0
+#define TS_STRIP_GAP 4.0
 
 int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size_t errlen)
 {
-    static const char *const qname[NQ] = {"power (W)", "temperature (°C)", "utilisation (%)",
-                                          "memory utilisation (%)"};
-    const char *ex = jb__json_str(c->report, "example_run", NULL);
-    struct ts_meter m[MAX_METERS];
-    struct ts_epoch *ep = NULL;
-    struct figcsv st;
-    struct strbuf data = STRBUF_INIT, body = STRBUF_INIT;
-    char run[PATH_MAX], path[PATH_MAX];
-    size_t nm = 0, ne = 0, prim = 0, npanels = 0;
-    int rc = -1, bucketed = 0, block = 0, panel_q[3], width = 1000, height;
-    double t0 = INFINITY, t1 = -INFINITY;
+    static const char *const qlabel[3] = {"power (W)", "temperature (°C)", "utilisation (%)"};
+    struct ts_run *runs = calloc(MAX_RUNS, sizeof(*runs));
+    struct fig_legend_row rows[3];
+    struct plot *p = NULL;
+    size_t nrun, nok = 0, npanels = 0, bad = 0, nrows = 0;
+    int panel_q[3], rc = -1, bucketed = 0, any_idle = 0, any_phase = 0, idle_same = 1;
+    double idle_w = NAN;
+    double tmin = INFINITY, tmax = -INFINITY;
+    char why[700] = "";
 
-    memset(m, 0, sizeof(m));
-    memset(&st, 0, sizeof(st));
-    snprintf(r->title, sizeof(r->title), "One run over time");
-    if (!ex || !*ex) {
+    memset(rows, 0, sizeof(rows));
+    if (!runs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(r->title, sizeof(r->title), "Power, temperature and utilisation over time");
+    nrun = pick_runs(c, runs);
+    if (nrun == 0) {
         snprintf(r->reason, sizeof(r->reason), "report.json names no \"example_run\"");
-        return 0;
-    }
-    if (ex[0] == '/')
-        snprintf(run, sizeof(run), "%s", ex);
-    else if (snprintf(run, sizeof(run), "%s/%s", c->results_dir ? c->results_dir : ".", ex) <
-                 (int)sizeof(run) &&
-             !fs_exists(run))
-        snprintf(run, sizeof(run), "%s", ex);
-    if (snprintf(path, sizeof(path), "%s/samples.csv", run) >= (int)sizeof(path) ||
-        !fs_exists(path)) {
-        snprintf(r->reason, sizeof(r->reason), "no samples.csv in the example run '%.400s'", run);
-        return 0;
-    }
-    snprintf(r->title, sizeof(r->title), "Run %s: power, temperature and utilisation",
-             base_name(run));
-    if (figcsv_load(path, &st, err, errlen) < 0)
-        goto out;
-    if (load_samples(path, &st, m, &nm, err, errlen) < 0)
-        goto out;
-    if (nm == 0) {
-        snprintf(r->reason, sizeof(r->reason), "'%.400s' holds no sample", path);
         rc = 0;
         goto out;
     }
-    for (size_t k = 0; k < nm; k++)
-        if (strncmp(m[k].id, "gpu", 3) == 0) {
-            prim = k;
-            break;
-        }
-    for (size_t k = 0; k < nm; k++) {
-        qsort(m[k].p, m[k].n, sizeof(*m[k].p), cmp_point);
-        t0 = fmin(t0, m[k].p[0].t_s);
-        t1 = fmax(t1, m[k].p[m[k].n - 1].t_s);
-    }
-    if (snprintf(path, sizeof(path), "%s/phases.csv", run) < (int)sizeof(path) && fs_exists(path)) {
-        if (load_epochs(path, m[prim].id, &ep, &ne, err, errlen) < 0)
+    /* keep the runs that load; the others are named in a note */
+    for (size_t i = 0; i < nrun; i++) {
+        char w[600];
+        int got = load_run(&runs[i], w, sizeof(w), err, errlen);
+        if (got < 0)
             goto out;
-        if (ne == 0)
-            fig_note(r, "phases.csv has no epoch: no epoch bounds drawn");
-    } else {
-        fig_note(r, "no phases.csv in the run: no epoch bounds drawn");
+        if (got > 0) {
+            if (!why[0])
+                snprintf(why, sizeof(why), "%s", w);
+            fig_note(r, "run '%s' not drawn: %s", runs[i].label, w);
+            run_free(&runs[i]);
+            continue;
+        }
+        if (nok != i) {
+            runs[nok] = runs[i];
+            memset(&runs[i], 0, sizeof(runs[i]));
+        }
+        nok++;
     }
-
-    /* blocks: power of each meter, then the primary meter's other quantities */
-    for (size_t k = 0; k < nm; k++) {
-        if (block)
-            sb_puts(&data, "\n\n");
-        sb_printf(&data, "# block %d: %s power_w: t_s mean min max\n", block++, m[k].id);
-        write_block(&data, &m[k], 0, t0, &bucketed);
+    if (nok == 0) {
+        snprintf(r->reason, sizeof(r->reason), "%s", why);
+        sb_reset(&r->notes);
+        rc = 0;
+        goto out;
     }
-    panel_q[npanels++] = 0;
-    for (int q = 1; q < NQ; q++) {
-        sb_printf(&data, "\n\n# block %d: %s quantity %d: t_s mean min max\n", block++, m[prim].id,
-                  q);
-        write_block(&data, &m[prim], q, t0, &bucketed);
+    {
+        int has_t = 0, has_u = 0;
+        for (size_t i = 0; i < nok; i++) {
+            const struct ts_meter *pm = &runs[i].m[runs[i].prim];
+            has_t |= pm->has[1];
+            has_u |= pm->has[2] || pm->has[3];
+            bad += runs[i].bad;
+            any_idle |= !isnan(runs[i].idle_w);
+            any_phase |= runs[i].nph > 0;
+            for (size_t k = 0; k < runs[i].nm; k++) {
+                tmin = fmin(tmin, runs[i].m[k].p[0].t_s - runs[i].origin);
+                tmax = fmax(tmax, runs[i].m[k].p[runs[i].m[k].n - 1].t_s - runs[i].origin);
+            }
+            for (size_t k = 0; k < runs[i].nph; k++) {
+                tmin = fmin(tmin, runs[i].ph[k].t0);
+                if (!isnan(runs[i].ph[k].t1))
+                    tmax = fmax(tmax, runs[i].ph[k].t1);
+            }
+        }
+        panel_q[npanels++] = 0;
+        if (has_t)
+            panel_q[npanels++] = 1;
+        if (has_u)
+            panel_q[npanels++] = 2;
     }
-    if (m[prim].has[1])
-        panel_q[npanels++] = 1;
-    if (m[prim].has[2] || m[prim].has[3])
-        panel_q[npanels++] = 2;
-    snprintf(r->title, sizeof(r->title), "Run %s: power%s%s", base_name(run),
-             npanels == 3                     ? ", temperature"
-             : npanels == 2 && m[prim].has[1] ? " and temperature"
-                                              : "",
-             npanels > 1 && panel_q[npanels - 1] == 2 ? " and utilisation" : "");
+    if (!(tmax > tmin))
+        tmax = tmin + 1;
+    if (bad)
+        fig_note(r, "%zu malformed row%s of samples.csv/phases.csv left out", bad,
+                 bad == 1 ? "" : "s");
+    if (!any_phase)
+        fig_note(r, "phases.csv has no phase: no phase strip");
+    /* one label for the idle baselines when they agree to the watt, else one per line */
+    for (size_t i = 0; i < nok; i++) {
+        if (isnan(runs[i].idle_w))
+            continue;
+        if (isnan(idle_w))
+            idle_w = runs[i].idle_w;
+        else if (fabs(runs[i].idle_w - idle_w) >= 0.5)
+            idle_same = 0;
+    }
+    for (size_t i = 0; i < nok; i++)
+        for (size_t k = 0; k < runs[i].nm; k++)
+            bucketed |= runs[i].m[k].n > MAX_BUCKETS;
     if (bucketed)
         fig_note(r,
-                 "more than %d samples per meter: lines are means over %d time buckets, "
-                 "bands their minimum to maximum",
+                 "more than %d samples per line: lines are means over %d time buckets, bands "
+                 "their minimum to maximum",
                  MAX_BUCKETS, MAX_BUCKETS);
+    if (nok > 1)
+        fig_note(r, "each run's first GPU meter (else its first meter) is drawn");
 
-    height = 50 + (int)npanels * 240;
-    sb_puts(&body, "set multiplot\nset grid lc rgb '#d8d8d8' lt 1\nset tics nomirror\n"
-                   "set lmargin 10\nset rmargin 24\nset tmargin 1\nset bmargin 3\n"
-                   "set key outside right top vertical samplen 2\n"
-                   "set style fill solid 0.25 noborder\n");
-    sb_puts(&body, "set xrange [0:");
-    gp_num(&body, t1 > t0 ? t1 - t0 : 1);
-    sb_puts(&body, "]\n");
-    sb_puts(&body, "set label 1 ");
-    gp_quote(&body, r->title);
-    sb_printf(&body, " at screen 0.5, screen %.6f center font ',13'\n", 1.0 - 20.0 / height);
-    for (size_t i = 0; i < npanels; i++) {
-        int q = panel_q[i], first = 1;
-
-        sb_printf(&body, "\n# panel %zu\nset origin 0,%.6f\nset size 1,%.6f\n", i,
-                  (double)(npanels - 1 - i) * 240 / height, 240.0 / height);
-        sb_puts(&body, "unset arrow\nunset label\n");
-        if (i == 0) {
-            sb_puts(&body, "set label 1 ");
-            gp_quote(&body, r->title);
-            sb_printf(&body, " at screen 0.5, screen %.6f center font ',13'\n",
-                      1.0 - 20.0 / height);
-        }
-        epoch_lines(&body, ep, ne, t0, t1 - t0, i == 0);
-        sb_puts(&body, "set ylabel ");
-        gp_quote(&body, q == 2 ? "utilisation (%)" : qname[q]);
-        sb_puts(&body, "\n");
-        sb_puts(&body, i + 1 == npanels ? "set xlabel 'time since the first sample (s)'\n"
-                                        : "unset xlabel\n");
-        sb_puts(&body, q == 0   ? "set yrange [0:*]\n"
-                       : q == 2 ? "set yrange [0:105]\n"
-                                : "set yrange [*:*]\n");
-        sb_puts(&body, "plot ");
-        if (q == 0) {
-            for (size_t k = 0; k < nm; k++) {
-                if (bucketed)
-                    sb_printf(&body,
-                              "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
-                              "fc rgb '%s' notitle",
-                              first ? "" : ", \\\n     ", k, line_rgb[k]);
-                first = first && !bucketed;
-                sb_printf(&body,
-                          "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 "
-                          "dt %zu lc rgb '%s' title ",
-                          first ? "" : ", \\\n     ", k, k % 5 + 1, line_rgb[k]);
-                gp_quote(&body, m[k].id);
-                first = 0;
+    /* legend: the lines, then the phases */
+    {
+        struct fig_legend_row *lr = &rows[nrows++];
+        if (nok == 1) {
+            const struct ts_run *ru = &runs[0];
+            snprintf(lr->heading, sizeof(lr->heading), "%s", ru->nm > 1 ? "meter:" : "");
+            for (size_t k = 0; k < ru->nm && lr->n < FIG_MAX_KEYS; k++) {
+                struct fig_key *key = &lr->key[lr->n++];
+                key->kind = FIG_KEY_LINE;
+                key->stroke = (struct plot_stroke){fig_colour(k), 2, PLOT_SOLID};
+                snprintf(key->label, sizeof(key->label), "%s power", ru->m[k].id);
             }
         } else {
-            int qs[2] = {q, q == 2 ? 3 : -1};
-            for (int j = 0; j < 2; j++) {
-                int qq = qs[j];
-                if (qq < 0 || !m[prim].has[qq])
-                    continue;
-                if (bucketed)
-                    sb_printf(&body,
-                              "%s'timeseries.dat' index %zu using 1:3:4 with filledcurves "
-                              "fc rgb '%s' notitle",
-                              first ? "" : ", \\\n     ", nm + (size_t)qq - 1,
-                              line_rgb[prim + (size_t)j]);
-                first = first && !bucketed;
-                sb_printf(&body,
-                          "%s'timeseries.dat' index %zu using 1:2 with lines lw 1.5 dt %d "
-                          "lc rgb '%s' title ",
-                          first ? "" : ", \\\n     ", nm + (size_t)qq - 1, j ? 2 : 1,
-                          qq == 1 ? "#D55E00" : line_rgb[(size_t)j * 2 + 2]);
-                {
-                    char t[128];
-                    snprintf(t, sizeof(t), "%s%s%s", m[prim].id, qq == 1 ? "" : " ",
-                             qq == 1   ? ""
-                             : qq == 2 ? "GPU"
-                                       : "memory");
-                    gp_quote(&body, t);
-                }
-                first = 0;
+            const struct fig_level *col = c->nlev ? &c->lev[c->colour] : NULL;
+            snprintf(lr->heading, sizeof(lr->heading),
+                     "%s:", col && !c->no_levels ? col->name : "run");
+            for (size_t i = 0; i < nok && lr->n < FIG_MAX_KEYS; i++) {
+                struct fig_key *key = &lr->key[lr->n++];
+                key->kind = FIG_KEY_LINE;
+                key->stroke = (struct plot_stroke){fig_colour(runs[i].colour), 2, PLOT_SOLID};
+                snprintf(key->label, sizeof(key->label), "%s", runs[i].label);
             }
         }
-        sb_puts(&body, "\n");
+        if (npanels > 1 && panel_q[npanels - 1] == 2) {
+            struct fig_key *key = &lr->key[lr->n++];
+            key->kind = FIG_KEY_LINE;
+            key->stroke = (struct plot_stroke){0x555555, 2, PLOT_DASHED};
+            snprintf(key->label, sizeof(key->label), "memory utilisation");
+        }
+        if (any_idle) {
+            struct fig_key *key = &lr->key[lr->n++];
+            key->kind = FIG_KEY_LINE;
+            key->stroke = (struct plot_stroke){0x555555, 1.4, PLOT_DOTTED};
+            if (idle_same)
+                snprintf(key->label, sizeof(key->label), "idle baseline power (%.0f W)", idle_w);
+            else
+                snprintf(key->label, sizeof(key->label), "idle baseline power");
+        }
     }
-    sb_puts(&body, "unset multiplot\n");
-    if (fig_render(c, "timeseries", width, height, &data, &body, err, errlen) < 0)
+    if (any_phase) {
+        static const char *const names[4] = {"idle baseline", "start-up", "epoch", "evaluation"};
+        struct fig_legend_row *lr = &rows[nrows++];
+        uint32_t col = fig_colour(nok == 1 ? runs[0].colour : 0);
+        snprintf(lr->heading, sizeof(lr->heading), "phases:");
+        for (int k = 0; k < 4; k++) {
+            struct fig_key *key = &lr->key[lr->n++];
+            key->kind = FIG_KEY_FILL;
+            key->fill = phase_fill((enum ts_kind)k, nok == 1 ? col : 0x7a7a7a, 1);
+            snprintf(key->label, sizeof(key->label), "%s", names[k]);
+        }
+    }
+
+    {
+        char drawn_title[260];
+        double head;
+        double strip_h = any_phase ? (double)nok * (TS_STRIP_H + TS_STRIP_GAP) + 8 : 0;
+        double x0 = TS_LEFT, x1 = TS_W - TS_RIGHT, y, foot, height, ticks[32];
+        struct xaxis xa = {tmin, tmax, x0, x1};
+        size_t nt;
+        int dec;
+        const struct plot_stroke frame = {0x333333, 1.1, PLOT_SOLID};
+        const struct plot_stroke bound = {0x555555, 1, PLOT_DASHED};
+        const struct plot_stroke edge = {0x333333, 0.6, PLOT_SOLID};
+        const struct plot_font tf = {FIG_TICK_PX, 0, 0x222222};
+        const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
+        const struct plot_font sf = {10.5, 0, 0x111111};
+
+        snprintf(drawn_title, sizeof(drawn_title), "Fig. %d: %s", r->number, r->title);
+        head = fig_header(NULL, TS_W, drawn_title, c->simulated, rows, nrows);
+
+        foot = fig_footer(NULL, TS_W, 0, sb_str(&r->notes));
+        height = head + strip_h + (double)npanels * (TS_PANEL_H + TS_PANEL_GAP) + 40 + foot;
+        p = plot_new(TS_W, height, "timeseries");
+        if (!p) {
+            snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
+            goto out;
+        }
+        fig_header(p, TS_W, drawn_title, c->simulated, rows, nrows);
+        y = head;
+
+        /* the phase strips */
+        for (size_t i = 0; any_phase && i < nok; i++) {
+            const struct ts_run *ru = &runs[i];
+            double sy = y + (double)i * (TS_STRIP_H + TS_STRIP_GAP);
+            uint32_t col = fig_colour(ru->colour);
+            if (nok > 1)
+                plot_text(p, x0 - 8, sy + TS_STRIP_H - 2.5, ru->label, &sf, PLOT_END, 0);
+            for (size_t k = 0; k < ru->nph; k++) {
+                const struct ts_phase *ph = &ru->ph[k];
+                struct plot_fill f = phase_fill(ph->kind, col, ph->index);
+                double a = xmap(&xa, ph->t0), b = xmap(&xa, isnan(ph->t1) ? tmax : ph->t1);
+                plot_rect(p, a, sy, b - a, TS_STRIP_H, &f, &edge);
+                if (ph->kind == TS_EPOCH && b - a > 14) {
+                    char lab[24];
+                    const struct plot_font ef = {9.5, 1, PLOT_WHITE};
+                    snprintf(lab, sizeof(lab), "%ld", ph->index);
+                    if (plot_text_width(lab, 9.5, 1) < b - a - 4)
+                        plot_text(p, (a + b) / 2, sy + TS_STRIP_H - 3, lab, &ef, PLOT_MIDDLE, 0);
+                }
+            }
+        }
+        y += strip_h;
+
+        nt = plot_ticks(tmin, tmax, 8, ticks, 32, &dec);
+        for (size_t pi = 0; pi < npanels; pi++) {
+            int q = panel_q[pi];
+            double py = y + (double)pi * (TS_PANEL_H + TS_PANEL_GAP), lo = INFINITY, hi = -INFINITY,
+                   yt[32];
+            struct fig_axis ya;
+            size_t nyt;
+            int ydec;
+
+            /* the value range over every run's lines of this panel */
+            for (size_t i = 0; i < nok; i++)
+                for (size_t k = 0; k < runs[i].nm; k++) {
+                    const struct ts_meter *m = &runs[i].m[k];
+                    if (q != 0 && k != runs[i].prim)
+                        continue;
+                    if (q == 0 && nok > 1 && k != runs[i].prim)
+                        continue;
+                    for (size_t j = 0; j < m->n; j++)
+                        for (int qq = q; qq <= (q == 2 ? 3 : q); qq++)
+                            if (!isnan(m->p[j].v[qq])) {
+                                lo = fmin(lo, m->p[j].v[qq]);
+                                hi = fmax(hi, m->p[j].v[qq]);
+                            }
+                    if (q == 0 && !isnan(runs[i].idle_w))
+                        hi = fmax(hi, runs[i].idle_w);
+                }
+            if (q == 0 || q == 2)
+                lo = 0;
+            if (q == 2)
+                hi = 100;
+            if (!(hi > lo)) {
+                hi = (isfinite(lo) ? lo : 0) + 1;
+                lo = isfinite(lo) ? lo : 0;
+            }
+            if (q == 1) {
+                double pad = (hi - lo) * 0.08 + 0.5;
+                lo -= pad;
+                hi += pad;
+            } else if (q == 0) {
+                hi *= 1.06;
+            }
+            nyt = plot_ticks(lo, hi, 4, yt, 32, &ydec);
+            if (q == 1 && nyt >= 2) {
+                lo = fmin(lo, yt[0]);
+                hi = fmax(hi, yt[nyt - 1]);
+            }
+            ya.v0 = lo;
+            ya.v1 = hi;
+            ya.y0_px = py + TS_PANEL_H;
+            ya.y1_px = py;
+            /* one run: its idle and start-up spans shaded, epoch bounds dashed */
+            if (nok == 1) {
+                plot_clip_begin(p, x0, py, x1 - x0, TS_PANEL_H);
+                for (size_t k = 0; k < runs[0].nph; k++) {
+                    const struct ts_phase *ph = &runs[0].ph[k];
+                    double a = xmap(&xa, ph->t0), b = xmap(&xa, isnan(ph->t1) ? tmax : ph->t1);
+                    if (ph->kind == TS_IDLE || ph->kind == TS_STARTUP) {
+                        struct plot_fill f = {PLOT_FILL_SOLID,
+                                              ph->kind == TS_IDLE
+                                                  ? 0xededed
+                                                  : fig_tint(fig_colour(runs[0].colour), 0.86),
+                                              PLOT_WHITE, 1};
+                        plot_rect(p, a, py, b - a, TS_PANEL_H, &f, NULL);
+                    }
+                }
+                plot_clip_end(p);
+            }
+            fig_yticks(p, &ya, x0, x1 - x0, yt, nyt, ydec);
+            if (nok == 1)
+                for (size_t k = 0; k < runs[0].nph; k++) {
+                    const struct ts_phase *ph = &runs[0].ph[k];
+                    if (ph->kind != TS_EPOCH)
+                        continue;
+                    plot_line(p, xmap(&xa, ph->t0), py, xmap(&xa, ph->t0), py + TS_PANEL_H, &bound);
+                    if (!isnan(ph->t1) && (k + 1 == runs[0].nph ||
+                                           runs[0].ph[k + 1].t0 - ph->t1 > (tmax - tmin) * 0.004))
+                        plot_line(p, xmap(&xa, ph->t1), py, xmap(&xa, ph->t1), py + TS_PANEL_H,
+                                  &bound);
+                }
+            plot_clip_begin(p, x0, py, x1 - x0, TS_PANEL_H);
+            for (size_t i = 0; i < nok; i++) {
+                const struct ts_run *ru = &runs[i];
+                for (size_t k = 0; k < ru->nm; k++) {
+                    uint32_t col = nok == 1 ? fig_colour(q == 0 ? k : 0) : fig_colour(ru->colour);
+                    struct plot_stroke s = {col, 1.8, PLOT_SOLID};
+                    if (k != ru->prim && (q != 0 || nok > 1))
+                        continue;
+                    if (draw_series(p, &ru->m[k], q == 2 ? 2 : q, ru->origin, xmap, &xa, &ya, &s,
+                                    &bucketed) < 0)
+                        goto oom;
+                    if (q == 2) {
+                        s.dash = PLOT_DASHED;
+                        s.width_px = 1.6;
+                        if (draw_series(p, &ru->m[k], 3, ru->origin, xmap, &xa, &ya, &s,
+                                        &bucketed) < 0)
+                            goto oom;
+                    }
+                }
+                if (q == 0 && !isnan(ru->idle_w)) {
+                    struct plot_stroke s = {nok == 1 ? 0x444444 : fig_colour(ru->colour), 1.4,
+                                            PLOT_DOTTED};
+                    const struct plot_font idf = {10.5, 0, s.rgb};
+                    char lab[64];
+                    plot_line(p, x0, fig_y(&ya, ru->idle_w), x1, fig_y(&ya, ru->idle_w), &s);
+                    snprintf(lab, sizeof(lab), "idle %.0f W", ru->idle_w);
+                    if (!idle_same)
+                        plot_text(p, x1 - 4, fig_y(&ya, ru->idle_w) - 4 - (double)i * 12, lab, &idf,
+                                  PLOT_END, 0);
+                }
+            }
+            plot_clip_end(p);
+            plot_rect(p, x0, py, x1 - x0, TS_PANEL_H, NULL, &frame);
+            plot_text(p, 22, py + TS_PANEL_H / 2, qlabel[q], &lf, PLOT_MIDDLE, -90);
+            for (size_t k = 0; k < nt; k++) {
+                double x = xmap(&xa, ticks[k]);
+                char buf[32];
+                plot_line(p, x, py + TS_PANEL_H, x, py + TS_PANEL_H + 4, &frame);
+                if (pi + 1 == npanels) {
+                    fig_fmt(buf, sizeof(buf), ticks[k], dec);
+                    plot_text(p, x, py + TS_PANEL_H + 17, buf, &tf, PLOT_MIDDLE, 0);
+                }
+            }
+            if (pi + 1 == npanels)
+                plot_text(p, (x0 + x1) / 2, py + TS_PANEL_H + 36,
+                          "time since the command started (s); the idle baseline comes before 0",
+                          &lf, PLOT_MIDDLE, 0);
+        }
+        fig_footer(p, TS_W, y + (double)npanels * (TS_PANEL_H + TS_PANEL_GAP) + 34,
+                   sb_str(&r->notes));
+    }
+    if (fig_render(c, r, p, err, errlen) < 0)
         goto out;
-    snprintf(r->caption, sizeof(r->caption),
-             "Run %s over time: power of each meter%s%s; dashed lines: bounds of the epochs%s.",
-             base_name(run), m[prim].has[1] ? ", temperature" : "",
-             m[prim].has[2] || m[prim].has[3] ? " and utilisation" : "",
-             ne ? "" : " (none recorded)");
-    r->made = 1;
+    {
+        struct strbuf cap = STRBUF_INIT;
+        if (nok == 1)
+            sb_printf(&cap, "Run %s over time: power of each meter", base_name(runs[0].dir));
+        else {
+            sb_puts(&cap, "One run per value of the colour level over time (");
+            for (size_t i = 0; i < nok; i++)
+                sb_printf(&cap, "%s%s: %s", i ? "; " : "", runs[i].label, base_name(runs[i].dir));
+            sb_puts(&cap, "): power");
+        }
+        sb_puts(&cap, ", temperature and utilisation; time 0 is the command's start");
+        if (any_phase)
+            sb_puts(&cap, "; the strip shows the phases (idle baseline, start-up, epochs, "
+                          "evaluations)");
+        if (any_idle)
+            sb_puts(&cap, "; dotted line: mean power of the idle baseline");
+        sb_putc(&cap, '.');
+        snprintf(r->caption, sizeof(r->caption), "%s", sb_str(&cap));
+        sb_free(&cap);
+    }
     rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
 out:
-    for (size_t k = 0; k < nm; k++)
-        free(m[k].p);
-    free(ep);
-    figcsv_free(&st);
-    sb_free(&data);
-    sb_free(&body);
+    plot_free(p);
+    for (size_t i = 0; i < MAX_RUNS; i++)
+        run_free(&runs[i]);
+    free(runs);
     return rc;
 }

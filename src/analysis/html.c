@@ -1,14 +1,17 @@
 /*
- * html.c - html_write (see figures.h): report_dir/index.html, one self-contained page that works
- * offline from the folder (inline CSS, no script, no external address; figures referenced
- * relatively from fig/).  It shows report.json's method, facts and notes, summary.md (a small
- * Markdown subset: headings, pipe tables, paragraphs), the figures listed by fig/figures.json (and
- * why any was not drawn), and configs.csv as a table.  A banner marks simulated data: report.json
- * "simulated": true, or a meter id of the simulated meter ("sim...") under "meters".  Every value
- * from the files is HTML-escaped.  It draws nothing and computes nothing.
+ * html.c - html_write (see figures.h): report_dir/index.html, one self-contained page that can
+ * be mailed as one file (inline CSS, the SVG figures inline, no script, no external address; the
+ * PNGs are linked relatively from fig/ where they were drawn).  It shows the provenance (who
+ * measured what with which versions, from report.json "provenance") at the top, a banner when
+ * the data are simulated, report.json's method, facts and notes, summary.md (a small Markdown
+ * subset: headings, pipe tables, paragraphs, **strong**, *emphasis*, `code`, backslash escapes),
+ * the five figures under the reference study's numbers (a placeholder saying why for one not
+ * drawn), and configs.csv as a table.  Every value from the files is HTML-escaped.  It draws
+ * nothing and computes nothing.
  */
 #include "analysis/figcsv.h"
 #include "analysis/figures.h"
+#include "analysis/report.h"
 
 #include "json.h"
 #include "util/fsutil.h"
@@ -25,22 +28,35 @@
 #define JB_VERSION "unknown"
 #endif
 
-static void esc(struct strbuf *sb, const char *s)
+#define SVG_MAX_BYTES (32u << 20) /* an inlined figure larger than this is linked instead */
+
+static void esc_c(struct strbuf *sb, char c)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': sb_puts(sb, "&amp;"); break;
-        case '<': sb_puts(sb, "&lt;"); break;
-        case '>': sb_puts(sb, "&gt;"); break;
-        case '"': sb_puts(sb, "&quot;"); break;
-        case '\'': sb_puts(sb, "&#39;"); break;
-        default: sb_putc(sb, *s);
-        }
+    switch (c) {
+    case '&': sb_puts(sb, "&amp;"); break;
+    case '<': sb_puts(sb, "&lt;"); break;
+    case '>': sb_puts(sb, "&gt;"); break;
+    case '"': sb_puts(sb, "&quot;"); break;
+    case '\'': sb_puts(sb, "&#39;"); break;
+    default: sb_putc(sb, c);
     }
 }
 
-/* A small subset of Markdown, enough for summary.md: "#" headings, pipe tables (the |---| row
- * dropped), paragraphs.  Anything else is shown as text; all of it escaped. */
+static void esc(struct strbuf *sb, const char *s)
+{
+    for (; *s; s++)
+        esc_c(sb, *s);
+}
+
+static void esc_n(struct strbuf *sb, const char *b, const char *e)
+{
+    for (; b < e; b++)
+        esc_c(sb, *b);
+}
+
+/* ---- Markdown: enough for summary.md --------------------------------------------------------
+ */
+
 static void trim_line(const char **b, const char **e)
 {
     while (*b < *e && (**b == ' ' || **b == '\t'))
@@ -49,16 +65,62 @@ static void trim_line(const char **b, const char **e)
         (*e)--;
 }
 
-static void esc_n(struct strbuf *sb, const char *b, const char *e)
+static int md_punct(char c)
 {
-    char tmp[512];
+    return c && strchr("\\`*_{}[]()#+-.!|<>&\"'~^$=", c) != NULL;
+}
 
+/* The next unescaped occurrence of the marker (len 1 or 2) in [b, e), or NULL.  closing: only
+ * one that follows a non-space character (Markdown's right-flanking rule: "a * b" has none). */
+static const char *md_find(const char *b, const char *e, const char *mark, size_t len, int closing)
+{
+    for (const char *p = b; p + len <= e; p++) {
+        if (*p == '\\' && p + 1 < e && md_punct(p[1])) {
+            p++;
+            continue;
+        }
+        if (!memcmp(p, mark, len) && !(closing && p > b && (p[-1] == ' ' || p[-1] == '\t')))
+            return p;
+    }
+    return NULL;
+}
+
+/* Inline Markdown: backslash escapes, `code`, **strong**, *emphasis*; the rest escaped.  '_' is
+ * left alone (level names such as batch_size hold it). */
+static void md_inline(struct strbuf *sb, const char *b, const char *e, int depth)
+{
     while (b < e) {
-        size_t n = (size_t)(e - b) < sizeof(tmp) - 1 ? (size_t)(e - b) : sizeof(tmp) - 1;
-        memcpy(tmp, b, n);
-        tmp[n] = '\0';
-        esc(sb, tmp);
-        b += n;
+        const char *close;
+
+        if (*b == '\\' && b + 1 < e && md_punct(b[1])) {
+            esc_c(sb, b[1]);
+            b += 2;
+            continue;
+        }
+        if (*b == '`' && (close = memchr(b + 1, '`', (size_t)(e - b - 1))) != NULL) {
+            sb_puts(sb, "<code>");
+            esc_n(sb, b + 1, close);
+            sb_puts(sb, "</code>");
+            b = close + 1;
+            continue;
+        }
+        if (depth < 3 && b + 2 < e && b[0] == '*' && b[1] == '*' && b[2] != ' ' &&
+            (close = md_find(b + 2, e, "**", 2, 1)) != NULL && close > b + 2) {
+            sb_puts(sb, "<strong>");
+            md_inline(sb, b + 2, close, depth + 1);
+            sb_puts(sb, "</strong>");
+            b = close + 2;
+            continue;
+        }
+        if (depth < 3 && *b == '*' && b + 1 < e && b[1] != ' ' &&
+            (close = md_find(b + 1, e, "*", 1, 1)) != NULL && close > b + 1) {
+            sb_puts(sb, "<em>");
+            md_inline(sb, b + 1, close, depth + 1);
+            sb_puts(sb, "</em>");
+            b = close + 1;
+            continue;
+        }
+        esc_c(sb, *b++);
     }
 }
 
@@ -77,21 +139,17 @@ static int is_table_rule(const char *b, const char *e)
 
 static void table_row(struct strbuf *sb, const char *b, const char *e, int head)
 {
-    const char *cell;
-
     if (b < e && *b == '|')
         b++;
-    if (e > b && e[-1] == '|')
+    if (e > b && e[-1] == '|' && !(e - 1 > b && e[-2] == '\\'))
         e--;
     sb_puts(sb, "<tr>");
     while (b <= e) {
-        const char *cb, *ce;
-        cell = memchr(b, '|', (size_t)(e - b));
-        ce = cell ? cell : e;
-        cb = b;
+        const char *cell = md_find(b, e, "|", 1, 0);
+        const char *cb = b, *ce = cell ? cell : e;
         trim_line(&cb, &ce);
         sb_puts(sb, head ? "<th>" : "<td>");
-        esc_n(sb, cb, ce);
+        md_inline(sb, cb, ce, 0);
         sb_puts(sb, head ? "</th>" : "</td>");
         if (!cell)
             break;
@@ -150,13 +208,13 @@ static void markdown(struct strbuf *sb, const char *text)
             }
             level = level + 2 > 6 ? 6 : level + 2;
             sb_printf(sb, "<h%d>", level);
-            esc_n(sb, b, e);
+            md_inline(sb, b, e, 0);
             sb_printf(sb, "</h%d>\n", level);
             continue;
         }
         sb_puts(sb, in_par ? "\n" : "<p>");
         in_par = 1;
-        esc_n(sb, b, e);
+        md_inline(sb, b, e, 0);
     }
     if (in_table)
         sb_puts(sb, "</table></div>\n");
@@ -170,41 +228,40 @@ static const char css[] =
     "margin:0 auto;max-width:1500px;padding:0 1.5em 3em;color:#1a1a1a;background:#fff;"
     "line-height:1.45}\n"
     "h1{margin:.8em 0 .2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.6em}\n"
-    ".banner{background:#fff3cd;border:2px solid #b8860b;color:#5c4400;padding:.7em 1em;"
+    ".banner{background:#fdecee;border:2px solid #b00020;color:#7a0016;padding:.7em 1em;"
     "margin:1em 0;font-weight:bold}\n"
     "dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em}"
     "dl.facts dt{font-weight:bold}dl.facts dd{margin:0}\n"
+    "header.prov{background:#f4f6f8;border:1px solid #dde2e6;padding:.4em 1em;margin:.6em 0}\n"
     "div.summary{background:#f9f9f9;border:1px solid #ddd;padding:.2em 1em 1em}\n"
     "figure{margin:1.5em 0;border:1px solid #e2e2e2;padding:.8em}"
-    "figure img{max-width:100%;height:auto;display:block}\n"
+    "figure svg{max-width:100%;height:auto;display:block}\n"
     "figcaption{margin-top:.5em;color:#333}.note{color:#666;font-size:.9em}\n"
-    ".skipped{color:#8a3b00}\n"
+    "figure.missing{background:#fafafa;border-style:dashed;color:#8a3b00}\n"
     ".scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.85em}"
     "th,td{border:1px solid #ccc;padding:.25em .5em;white-space:nowrap}"
     "th{background:#eee;position:sticky;top:0}td.num{text-align:right;"
     "font-variant-numeric:tabular-nums}tr:nth-child(even) td{background:#fafafa}\n"
-    "footer{margin-top:3em;color:#777;font-size:.85em}\n";
+    "code{background:#eef;padding:0 .2em}footer{margin-top:3em;color:#777;font-size:.85em}\n";
 
-static int is_number(const char *s)
+static int is_number(const char *s, double *v)
 {
     char *end;
-    double v;
 
     if (!*s)
         return 0;
     errno = 0;
-    v = strtod(s, &end);
-    return *end == '\0' && errno == 0 && isfinite(v);
+    *v = strtod(s, &end);
+    return *end == '\0' && errno == 0 && isfinite(*v);
 }
 
-/* A path from figures.json that may go into src=: relative, under fig/, no "..", existing. */
-static int safe_fig_path(const char *report_dir, const char *rel)
+/* A path from figures.json that may be read or linked: relative, under fig/, no "..", no
+ * character that would need quoting, existing. */
+static int safe_fig_path(const char *report_dir, const char *rel, char *path, size_t len)
 {
-    char path[PATH_MAX];
-
     if (!rel || strncmp(rel, "fig/", 4) != 0 || strstr(rel, "..") || strpbrk(rel, "\"'<>&\\ ?#"))
         return 0;
-    if (snprintf(path, sizeof(path), "%s/%s", report_dir, rel) >= (int)sizeof(path))
+    if (snprintf(path, len, "%s/%s", report_dir, rel) >= (int)len)
         return 0;
     return fs_exists(path);
 }
@@ -263,18 +320,70 @@ static void notes(struct strbuf *sb, const struct jb_json *rep)
     }
 }
 
-/* 1 when report.json says the data are simulated, or lists a simulated meter ("sim0"). */
-static int simulated(const struct jb_json *j, int depth)
+/* "a, b, c" of a JSON array of strings; 0 when there is none. */
+static int join_strings(struct strbuf *sb, const struct jb_json *a)
 {
-    if (!j || depth > 4)
-        return 0;
-    if (j->type == JB_JSON_STRING)
-        return strncmp(j->string, "sim", 3) == 0;
-    if (j->type == JB_JSON_ARRAY || j->type == JB_JSON_OBJECT)
-        for (size_t i = 0; i < j->n; i++)
-            if (simulated(j->items[i], depth + 1))
-                return 1;
-    return 0;
+    int n = 0;
+
+    for (size_t i = 0; a && a->type == JB_JSON_ARRAY && i < a->n; i++) {
+        if (a->items[i]->type != JB_JSON_STRING || !a->items[i]->string[0])
+            continue;
+        if (n++)
+            sb_puts(sb, ", ");
+        esc(sb, a->items[i]->string);
+    }
+    return n;
+}
+
+/* The provenance block: what made the numbers and the report (report.json "provenance"). */
+static void provenance(struct strbuf *sb, const struct jb_json *rep)
+{
+    static const struct {
+        const char *key, *label;
+    } rows[] = {{"gpus", "GPUs"},
+                {"drivers", "drivers"},
+                {"frameworks", "frameworks"},
+                {"software", "software"},
+                {"hosts", "measured on"},
+                {"simulated_meters", "simulated meters"},
+                {"run_joulebench_versions", "measured with joulebench"}};
+    const struct jb_json *p = jb__json_get(rep, "provenance");
+    const char *first, *last;
+
+    sb_puts(sb, "<header class=\"prov\" id=\"provenance\">\n<dl class=\"facts\">\n");
+    sb_puts(sb, "<dt>report</dt><dd>written by joulebench ");
+    esc(sb, jb__json_str(p, "joulebench_version", JB_VERSION));
+    if (jb__json_str(p, "written_utc", NULL)) {
+        sb_puts(sb, " on ");
+        esc(sb, jb__json_str(p, "written_utc", ""));
+    }
+    if (jb__json_str(p, "written_on_host", NULL)) {
+        sb_puts(sb, " (host ");
+        esc(sb, jb__json_str(p, "written_on_host", ""));
+        sb_puts(sb, ")");
+    }
+    sb_puts(sb, "</dd>\n");
+    for (size_t i = 0; p && i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct strbuf v = STRBUF_INIT;
+        if (join_strings(&v, jb__json_get(p, rows[i].key))) {
+            sb_printf(sb, "<dt>%s</dt><dd>", rows[i].label);
+            sb_puts(sb, sb_str(&v));
+            sb_puts(sb, "</dd>\n");
+        }
+        sb_free(&v);
+    }
+    first = jb__json_str(p, "first_start_utc", NULL);
+    last = jb__json_str(p, "last_end_utc", NULL);
+    if (first || last) {
+        sb_puts(sb, "<dt>runs</dt><dd>");
+        esc(sb, first ? first : "?");
+        sb_puts(sb, " to ");
+        esc(sb, last ? last : "?");
+        sb_puts(sb, "</dd>\n");
+    }
+    if (!p)
+        sb_puts(sb, "<dt>measurements</dt><dd>report.json has no provenance</dd>\n");
+    sb_puts(sb, "</dl>\n</header>\n");
 }
 
 static int load_json(const char *path, struct jb_json **out, char *err, size_t errlen)
@@ -300,10 +409,33 @@ static int load_json(const char *path, struct jb_json **out, char *err, size_t e
     return 0;
 }
 
+/* Appends the SVG file as an inline <svg> element: its XML declaration and namespace dropped
+ * (HTML5 needs neither), made to shrink with the page.  0, or -1 when it is not one of ours. */
+static int inline_svg(struct strbuf *sb, const char *path)
+{
+    static const char head[] = "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\"";
+    char *text = NULL, ignore[256];
+    size_t len = 0;
+    const char *s, *end;
+
+    if (fs_read_file(path, &text, &len, ignore, sizeof(ignore)) < 0)
+        return -1;
+    s = len <= SVG_MAX_BYTES ? strstr(text, head) : NULL;
+    end = s ? strstr(s, "</svg>") : NULL;
+    if (!s || !end || strstr(s, "<script") || strstr(s, "<foreignObject")) {
+        free(text);
+        return -1;
+    }
+    sb_puts(sb, "<svg");
+    sb_append(sb, s + sizeof(head) - 1, (size_t)(end - s) - (sizeof(head) - 1));
+    sb_puts(sb, "</svg>");
+    free(text);
+    return 0;
+}
+
 static void figures(struct strbuf *sb, const char *report_dir, const struct jb_json *idx)
 {
     const struct jb_json *list = jb__json_get(idx, "figures");
-    int shown = 0;
 
     sb_puts(sb, "<section id=\"figures\">\n<h2>Figures</h2>\n");
     if (!list || list->type != JB_JSON_ARRAY) {
@@ -317,28 +449,31 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
         const char *name = jb__json_str(f, "name", "");
         const char *svg = jb__json_str(f, "svg", NULL), *png = jb__json_str(f, "png", NULL);
         const char *notes_s = jb__json_str(f, "notes", NULL);
+        const char *title = jb__json_str(f, "title", name);
+        int number = (int)jb__json_num(f, "number", (double)i + 1);
+        char path[PATH_MAX];
+        int ok = made && made->type == JB_JSON_BOOL && made->boolean;
+        size_t mark = sb->len;
 
-        if (!made || made->type != JB_JSON_BOOL || !made->boolean ||
-            !safe_fig_path(report_dir, svg))
-            continue;
-        shown++;
         sb_puts(sb, "<figure id=\"fig-");
         esc(sb, name);
         sb_puts(sb, "\">\n");
-        if (png && safe_fig_path(report_dir, png)) {
-            sb_puts(sb, "<a href=\"");
-            esc(sb, png);
-            sb_puts(sb, "\">");
+        if (!ok || !safe_fig_path(report_dir, svg, path, sizeof(path)) ||
+            inline_svg(sb, path) < 0) {
+            /* the figure's place is kept, under its number, saying why it is not there */
+            sb->len = mark;
+            sb_puts(sb, "<figure class=\"missing\" id=\"fig-");
+            esc(sb, name);
+            sb_printf(sb, "\">\n<p><b>Figure %d not drawn.</b> ", number);
+            esc(sb, title);
+            sb_puts(sb, ": ");
+            esc(sb, ok ? "its SVG file is missing from fig/ or is not joulebench's"
+                       : jb__json_str(f, "reason", "no reason given"));
+            sb_puts(sb, "</p>\n</figure>\n");
+            continue;
         }
-        sb_puts(sb, "<img src=\"");
-        esc(sb, svg);
-        sb_puts(sb, "\" alt=\"");
-        esc(sb, jb__json_str(f, "title", name));
-        sb_puts(sb, "\">");
-        if (png && safe_fig_path(report_dir, png))
-            sb_puts(sb, "</a>");
-        sb_printf(sb, "\n<figcaption><b>Figure %d.</b> ", shown);
-        esc(sb, jb__json_str(f, "title", name));
+        sb_printf(sb, "\n<figcaption><b>Figure %d.</b> ", number);
+        esc(sb, title);
         sb_puts(sb, ". ");
         esc(sb, jb__json_str(f, "caption", ""));
         if (notes_s && *notes_s) {
@@ -346,24 +481,21 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
             esc(sb, notes_s);
             sb_puts(sb, ")</span>");
         }
+        if (png && safe_fig_path(report_dir, png, path, sizeof(path))) {
+            sb_puts(sb, " <a href=\"");
+            esc(sb, png);
+            sb_puts(sb, "\">PNG</a>");
+        } else if (jb__json_str(f, "png_reason", NULL)) {
+            sb_puts(sb, " <span class=\"note\">(no PNG: ");
+            esc(sb, jb__json_str(f, "png_reason", ""));
+            sb_puts(sb, ")</span>");
+        }
+        if (safe_fig_path(report_dir, jb__json_str(f, "data", NULL), path, sizeof(path))) {
+            sb_puts(sb, " <a href=\"");
+            esc(sb, jb__json_str(f, "data", ""));
+            sb_puts(sb, "\">data (CSV)</a>");
+        }
         sb_puts(sb, "</figcaption>\n</figure>\n");
-    }
-    if (!shown)
-        sb_puts(sb, "<p>No figures were drawn.</p>\n");
-    for (size_t i = 0; i < list->n; i++) {
-        const struct jb_json *f = list->items[i];
-        const struct jb_json *made = jb__json_get(f, "made");
-        const char *svg = jb__json_str(f, "svg", NULL);
-        int ok = made && made->type == JB_JSON_BOOL && made->boolean;
-
-        if (ok && safe_fig_path(report_dir, svg))
-            continue;
-        sb_puts(sb, "<p class=\"skipped\">Not drawn: ");
-        esc(sb, jb__json_str(f, "title", jb__json_str(f, "name", "a figure")));
-        sb_puts(sb, " &mdash; ");
-        esc(sb,
-            ok ? "its file is missing from fig/" : jb__json_str(f, "reason", "no reason given"));
-        sb_puts(sb, "</p>\n");
     }
     sb_puts(sb, "</section>\n");
 }
@@ -371,7 +503,7 @@ static void figures(struct strbuf *sb, const char *report_dir, const struct jb_j
 static void table(struct strbuf *sb, const struct figcsv *t, const char *report_dir)
 {
     char path[PATH_MAX];
-    static const char *const files[] = {"configs.csv", "epochs.csv", "ratios.csv",
+    static const char *const files[] = {"configs.csv", "epochs.csv", "ratios.csv",      "runs.csv",
                                         "report.json", "summary.md", "fig/figures.json"};
     int first = 1;
 
@@ -383,8 +515,10 @@ static void table(struct strbuf *sb, const struct figcsv *t, const char *report_
         sb_printf(sb, "%s<a href=\"%s\">%s</a>", first ? "" : ", ", files[i], files[i]);
         first = 0;
     }
-    sb_printf(sb, ".</p>\n<p>%zu configuration%s (configs.csv).</p>\n", t->nrows,
-              t->nrows == 1 ? "" : "s");
+    sb_printf(sb,
+              ".</p>\n<p>%zu configuration%s (configs.csv; numbers shown to 6 significant "
+              "digits, the file has them all).</p>\n",
+              t->nrows, t->nrows == 1 ? "" : "s");
     sb_puts(sb, "<div class=\"scroll\">\n<table>\n<thead><tr>");
     for (size_t c = 0; c < t->ncols; c++) {
         sb_puts(sb, "<th>");
@@ -396,7 +530,12 @@ static void table(struct strbuf *sb, const struct figcsv *t, const char *report_
         sb_puts(sb, "<tr>");
         for (size_t c = 0; c < t->ncols; c++) {
             const char *v = figcsv_cell(t, r, (int)c);
-            sb_puts(sb, is_number(v) ? "<td class=\"num\">" : "<td>");
+            double d;
+            if (is_number(v, &d)) {
+                sb_printf(sb, "<td class=\"num\">%.6g</td>", d);
+                continue;
+            }
+            sb_puts(sb, "<td>");
             esc(sb, v);
             sb_puts(sb, "</td>");
         }
@@ -410,11 +549,11 @@ int html_write(const char *report_dir, char *err, size_t errlen)
     struct strbuf sb = STRBUF_INIT;
     struct jb_json *rep = NULL, *idx = NULL;
     struct figcsv cfg;
-    const struct jb_json *sim;
+    const struct jb_json *prov;
     char path[PATH_MAX], ignore[256];
     char *summary = NULL;
     size_t len = 0;
-    int rc = -1;
+    int rc = -1, sim;
 
     memset(&cfg, 0, sizeof(cfg));
     if (snprintf(path, sizeof(path), "%s/report.json", report_dir) >= (int)sizeof(path)) {
@@ -432,20 +571,39 @@ int html_write(const char *report_dir, char *err, size_t errlen)
     snprintf(path, sizeof(path), "%s/summary.md", report_dir);
     if (fs_exists(path) && fs_read_file(path, &summary, &len, ignore, sizeof(ignore)) < 0)
         summary = NULL;
+    sim = figures_report_simulated(rep);
+    prov = jb__json_get(rep, "provenance");
 
     sb_puts(&sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                 "<title>joulebench report</title>\n<style>\n");
+                 "<meta name=\"generator\" content=\"joulebench ");
+    esc(&sb, jb__json_str(prov, "joulebench_version", JB_VERSION));
+    sb_puts(&sb, "\">\n");
+    if (jb__json_str(prov, "written_utc", NULL)) {
+        sb_puts(&sb, "<meta name=\"date\" content=\"");
+        esc(&sb, jb__json_str(prov, "written_utc", ""));
+        sb_puts(&sb, "\">\n");
+    }
+    {
+        struct strbuf d = STRBUF_INIT;
+        sb_printf(&d, "joulebench report, method %s", jb__json_str(rep, "method", "not stated"));
+        if (sim)
+            sb_puts(&d, "; SIMULATED meter: not a measurement");
+        sb_puts(&sb, "<meta name=\"description\" content=\"");
+        esc(&sb, sb_str(&d));
+        sb_puts(&sb, "\">\n");
+        sb_free(&d);
+    }
+    sb_printf(&sb, "<title>joulebench report%s</title>\n<style>\n", sim ? " (simulated)" : "");
     sb_puts(&sb, css);
-    sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>joulebench report</h1>\n"
-                 "<nav><a href=\"#summary\">Summary</a> &middot; <a href=\"#figures\">Figures</a> "
+    sb_puts(&sb, "</style>\n</head>\n<body>\n<h1>joulebench report</h1>\n");
+    provenance(&sb, rep);
+    if (sim)
+        sb_puts(&sb, "<div class=\"banner\" id=\"simulated\" role=\"alert\">SIMULATED meter: the "
+                     "numbers of this report come from a simulated meter (or made-up inputs), not "
+                     "from a measurement. Every figure and table below is simulated data.</div>\n");
+    sb_puts(&sb, "<nav><a href=\"#summary\">Summary</a> &middot; <a href=\"#figures\">Figures</a> "
                  "&middot; <a href=\"#tables\">Configurations</a></nav>\n");
-    sim = jb__json_get(rep, "simulated");
-    if ((sim && sim->type == JB_JSON_BOOL && sim->boolean) ||
-        simulated(jb__json_get(rep, "meters"), 0))
-        sb_puts(&sb, "<div class=\"banner\" id=\"simulated\">Simulated data: the numbers of this "
-                     "report come from a simulated meter or made-up inputs, not from a "
-                     "measurement.</div>\n");
     sb_puts(&sb, "<section id=\"summary\">\n<h2>Summary</h2>\n<p>Method: <b>");
     esc(&sb, jb__json_str(rep, "method", "not stated"));
     sb_puts(&sb, "</b></p>\n");
@@ -456,14 +614,16 @@ int html_write(const char *report_dir, char *err, size_t errlen)
     sb_puts(&sb, "</section>\n");
     figures(&sb, report_dir, idx);
     table(&sb, &cfg, report_dir);
-    sb_puts(&sb, "<footer>Written by joulebench " JB_VERSION ".</footer>\n</body>\n</html>\n");
+    sb_puts(&sb, "<footer>Written by joulebench " JB_VERSION);
+    if (sim)
+        sb_puts(&sb, " from SIMULATED data");
+    sb_puts(&sb, ".</footer>\n</body>\n</html>\n");
 
-    snprintf(path, sizeof(path), "%s/index.html", report_dir);
     if (sb_failed(&sb)) {
-        snprintf(err, errlen, "'%s': out of memory", path);
+        snprintf(err, errlen, "'%s/index.html': out of memory", report_dir);
         goto out;
     }
-    if (fs_write_atomic(path, sb_str(&sb), sb.len, err, errlen) < 0)
+    if (report_write(report_dir, "index.html", sb.buf, sb.len, err, errlen) < 0)
         goto out;
     rc = 0;
 out:

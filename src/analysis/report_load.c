@@ -88,12 +88,25 @@ long report_epoch_count(const struct rundir *rd)
     return n;
 }
 
-int report_write(const char *dir, const char *name, const char *data, size_t len, char *err,
-                 size_t errlen)
+int report_simulated(const struct report_input *in)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    return fs_write_atomic(path, data, len, err, errlen);
+    for (size_t r = 0; r < in->nruns; r++)
+        for (size_t m = 0; m < in->runs[r].nmeters; m++) {
+            const struct rd_meter *mt = &in->runs[r].meters[m];
+            if ((mt->kind && !strcmp(mt->kind, "sim")) ||
+                (mt->energy_source && !strcmp(mt->energy_source, "simulated")))
+                return 1;
+        }
+    return 0;
+}
+
+double report_diff(double x, double y)
+{
+    double d = x - y;
+
+    if (fabs(d) <= 1e-9 * fmax(fabs(x), fabs(y)))
+        return 0.0;
+    return d;
 }
 
 void report_json_head(struct jsonw *w, const struct report_input *in, const char *method,
@@ -108,11 +121,31 @@ void report_json_head(struct jsonw *w, const struct report_input *in, const char
     for (size_t k = 0; k < in->nlevels; k++)
         jw_string(w, in->levels[k]);
     jw_array_end(w);
+    jw_kv_bool(w, "simulated", report_simulated(in));
     jw_key(w, "example_run");
     if (example_run)
         jw_string(w, example_run);
     else
         jw_null(w);
+    jw_key(w, "example_runs");
+    jw_array_begin(w);
+    for (size_t i = 0; i < in->nexamples; i++) {
+        const struct rundir *rd = &in->runs[in->example[i]];
+        char *real = realpath(rd->dir, NULL);
+        struct strbuf cfg = STRBUF_INIT;
+
+        for (size_t k = 0; k < rd->nlevels; k++)
+            sb_printf(&cfg, "%s%s=%s", k ? ", " : "", rd->keys[k], rd->vals[k]);
+        jw_object_begin(w);
+        jw_kv_string(w, "run", real ? real : rd->dir);
+        jw_kv_string(w, "label", in->example_label[i] ? in->example_label[i] : rd->run_id);
+        jw_kv_string(w, "config", sb_str(&cfg));
+        jw_object_end(w);
+        sb_free(&cfg);
+        free(real);
+    }
+    jw_array_end(w);
+    report_json_provenance(w, in);
 }
 
 void report_csv_levels(struct strbuf *sb, const struct report_input *in, const struct rconfig *c)
@@ -165,6 +198,35 @@ static int cmp_config(const void *pa, const void *pb)
             return c;
     }
     return 0;
+}
+
+/* The time series' runs: the last configuration's first run, and the first run of each other
+ * configuration that differs from it in the colour level only (framework, else the first
+ * level), in configuration order. */
+static void pick_examples(struct report_input *in)
+{
+    const struct rconfig *last;
+    size_t colour = 0;
+
+    in->nexamples = 0;
+    if (!in->nconfigs || !in->configs[in->nconfigs - 1].n)
+        return;
+    last = &in->configs[in->nconfigs - 1];
+    for (size_t k = 0; k < in->nlevels; k++)
+        if (!strcmp(in->levels[k], "framework"))
+            colour = k;
+    for (size_t c = 0; c < in->nconfigs && in->nexamples < REPORT_MAX_EXAMPLES; c++) {
+        const struct rconfig *cf = &in->configs[c];
+        size_t k;
+        for (k = 0; k < in->nlevels; k++)
+            if (k != colour && strcmp(cf->vals[k], last->vals[k]))
+                break;
+        if (k < in->nlevels || !cf->n)
+            continue;
+        in->example[in->nexamples] = cf->runs[0];
+        in->example_label[in->nexamples] = in->nlevels ? cf->vals[colour] : NULL;
+        in->nexamples++;
+    }
 }
 
 static int add_level(struct report_input *in, const char *key)
@@ -260,6 +322,7 @@ int report_load(const char *results, int with_samples, int strict, struct report
     }
     sort_in = in;
     qsort(in->configs, in->nconfigs, sizeof(*in->configs), cmp_config);
+    pick_examples(in);
     rc = 0;
     goto out;
 oom:

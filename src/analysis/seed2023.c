@@ -167,6 +167,15 @@ static void fixed(struct strbuf *sb, double v, int decimals)
         sb_printf(sb, "%.*f", decimals, v);
 }
 
+/* A cell of summary.md's table: the number, or "-" when there is none (never "nan"). */
+static void md_fixed(struct strbuf *sb, double v, int decimals)
+{
+    if (isnan(v))
+        sb_puts(sb, " - |");
+    else
+        sb_printf(sb, " %.*f |", decimals, v);
+}
+
 int seed2023_write(const struct report_input *in, const char *outdir, const char *example_run,
                    char *err, size_t errlen)
 {
@@ -198,7 +207,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
     sb_puts(&md, "# joulebench report (method: seed-2023)\n\nThe reference study's own "
                  "post-processing, reproduced: unweighted mean power per epoch x epoch time, "
                  "averaged over runs per epoch.  See docs/METHODOLOGY.md for what it gets wrong."
-                 "\n\n|");
+                 "\n\n");
+    if (report_simulated(in))
+        sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
+                     "a simulated meter, not from a measurement.\n\n");
+    sb_putc(&md, '|');
     for (size_t k = 0; k < in->nlevels; k++)
         sb_printf(&md, " %s |", in->levels[k]);
     sb_puts(&md, " runs | energy (kJ) | mean power (W) | GPU util (%) | final accuracy | time (s) "
@@ -270,8 +283,13 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
         sb_putc(&md, '|');
         for (size_t k = 0; k < in->nlevels; k++)
             sb_printf(&md, " %s |", cf->vals[k]);
-        sb_printf(&md, " %zu | %.3f | %.2f | %.2f | %.3f | %.1f |\n", cf->n, s->energy_kj,
-                  s->power_w, s->util_pct, s->acc, s->time_s);
+        sb_printf(&md, " %zu |", cf->n);
+        md_fixed(&md, s->energy_kj, 3);
+        md_fixed(&md, s->power_w, 2);
+        md_fixed(&md, s->util_pct, 2);
+        md_fixed(&md, s->acc, 3);
+        md_fixed(&md, s->time_s, 1);
+        sb_putc(&md, '\n');
         jw_object_begin(&w);
         jw_key(&w, "levels");
         jw_object_begin(&w);

@@ -108,6 +108,24 @@ struct summary stats_summarise(const double *v, size_t n)
     s.mean = sum / (double)s.n;
     if (s.n < 2)
         return s;
+    {
+        /* equal values: their mean and sd are exact (a sum of n copies of 0.1 / n is not) */
+        double first = NAN;
+        int equal = 1;
+        for (size_t i = 0; i < n && equal; i++)
+            if (!isnan(v[i])) {
+                if (isnan(first))
+                    first = v[i];
+                else if (v[i] != first)
+                    equal = 0;
+            }
+        if (equal) {
+            s.mean = first;
+            s.sd = 0.0;
+            s.ci95 = 0.0;
+            return s;
+        }
+    }
     double ss = 0.0;
     for (size_t i = 0; i < n; i++)
         if (!isnan(v[i]))

@@ -1,8 +1,15 @@
 /*
  * cmd_report.c - 'joulebench report RESULTS': tables (configs.csv, epochs.csv, ratios.csv),
  * report.json and summary.md by the corrected method or the reference study's (seed-2023), then
- * the figures and the HTML page (figures.h).  Options and messages only: the methods live in
- * src/analysis/corrected.c and seed2023.c.
+ * the figures and the HTML page (figures.h).  The report is written into a hidden sibling of
+ * its folder and put in place in one step (report_out, report.h): SIGINT or SIGTERM while it is
+ * written leaves the old report (or none) and no temporary, and exits 128+N.  Options, signals
+ * and messages only: the methods live in src/analysis/corrected.c and seed2023.c.
+ *
+ * Test hook (never needed otherwise): with JB_TEST_REPORT_PAUSE_AFTER=N, after the N-th file of
+ * the report is written (N = 1 is the first table; the commit counts as one more), report
+ * creates the file named by JB_TEST_REPORT_PAUSE_FILE and waits for SIGINT or SIGTERM, so a
+ * test can interrupt it at a chosen point without racing it.
  */
 #include "cli/cli.h"
 
@@ -12,15 +19,39 @@
 #include "analysis/seed2023.h"
 #include "util/fsutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_str[] =
     "joulebench report RESULTS [-o DIR] [--method corrected|seed-2023] [--target-accuracy A] "
-    "[--strict] [--no-figures]";
+    "[--strict] [--no-figures] [--no-png]";
+
+static const char help_str[] =
+    "\nReads every finished run directory under RESULTS and writes a report into DIR\n"
+    "(default RESULTS/report): configs.csv, epochs.csv, ratios.csv (corrected) or runs.csv\n"
+    "(seed-2023), report.json, summary.md, fig/ (five figures as SVG and PNG, numbered as the\n"
+    "reference study's Fig. 1-5, and figures.json) and index.html, one self-contained page.\n"
+    "The folder is replaced as a whole: an interrupted report leaves the old one.\n\n"
+    "  -o, --output DIR         the report folder (default RESULTS/report); an existing DIR must\n"
+    "                           be a report folder (it holds report.json) or empty\n"
+    "  -m, --method M           corrected (default): per-run energy from the counters, mean,\n"
+    "                           sd and 95% CI over repeats; seed-2023: the reference study's\n"
+    "                           own post-processing, reproduced (docs/METHODOLOGY.md)\n"
+    "      --target-accuracy A  also energy_to_target_j: energy until the first epoch whose\n"
+    "                           accuracy is at least A (0..1)\n"
+    "      --strict             the first malformed row in a run directory is an error\n"
+    "      --no-figures         draw no figure (tables and index.html only)\n"
+    "      --no-png             SVG figures only (the PNGs are listed as not drawn)\n"
+    "  -h, --help               this text\n\n"
+    "A figure that cannot be drawn (a column the method lacks, no data, no cairo for PNGs) is\n"
+    "listed with the reason in fig/figures.json and index.html; the report still exits 0.\n";
 
 struct warn_ctx {
     size_t count;
@@ -42,6 +73,62 @@ static const char *example_run(const struct report_input *in)
     return c->n ? in->runs[c->runs[0]].dir : NULL;
 }
 
+/* ---- signals: a flag, checked before every file of the report ---- */
+
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig)
+{
+    stop_sig = sig;
+}
+
+struct hooks {
+    long pause_after; /* 0: no test pause */
+    const char *pause_file;
+    long written;
+};
+
+static int before_write(void *ctx)
+{
+    (void)ctx;
+    return stop_sig != 0;
+}
+
+/* The test pause: signals are blocked before the marker exists, so the one a test sends after
+ * seeing it is taken by sigsuspend, never lost in between. */
+static void test_pause(struct hooks *h, const char *what)
+{
+    sigset_t block, old;
+    int fd;
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    fd = open(h->pause_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        ssize_t n = write(fd, what, strlen(what));
+        (void)n;
+        close(fd);
+    }
+    while (!stop_sig) {
+        sigset_t wait = old;
+        sigdelset(&wait, SIGINT);
+        sigdelset(&wait, SIGTERM);
+        sigsuspend(&wait);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void after_write(void *ctx, const char *path)
+{
+    struct hooks *h = ctx;
+
+    h->written++;
+    if (h->pause_after > 0 && h->written == h->pause_after && h->pause_file)
+        test_pause(h, path);
+}
+
 int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -49,15 +136,22 @@ int cmd_report(int argc, char **argv)
                                          {"target-accuracy", required_argument, NULL, 't'},
                                          {"strict", no_argument, NULL, 's'},
                                          {"no-figures", no_argument, NULL, 'n'},
+                                         {"no-png", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *out = NULL, *method = "corrected";
     char outbuf[4096], err[1024];
     double target = NAN;
-    int strict = 0, figures = 1, c, rc = JB_EXIT_FAIL;
+    int strict = 0, c, rc = JB_EXIT_FAIL, began = 0;
+    unsigned fig_flags = 0;
     struct warn_ctx wc = {0};
     struct report_input in;
+    struct report_out ro;
+    struct hooks hk = {0, NULL, 0};
+    struct sigaction sa, old_int, old_term;
+    struct fig_status fs = {0};
     char *ex_abs = NULL;
+    const char *env;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:m:h", opts, NULL)) != -1) {
@@ -72,8 +166,12 @@ int cmd_report(int argc, char **argv)
                                        optarg);
             break;
         case 's': strict = 1; break;
-        case 'n': figures = 0; break;
-        case 'h': printf("usage: %s\n", usage_str); return JB_EXIT_OK;
+        case 'n': fig_flags |= FIG_NO_DRAW; break;
+        case 'P': fig_flags |= FIG_NO_PNG; break;
+        case 'h':
+            printf("usage: %s\n", usage_str);
+            fputs(help_str, stdout);
+            return JB_EXIT_OK;
         default: return cli_usage_error(usage_str, "report: unknown option");
         }
     }
@@ -87,6 +185,10 @@ int cmd_report(int argc, char **argv)
         snprintf(outbuf, sizeof(outbuf), "%s/report", results);
         out = outbuf;
     }
+    env = getenv("JB_TEST_REPORT_PAUSE_AFTER");
+    if (env && *env && cli_parse_long(env, 1, 1000000, &hk.pause_after) == 0)
+        hk.pause_file = getenv("JB_TEST_REPORT_PAUSE_FILE");
+    /* Reading writes nothing: until the report folder is begun, a signal simply ends us. */
     if (report_load(results, 1, strict, &in, on_warn, &wc, err, sizeof(err))) {
         report_free(&in);
         return cli_error("cannot report on '%s': %s%s", results, err,
@@ -94,38 +196,72 @@ int cmd_report(int argc, char **argv)
     }
     in.target_accuracy = target;
     report_check_epochs(&in);
-    if (fs_mkdir_p(out, err, sizeof(err))) {
-        cli_error("cannot create '%s': %s", out, err);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    report_set_write_hooks(before_write, after_write, &hk);
+    if (report_out_begin(&ro, out, err, sizeof(err))) {
+        cli_error("cannot write a report into '%s': %s", out, err);
         goto out;
     }
+    began = 1;
     /* Absolute, so that the figures can find it whatever their working directory. */
     ex_abs = example_run(&in) ? realpath(example_run(&in), NULL) : NULL;
     const char *ex = ex_abs ? ex_abs : example_run(&in);
-    int r = strcmp(method, "seed-2023") ? corrected_write(&in, out, ex, err, sizeof(err))
-                                        : seed2023_write(&in, out, ex, err, sizeof(err));
+    int r = strcmp(method, "seed-2023") ? corrected_write(&in, ro.tmp, ex, err, sizeof(err))
+                                        : seed2023_write(&in, ro.tmp, ex, err, sizeof(err));
     if (r) {
-        cli_error("cannot write the report into '%s': %s", out, err);
+        if (!stop_sig)
+            cli_error("cannot write the report into '%s': %s", out, err);
         goto out;
     }
-    if (figures) {
-        if (figures_write(out, results, err, sizeof(err))) {
-            cli_error("cannot draw the figures in '%s': %s (--no-figures skips them)", out, err);
-            goto out;
-        }
-        if (html_write(out, err, sizeof(err))) {
-            cli_error("cannot write '%s/index.html': %s", out, err);
-            goto out;
-        }
+    if (figures_write(ro.tmp, results, fig_flags, &fs, err, sizeof(err))) {
+        if (!stop_sig)
+            cli_error("cannot write the figures into '%s': %s", out, err);
+        goto out;
     }
+    if (html_write(ro.tmp, err, sizeof(err))) {
+        if (!stop_sig)
+            cli_error("cannot write '%s/index.html': %s", out, err);
+        goto out;
+    }
+    if (stop_sig)
+        goto out;
+    if (report_out_commit(&ro, err, sizeof(err))) {
+        cli_error("cannot put the report in place: %s", err);
+        goto out;
+    }
+    after_write(&hk, ro.final); /* the commit: the test hook can pause after it too */
     if (in.bad_rows)
         cli_warn("%zu malformed row(s) skipped", in.bad_rows);
+    if (!(fig_flags & FIG_NO_DRAW) && fs.not_drawn)
+        cli_note("%zu of 5 figures not drawn: %s", fs.not_drawn, fs.not_drawn_list);
+    if (!(fig_flags & FIG_NO_PNG) && fs.png_missing)
+        cli_note("%zu figure(s) as SVG only: %s", fs.png_missing, fs.png_reason);
+    if (report_simulated(&in))
+        cli_note("the report's numbers come from a SIMULATED meter: it says so in every file");
     printf("report (%s) of %zu run(s) in %zu configuration(s) written to %s", method, in.nruns,
            in.nconfigs, out);
     if (in.skipped)
         printf(" (%zu unfinished run directories skipped)", in.skipped);
     printf("\n");
-    rc = JB_EXIT_OK;
+    rc = stop_sig ? 128 + stop_sig : JB_EXIT_OK;
 out:
+    if (began && ro.active) {
+        report_out_abort(&ro);
+        if (stop_sig)
+            cli_error("interrupted by signal %d: %s", (int)stop_sig,
+                      fs_exists(out) ? "the report folder is unchanged" : "no report written");
+    }
+    if (stop_sig && rc == JB_EXIT_FAIL)
+        rc = 128 + stop_sig;
+    report_set_write_hooks(NULL, NULL, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     free(ex_abs);
     report_free(&in);
     return rc;
