@@ -215,11 +215,16 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
     size_t nrows = 0;
 
     memset(rows, 0, sizeof(rows));
-    for (size_t i = 0; i < 3 && sp->src[i].mean; i++)
-        if (figcsv_col(t, sp->src[i].mean) >= 0) {
+    /* the first source with a value; else the first present (it is then reported empty) */
+    for (size_t i = 0; i < 3 && sp->src[i].mean && !src; i++) {
+        int col = figcsv_col(t, sp->src[i].mean);
+        for (size_t row = 0; col >= 0 && row < nr && !src; row++)
+            if (figcsv_cell(t, row, col)[0])
+                src = &sp->src[i];
+    }
+    for (size_t i = 0; i < 3 && sp->src[i].mean && !src; i++)
+        if (figcsv_col(t, sp->src[i].mean) >= 0)
             src = &sp->src[i];
-            break;
-        }
     if (!src) {
         struct strbuf cols = STRBUF_INIT;
         for (size_t i = 0; i < 3 && sp->src[i].mean; i++)
@@ -578,16 +583,23 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
                    errlen) < 0)
         goto out;
     r->data_made = 1;
-    snprintf(r->caption, sizeof(r->caption),
-             "%s%s%s%s; bars grouped by %s, one colour%s per %s%s%s%s.", sp->caption,
-             stacked ? ", stacked by phase (start-up, training epochs, evaluation, "
-                       "the rest of the command)"
-                     : "",
-             c->nfacet ? ", one panel per " : "", c->facet_desc,
-             group ? group->name : "(one group)", stacked ? "" : " and fill",
-             c->no_levels ? "configuration" : colour->name,
-             any_ci ? "; whiskers: 95% confidence interval of the mean over repeats" : "",
-             any_mark ? "; markers: epoch 1" : "", scale == 1e-3 ? " (kJ)" : "");
+    {
+        char by[200] = "";
+        if (group)
+            snprintf(by, sizeof(by), "; bars grouped by %s", group->name);
+        if (c->no_levels)
+            snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one bar: the only configuration");
+        else
+            snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one colour%s per %s",
+                     stacked ? "" : " and fill", colour->name);
+        snprintf(r->caption, sizeof(r->caption), "%s%s%s%s%s%s%s%s.", sp->caption,
+                 stacked ? ", stacked by phase (start-up, training epochs, evaluation, the rest "
+                           "of the command)"
+                         : "",
+                 c->nfacet ? ", one panel per " : "", c->facet_desc, by,
+                 any_ci ? "; whiskers: 95% confidence interval of the mean over repeats" : "",
+                 any_mark ? "; markers: epoch 1" : "", scale == 1e-3 ? " (kJ)" : "");
+    }
     rc = 0;
 out:
     plot_free(p);

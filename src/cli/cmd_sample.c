@@ -2,7 +2,9 @@
  * cmd_sample.c - 'joulebench sample': the nvidia-smi --query-gpu ... -lms replacement.  Streams
  * every meter's gauges (and energy-counter readings) as CSV or JSON lines until --duration
  * elapses or SIGINT/SIGTERM arrives; then flushes and exits 0.  Units are in the column names,
- * never in the values; an unavailable value is an empty cell (CSV) or absent (JSON lines).
+ * never in the values; an unavailable value is an empty cell (CSV) or absent (JSON lines).  Every
+ * row says whether its meter is simulated (CSV column "simulated", JSON "simulated": true|false),
+ * so that a simulated reading is never taken for a measurement once the file is on its own.
  */
 #include "cli/cli.h"
 #include "cli/cli_meters.h"
@@ -68,6 +70,11 @@ static const struct field fields[] = {
 #undef F
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 
+static int meter_simulated(const struct sink *s, size_t i)
+{
+    return jb_meter_get_info(jb_meter_set_get(s->set, i))->simulated != 0;
+}
+
 static double field_value(const struct jb_sample *s, const struct field *f)
 {
     double v;
@@ -92,7 +99,7 @@ static void on_sample(void *user, size_t i, const struct jb_sample *smp)
             fprintf(s->out, ",\"%s\":", fields[k].name);
             fprintf(s->out, fields[k].fmt, field_value(smp, &fields[k]));
         }
-        fputs("}\n", s->out);
+        fprintf(s->out, ",\"simulated\":%s}\n", meter_simulated(s, i) ? "true" : "false");
     } else {
         fprintf(s->out, "%s,%.6f,%s,", utc, (double)(smp->t_mono_ns - s->t0_ns) / 1e9, m->id);
         for (size_t k = 0; k < N_FIELDS; k++) {
@@ -100,10 +107,9 @@ static void on_sample(void *user, size_t i, const struct jb_sample *smp)
                 fputc(',', s->out); /* energy_j column: counter rows only */
             if (smp->valid & fields[k].bit)
                 fprintf(s->out, fields[k].fmt, field_value(smp, &fields[k]));
-            if (k + 1 < N_FIELDS)
-                fputc(',', s->out);
+            fputc(',', s->out);
         }
-        fputc('\n', s->out);
+        fputs(meter_simulated(s, i) ? "true\n" : "false\n", s->out);
     }
     if (ferror(s->out))
         s->write_error = errno ? errno : EIO;
@@ -119,11 +125,15 @@ static void on_energy(void *user, size_t i, const struct jb_energy *e)
     utc_of(s, e->t_mono_ns, utc, sizeof(utc));
     pthread_mutex_lock(&s->lock);
     if (s->jsonl)
-        fprintf(s->out, "{\"time_utc\":\"%s\",\"t_s\":%.6f,\"meter\":\"%s\",\"energy_j\":%.6f}\n",
-                utc, (double)(e->t_mono_ns - s->t0_ns) / 1e9, m->id, e->energy_j);
+        fprintf(s->out,
+                "{\"time_utc\":\"%s\",\"t_s\":%.6f,\"meter\":\"%s\",\"energy_j\":%.6f,"
+                "\"simulated\":%s}\n",
+                utc, (double)(e->t_mono_ns - s->t0_ns) / 1e9, m->id, e->energy_j,
+                m->simulated ? "true" : "false");
     else
-        fprintf(s->out, "%s,%.6f,%s,,%.6f,,,,,,,\n", utc, (double)(e->t_mono_ns - s->t0_ns) / 1e9,
-                m->id, e->energy_j);
+        fprintf(s->out, "%s,%.6f,%s,,%.6f,,,,,,,,%s\n", utc,
+                (double)(e->t_mono_ns - s->t0_ns) / 1e9, m->id, e->energy_j,
+                m->simulated ? "true" : "false");
     if (ferror(s->out))
         s->write_error = errno ? errno : EIO;
     pthread_mutex_unlock(&s->lock);
@@ -241,9 +251,10 @@ int cmd_sample(int argc, char **argv)
                 "usage: %s\n\nSamples every meter until --duration or Ctrl-C, as CSV "
                 "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
                 "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
-                "power_instant_w.  With -E MS, energy_j rows come from the energy counter\n(joules "
-                "since the meter was opened) every MS ms; by default (and with -E 0) no\ncounter "
-                "is read at all: one read costs ~4 ms of CPU on NVML.\n"
+                "power_instant_w,simulated (true for a simulated meter: not a\nmeasurement).  "
+                "With -E MS, energy_j rows come from the energy counter (joules\nsince the meter "
+                "was opened) every MS ms; by default (and with -E 0) no counter is\nread at all: "
+                "one read costs ~4 ms of CPU on NVML.\n"
                 "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
                 "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
                 usage_line);
@@ -306,7 +317,7 @@ int cmd_sample(int argc, char **argv)
     pthread_mutex_init(&s.lock, NULL);
     if (!s.jsonl)
         fputs("time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
-              "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
+              "sm_clock_mhz,mem_clock_mhz,power_instant_w,simulated\n",
               s.out);
 
     s.t0_ns = jb_now_ns();

@@ -10,10 +10,13 @@ jb devices -m sim --json | python3 -c "import json,sys; d=json.load(sys.stdin); 
 
 jb sample -m sim:const=42 -i 20 -E 50 --duration 0.5 -o "$T/s.csv"
 expect_eq "sample header" "$(head -1 "$T/s.csv")" \
-  "time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w"
+  "time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w,simulated"
 python3 - "$T/s.csv" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+# every row of a simulated meter says so, gauge rows and counter rows alike
+assert rows and all(r["simulated"] == "true" for r in rows), rows[:3]
+assert all(len(r) == 13 and None not in r for r in rows), "one field per column"
 power = [r for r in rows if r["power_w"]]
 energy = [r for r in rows if r["energy_j"]]
 assert 15 <= len(power) <= 30, len(power)       # 20 ms over 0.5 s
@@ -32,6 +35,7 @@ jb sample -m sim --format jsonl --duration 0.3 | python3 -c "
 import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 assert rows and all(r['meter'] == 'sim0' for r in rows)
+assert all(r['simulated'] is True for r in rows), 'every row says it is simulated'
 assert not any('energy_j' in r for r in rows), 'no counter rows without -E'
 assert all('power_w' in r for r in rows)
 "
@@ -39,6 +43,7 @@ jb sample -m sim --format jsonl -E 50 --duration 0.3 | python3 -c "
 import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 assert any('energy_j' in r for r in rows) and any('power_w' in r for r in rows)
+assert all(r['simulated'] is True for r in rows), 'counter rows say it too'
 assert not any('temp_c' in r for r in rows), 'unavailable values are absent'
 "
 
