@@ -4,6 +4,7 @@
 # with both methods; and every row of 'joulebench sample' (CSV and JSON lines).  A hand-written
 # run directory on a GPU meter gets none of those labels, so the checks can fail.
 source "$(dirname "$0")/lib.bash"
+shopt -s nullglob # a build without cairo has no fig/*.png
 W="$(cd "$(dirname "$0")" && pwd)/data/workload.py"
 cat > "$T/g.yaml" <<Y
 name: simstudy
