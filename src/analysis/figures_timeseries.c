@@ -495,7 +495,7 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         nok++;
     }
     if (nok == 0) {
-        snprintf(r->reason, sizeof(r->reason), "%s", why);
+        snprintf(r->reason, sizeof(r->reason), "%.590s", why);
         sb_reset(&r->notes);
         rc = 0;
         goto out;
@@ -572,7 +572,7 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
                 struct fig_key *key = &lr->key[lr->n++];
                 key->kind = FIG_KEY_LINE;
                 key->stroke = (struct plot_stroke){fig_colour(runs[i].colour), 2, PLOT_SOLID};
-                snprintf(key->label, sizeof(key->label), "%s", runs[i].label);
+                snprintf(key->label, sizeof(key->label), "%.90s", runs[i].label);
             }
         }
         if (npanels > 1 && panel_q[npanels - 1] == 2) {

@@ -114,6 +114,9 @@ int plot_png_available(void);
  * description as tEXt chunks and "Software" naming joulebench.  Returns 0, or -1 with a message
  * ("built without cairo", or cairo's status). */
 int plot_png(const struct plot *p, double scale, struct strbuf *out, char *err, size_t errlen);
+/* Hands back the memory that cairo and fontconfig keep for the process (font caches), so that
+ * leak checkers see none.  Only at exit, once no PNG is being drawn; nothing without cairo. */
+void plot_png_release(void);
 
 /* ---- for the backends (plot_svg.c, plot_png.c) --------------------------------------------- */
 

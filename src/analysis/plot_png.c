@@ -22,6 +22,10 @@ int plot_png_available(void)
     return 0;
 }
 
+void plot_png_release(void)
+{
+}
+
 int plot_png(const struct plot *p, double scale, struct strbuf *out, char *err, size_t errlen)
 {
     (void)p;
@@ -36,6 +40,7 @@ int plot_png(const struct plot *p, double scale, struct strbuf *out, char *err, 
 #else
 
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -43,6 +48,13 @@ int plot_png(const struct plot *p, double scale, struct strbuf *out, char *err, 
 int plot_png_available(void)
 {
     return 1;
+}
+
+void plot_png_release(void)
+{
+    /* cairo's toy font faces hold fontconfig patterns: cairo first, then fontconfig */
+    cairo_debug_reset_static_data();
+    FcFini();
 }
 
 static void set_rgb(cairo_t *cr, uint32_t rgb, double alpha)

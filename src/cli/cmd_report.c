@@ -15,6 +15,7 @@
 
 #include "analysis/corrected.h"
 #include "analysis/figures.h"
+#include "analysis/plot.h"
 #include "analysis/report.h"
 #include "analysis/seed2023.h"
 #include "util/fsutil.h"
@@ -264,5 +265,6 @@ out:
     sigaction(SIGTERM, &old_term, NULL);
     free(ex_abs);
     report_free(&in);
+    plot_png_release();
     return rc;
 }

@@ -860,7 +860,12 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("%s\n", report);
+        plot_png_release();
         return 0;
     }
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    {
+        int failed = cmocka_run_group_tests(tests, NULL, NULL);
+        plot_png_release();
+        return failed;
+    }
 }

@@ -219,5 +219,7 @@ int main(void)
         cmocka_unit_test(test_svg),
         cmocka_unit_test(test_png_agrees_with_svg),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    plot_png_release();
+    return failed;
 }
