@@ -62,7 +62,8 @@ long report_epoch_count(const struct rundir *rd);
  * "simulated"): report.json, summary.md, index.html and every figure then say "simulated". */
 int report_simulated(const struct report_input *in);
 /* x - y, exactly 0 when the difference is within rounding of the operands (|x - y| <= 1e-9 of
- * the larger), so that quantities which cancel print as 0, not 4.26e-14.  NaN stays NaN. */
+ * the larger), so that quantities which cancel print as 0, not 4.26e-14; else rounded to the
+ * operands' 10th significant digit (the tables' precision).  NaN stays NaN. */
 double report_diff(double x, double y);
 
 /* ---- the report folder (report_out.c) ----------------------------------------------------- */

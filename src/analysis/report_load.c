@@ -102,11 +102,14 @@ int report_simulated(const struct report_input *in)
 
 double report_diff(double x, double y)
 {
-    double d = x - y;
+    double d = x - y, scale = fmax(fabs(x), fabs(y)), q;
 
-    if (fabs(d) <= 1e-9 * fmax(fabs(x), fabs(y)))
+    if (fabs(d) <= 1e-9 * scale)
         return 0.0;
-    return d;
+    /* no more digits than the operands have at the 10 significant digits the tables print: 24.59
+     * - 24.5899995 is 5e-07, not 4.999999952e-07 */
+    q = pow(10, floor(log10(scale)) - 9);
+    return nearbyint(d / q) * q;
 }
 
 void report_json_head(struct jsonw *w, const struct report_input *in, const char *method,

@@ -177,6 +177,13 @@ static void test_corrected(void **state)
     assert_true(isnan(csv_value(t, "net_energy_j_mean", 0)));
     assert_true(isnan(csv_value(t, "energy_per_image_j_mean", 0)));
     assert_true(isnan(csv_value(t, "startup_energy_j_mean", 0)));
+    /* Fig. 2's stack: the epochs' energy and the rest of the command (no start-up or eval phase
+     * here, so the rest is the command minus the epochs) */
+    assert_true(csv_value(t, "epochs_energy_j_mean", 0) > 0);
+    assert_true(fabs(csv_value(t, "other_energy_j_mean", 0) -
+                     (csv_value(t, "energy_j_mean", 0) - csv_value(t, "epochs_energy_j_mean", 0))) <
+                1e-6);
+    assert_true(isnan(csv_value(t, "eval_energy_j_mean", 0)));
     free(t);
     t = read_out("report.json");
     assert_non_null(strstr(t, "\"method\": \"corrected\""));
@@ -191,11 +198,27 @@ static void test_corrected(void **state)
     free(t);
 }
 
+/* Differences that cancel print as 0, others with the operands' digits only. */
+static void test_diff(void **state)
+{
+    (void)state;
+    double a = 0.1 + 0.2, b = 0.3;
+    assert_true(a - b != 0);             /* 5.55e-17 in plain floating point */
+    assert_true(report_diff(a, b) == 0); /* exactly 0 */
+    assert_true(report_diff(1100, 50 * 10.0 + 600) == 0);
+    assert_true(report_diff(24.59, 24.5899995) == 5e-07);
+    assert_true(report_diff(1000, 400) == 600);
+    assert_true(report_diff(0, 0) == 0);
+    assert_true(isnan(report_diff(NAN, 1)));
+    assert_true(report_diff(1, 3) == -2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed2023),
         cmocka_unit_test(test_corrected),
+        cmocka_unit_test(test_diff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -63,6 +63,12 @@ static void test_summary(void **state)
     s = stats_summarise(NULL, 0);
     assert_int_equal(s.n, 0);
     assert_true(isnan(s.mean));
+    /* equal values: the mean is the value and the sd exactly 0 (three 0.1s summed and divided
+     * give 0.10000000000000002 and an sd of 1.7e-17 otherwise) */
+    double eq[] = {0.1, NAN, 0.1, 0.1};
+    s = stats_summarise(eq, 4);
+    assert_int_equal(s.n, 3);
+    assert_true(s.mean == 0.1 && s.sd == 0 && s.ci95 == 0);
 }
 
 static void test_ratio(void **state)
