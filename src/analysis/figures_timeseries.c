@@ -459,6 +459,7 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
     struct plot *p = NULL;
     size_t nrun, nok = 0, npanels = 0, bad = 0, nrows = 0;
     int panel_q[3], rc = -1, bucketed = 0, any_idle = 0, any_phase = 0, idle_same = 1;
+    int any_idle_phase = 0;
     double idle_w = NAN;
     double tmin = INFINITY, tmax = -INFINITY;
     char why[700] = "";
@@ -509,6 +510,8 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
             bad += runs[i].bad;
             any_idle |= !isnan(runs[i].idle_w);
             any_phase |= runs[i].nph > 0;
+            for (size_t k = 0; k < runs[i].nph; k++)
+                any_idle_phase |= runs[i].ph[k].kind == TS_IDLE;
             for (size_t k = 0; k < runs[i].nm; k++) {
                 tmin = fmin(tmin, runs[i].m[k].p[0].t_s - runs[i].origin);
                 tmax = fmax(tmax, runs[i].m[k].p[runs[i].m[k].n - 1].t_s - runs[i].origin);
@@ -597,7 +600,14 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         uint32_t col = fig_colour(nok == 1 ? runs[0].colour : 0);
         snprintf(lr->heading, sizeof(lr->heading), "phases:");
         for (int k = 0; k < 4; k++) {
-            struct fig_key *key = &lr->key[lr->n++];
+            struct fig_key *key;
+            int seen = 0;
+            for (size_t i = 0; i < nok && !seen; i++)
+                for (size_t j = 0; j < runs[i].nph && !seen; j++)
+                    seen = runs[i].ph[j].kind == (enum ts_kind)k;
+            if (!seen)
+                continue; /* only the phases the strip shows */
+            key = &lr->key[lr->n++];
             key->kind = FIG_KEY_FILL;
             key->fill = phase_fill((enum ts_kind)k, nok == 1 ? col : 0x7a7a7a, 1);
             snprintf(key->label, sizeof(key->label), "%s", names[k]);
@@ -696,7 +706,7 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
             } else if (q == 0) {
                 hi *= 1.06;
             }
-            nyt = plot_ticks(lo, hi, 4, yt, 32, &ydec);
+            nyt = plot_ticks(lo, hi, 5, yt, 32, &ydec);
             if (q == 1 && nyt >= 2) {
                 lo = fmin(lo, yt[0]);
                 hi = fmax(hi, yt[nyt - 1]);
@@ -779,7 +789,9 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
             }
             if (pi + 1 == npanels)
                 plot_text(p, (x0 + x1) / 2, py + TS_PANEL_H + 36,
-                          "time since the command started (s); the idle baseline comes before 0",
+                          any_idle_phase ? "time since the command started (s); the idle "
+                                           "baseline comes before 0"
+                                         : "time since the command started (s)",
                           &lf, PLOT_MIDDLE, 0);
         }
         fig_footer(p, TS_W, y + (double)npanels * (TS_PANEL_H + TS_PANEL_GAP) + 34,
