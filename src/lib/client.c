@@ -212,7 +212,7 @@ static void put_string(struct jb__line *l, const char *s, size_t max_bytes)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s), i = 0;
-    char esc[16];
+    char esc[48];
 
     if (n > max_bytes) { /* cut at a character boundary */
         n = max_bytes;

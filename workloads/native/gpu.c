@@ -947,6 +947,46 @@ static int capture(struct gpu *g, struct plan *p)
     return fail(g, "cannot capture the training step as a CUDA graph: %s", first);
 }
 
+/* The warm-up steps and graph captures of gpu_build, between a copy of the state into backup
+ * and its restoration. */
+static int warm_up(struct gpu *g, const struct native_data *d, void *const backup[2], char *err,
+                   size_t errlen)
+{
+    const struct native_model *m = g->m;
+    size_t np = m->n_params * sizeof(float), ns = m->n_stats * sizeof(float);
+    int32_t *ident;
+    int rc;
+
+    CUDA(cudaMemcpyAsync(backup[0], g->params, np, cudaMemcpyDeviceToDevice, g->stream));
+    CUDA(cudaMemcpyAsync(backup[1], g->stats, ns, cudaMemcpyDeviceToDevice, g->stream));
+    ident = malloc(d->n_train * sizeof(int32_t));
+    if (!ident)
+        return fail(g, "out of memory");
+    for (size_t i = 0; i < d->n_train; i++)
+        ident[i] = (int32_t)i;
+    rc = gpu_epoch_start(g, ident, d->n_train, err, errlen);
+    free(ident);
+    if (rc)
+        return rc;
+    for (int i = 0; i < g->n_plans; i++) {
+        if (!g->plans[i].train)
+            continue;
+        CUDA(cudaMemsetAsync(g->counter, 0, sizeof(int), g->stream));
+        TRY(train_step(g, &g->plans[i]));
+        CUDA(cudaStreamSynchronize(g->stream));
+    }
+    if (g->o.graph)
+        for (int i = 0; i < g->n_plans; i++)
+            if (g->plans[i].train)
+                TRY(capture(g, &g->plans[i]));
+    CUDA(cudaMemcpyAsync(g->params, backup[0], np, cudaMemcpyDeviceToDevice, g->stream));
+    CUDA(cudaMemcpyAsync(g->stats, backup[1], ns, cudaMemcpyDeviceToDevice, g->stream));
+    CUDA(cudaMemsetAsync(g->momentum, 0, np, g->stream));
+    CUDA(cudaMemsetAsync(g->counter, 0, sizeof(int), g->stream));
+    CUDA(cudaStreamSynchronize(g->stream));
+    return GPU_OK;
+}
+
 int gpu_build(struct gpu *g, const struct native_model *m, const struct native_data *d,
               const float *params, const float *stats, const struct gpu_opts *opts,
               const int *train_sizes, int n_train_sizes, const int *eval_sizes, int n_eval_sizes,
@@ -976,11 +1016,19 @@ int gpu_build(struct gpu *g, const struct native_model *m, const struct native_d
         if (eval_sizes[i] > g->nmax)
             g->nmax = eval_sizes[i];
     g->max_steps = d->n_train / (size_t)opts->batch_size + 2;
+    if (cublasSetMathMode(g->blas, opts->precision == PREC_TF32
+                                       ? CUBLAS_TF32_TENSOR_OP_MATH
+                                       : CUBLAS_DEFAULT_MATH) != CUBLAS_STATUS_SUCCESS) {
+        rc = fail(g, "cublasSetMathMode failed");
+        goto out;
+    }
     B(upload(g, (void **)&g->params, params, np, "the parameters"));
     B(dev_alloc(g, (void **)&g->grads, np, "the gradients"));
     B(dev_alloc(g, (void **)&g->momentum, np, "the momentum"));
-    CUDA(cudaMemset(g->momentum, 0, np));
-    CUDA(cudaMemset(g->grads, 0, np));
+    if (cudaMemset(g->momentum, 0, np) != cudaSuccess || cudaMemset(g->grads, 0, np)) {
+        rc = fail(g, "cudaMemset failed: %s", cudaGetErrorString(cudaGetLastError()));
+        goto out;
+    }
     B(upload(g, (void **)&g->stats, stats, m->n_stats * sizeof(float), "the running statistics"));
     g->saved_off[0] = 0;
     saved = 2 * 64;
@@ -1008,8 +1056,6 @@ int gpu_build(struct gpu *g, const struct native_model *m, const struct native_d
     carve(g, g->arena);
     g->workspace_bytes = opts->workspace_bytes;
     B(dev_alloc(g, &g->workspace, g->workspace_bytes, "the convolution workspace"));
-    if (opts->precision == PREC_BF16)
-        KERN(k_to_bf16(g->stream, g->params, g->params_bf16, m->n_params));
     for (int i = 0; i < n_train_sizes; i++)
         B(make_plan(g, train_sizes[i], 1));
     for (int i = 0; i < n_eval_sizes; i++)
@@ -1019,39 +1065,7 @@ int gpu_build(struct gpu *g, const struct native_model *m, const struct native_d
      * algorithm runs), then the graphs; then the state as it was. */
     B(dev_alloc(g, &backup[0], np, "a copy of the parameters"));
     B(dev_alloc(g, &backup[1], m->n_stats * sizeof(float), "a copy of the statistics"));
-    CUDA(cudaMemcpyAsync(backup[0], g->params, np, cudaMemcpyDeviceToDevice, g->stream));
-    CUDA(cudaMemcpyAsync(backup[1], g->stats, m->n_stats * sizeof(float), cudaMemcpyDeviceToDevice,
-                         g->stream));
-    {
-        int32_t *ident = malloc(d->n_train * sizeof(int32_t));
-        if (!ident) {
-            rc = fail(g, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < d->n_train; i++)
-            ident[i] = (int32_t)i;
-        rc = gpu_epoch_start(g, ident, d->n_train, err, errlen);
-        free(ident);
-        if (rc)
-            goto out;
-    }
-    for (int i = 0; i < g->n_plans; i++) {
-        if (!g->plans[i].train)
-            continue;
-        CUDA(cudaMemsetAsync(g->counter, 0, sizeof(int), g->stream));
-        B(train_step(g, &g->plans[i]));
-        CUDA(cudaStreamSynchronize(g->stream));
-    }
-    if (opts->graph)
-        for (int i = 0; i < g->n_plans; i++)
-            if (g->plans[i].train)
-                B(capture(g, &g->plans[i]));
-    CUDA(cudaMemcpyAsync(g->params, backup[0], np, cudaMemcpyDeviceToDevice, g->stream));
-    CUDA(cudaMemcpyAsync(g->stats, backup[1], m->n_stats * sizeof(float), cudaMemcpyDeviceToDevice,
-                         g->stream));
-    CUDA(cudaMemsetAsync(g->momentum, 0, np, g->stream));
-    CUDA(cudaMemsetAsync(g->counter, 0, sizeof(int), g->stream));
-    CUDA(cudaStreamSynchronize(g->stream));
+    B(warm_up(g, d, backup, err, errlen));
     rc = GPU_OK;
 out:
     cudaFree(backup[0]);
