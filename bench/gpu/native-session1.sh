@@ -44,12 +44,12 @@ EOF
 
 chk() { # name, native args...
   local name=$1; shift
-  timeout 150 "$NT" "$@" --check-out $D/$name.npz > $L/$name.log 2>&1
+  timeout 60 "$NT" "$@" --check-out $D/$name.npz > $L/$name.log 2>&1
   say "$name rc=$? $(tail -1 $L/$name.log)"
 }
 ref() { # name, torch-ref args...
   local name=$1; shift
-  timeout 150 python3 bench/gpu/native_check.py torch-ref "$@" -o $D/$name.npz > $L/$name.log 2>&1
+  timeout 90 python3 bench/gpu/native_check.py torch-ref "$@" -o $D/$name.npz > $L/$name.log 2>&1
   say "$name rc=$? $(tail -1 $L/$name.log)"
 }
 cmp_() { say "-- compare $*"; python3 bench/gpu/native_check.py compare "$@" 2>&1 | tee -a "$sum"; }
@@ -59,7 +59,7 @@ A32="--dataset syn --data-dir $D --init $D/r50.npz --batch-size 128"
 chk n32 $A32 --algo heuristic
 if ! grep -q "^check:" $L/n32.log; then
   say "native check failed; memcheck on a small run:"
-  timeout 240 compute-sanitizer --tool memcheck "$NT" $A32 --batch-size 8 --limit-train 16 --limit-test 8 --algo heuristic --check-out $D/ms.npz > $L/memcheck.log 2>&1
+  timeout 100 compute-sanitizer --tool memcheck "$NT" $A32 --batch-size 8 --limit-train 16 --limit-test 8 --algo heuristic --check-out $D/ms.npz > $L/memcheck.log 2>&1
   head -60 $L/memcheck.log | tee -a "$sum"
 fi
 chk n32g $A32 --algo heuristic --graph
@@ -87,7 +87,7 @@ cmp_ $D/nbf.npz $D/tbf.npz $D/t64.npz
 
 st() { # name, command... : under joulebench stat (GPU counter), JSON and run directory
   local name=$1; shift
-  timeout 200 joulebench stat -q -m gpu0 --json $L/$name.json -o $D/rd-$name -- "$@" > $L/$name.log 2>&1
+  timeout 120 joulebench stat -q -m gpu0 --json $L/$name.json -o $D/rd-$name -- "$@" > $L/$name.log 2>&1
   say "$name rc=$? $(grep -c '^epoch' $L/$name.log) epochs; $(tail -1 $L/$name.log)"
   cp $D/rd-$name/samples.csv $L/$name.samples.csv 2>/dev/null
   cp $D/rd-$name/phases.csv $L/$name.phases.csv 2>/dev/null
