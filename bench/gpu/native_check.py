@@ -13,6 +13,9 @@
   native_check.py curves LOG...        the "epoch N: train loss ..." lines of training logs
   native_check.py energy STAT.json...  per run: epochs' counter energy, mJ per image, images/s,
       from `joulebench stat --json` (epochs 2.. when there are several, else epoch 1)
+  native_check.py table EPOCHS.csv     the side-by-side table of `joulebench report`'s epochs.csv
+      (experiments/frameworks.yaml): per configuration, over epochs 2.. of every repeat, images/s,
+      counter mJ per image and the GPU-busy fraction (NVML utilisation), mean and sd over repeats
 
 Needs numpy (and torch, torchvision for torch-ref).  Prints tables; nothing here is a test.
 """
@@ -187,6 +190,44 @@ def energy(a):
             1000.0 * e / n, e / t, "-" if busy is None else "%.0f" % busy))
 
 
+def table(a):
+    import csv
+    import statistics
+    with open(a.epochs) as f:
+        rows = list(csv.DictReader(f))
+    levels = []
+    for k in (rows[0].keys() if rows else []):
+        if k == "run_id":
+            break
+        levels.append(k)
+    per_run = {}
+    for r in rows:
+        if int(r["epoch"]) < 2 or not r["items"] or not r["energy_j"]:
+            continue
+        key = tuple(r[k] for k in levels)
+        acc = per_run.setdefault(key, {}).setdefault(r["run_id"], [0.0, 0.0, 0.0, 0.0, 0])
+        acc[0] += float(r["duration_s"])
+        acc[1] += float(r["energy_j"])
+        acc[2] += float(r["items"])
+        if r["gpu_util_pct"]:
+            acc[3] += float(r["gpu_util_pct"]) * float(r["duration_s"])
+        acc[4] += 1
+
+    def ms(v):
+        return "%.1f" % v[0] if len(v) < 2 else "%.1f +- %.1f" % (statistics.mean(v),
+                                                                   statistics.stdev(v))
+    print("| " + " | ".join(levels) + " | runs | img/s | mJ/img | GPU busy % |")
+    print("|" + "---|" * (len(levels) + 4))
+    for key in sorted(per_run, key=lambda k: tuple(int(x) if x.isdigit() else x for x in k)):
+        runs = per_run[key].values()
+        ips = [n / t for t, e, n, u, c in runs]
+        mj = [1000 * e / n for t, e, n, u, c in runs]
+        busy = [u / t for t, e, n, u, c in runs if u > 0]
+        print("| " + " | ".join(key) + " | %d | %s | %s | %s |" % (
+            len(ips), ms([round(x) for x in ips]).replace(".0", ""), ms(mj),
+            ms(busy) if busy else "-"))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="bench/gpu/native_check.py")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -209,8 +250,11 @@ def main(argv=None):
     cu.add_argument("logs", nargs="+")
     en = sub.add_parser("energy")
     en.add_argument("files", nargs="+")
+    tb = sub.add_parser("table")
+    tb.add_argument("epochs")
     a = p.parse_args(argv)
-    {"torch-ref": torch_ref, "compare": compare, "curves": curves, "energy": energy}[a.cmd](a)
+    {"torch-ref": torch_ref, "compare": compare, "curves": curves, "energy": energy,
+     "table": table}[a.cmd](a)
     return 0
 
 

@@ -47,6 +47,10 @@ const char *native_usage(void)
            "(default);\n"
            "                     heuristic: cuDNN's first choice, untimed\n"
            "  --workspace-mib N  largest convolution workspace (default 1024)\n"
+           "  --layout           nchw: PyTorch's default layout (default); nhwc: channels last,\n"
+           "                     cuDNN's persistent batch-norm kernels (PyTorch's channels_last)\n"
+           "  --profile N        time N eager steps by operation kind during startup and print\n"
+           "                     the milliseconds per step on stderr (a measurement aid)\n"
            "  --check-out FILE   testing: instead of training, write the outputs on the first "
            "batch,\n"
            "                     one SGD step, the outputs and loss after it, and every tensor "
@@ -120,6 +124,7 @@ int native_parse_args(int argc, char **argv, struct native_args *a, char *err, s
     static const char *const devices[] = {"auto", "cpu", "cuda"};
     static const char *const modes[] = {"eager", "compiled", "graph"};
     static const char *const algos[] = {"find", "heuristic"};
+    static const char *const layouts[] = {"nchw", "nhwc"};
     int mode = -1, graph_flag = 0;
 
     memset(a, 0, sizeof(*a));
@@ -273,6 +278,14 @@ int native_parse_args(int argc, char **argv, struct native_args *a, char *err, s
             if (choice(opt, val, algos, 2, &c, err, errlen) < 0)
                 return -1;
             a->algo = (enum native_algo)c;
+        } else if (!strcmp(opt, "--layout")) {
+            if (choice(opt, val, layouts, 2, &a->nhwc, err, errlen) < 0)
+                return -1;
+        } else if (!strcmp(opt, "--profile")) {
+            if (parse_long(opt, val, 0, &a->profile_steps, err, errlen) < 0)
+                return -1;
+            if (a->profile_steps > 1000)
+                return bad(err, errlen, opt, "'%s' must be at most 1000", val);
         } else if (!strcmp(opt, "--workspace-mib")) {
             if (parse_long(opt, val, 0, &a->workspace_mib, err, errlen) < 0)
                 return -1;

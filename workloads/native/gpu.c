@@ -121,7 +121,42 @@ struct gpu {
     struct plan plans[MAX_PLANS];
     int n_plans;
     int last_train_n;
+
+    cudnnTensorFormat_t fmt;
+    cudnnBatchNormMode_t bn_train_mode;
+
+    /* profiling (opts.profile_steps): an event at the start of every operation */
+    int prof;
+    cudaEvent_t *ev;
+    int *ev_cat, n_ev, cap_ev;
 };
+
+enum {
+    P_GATHER,
+    P_CONV_FWD,
+    P_CONV_DGRAD,
+    P_CONV_WGRAD,
+    P_BN_FWD,
+    P_BN_BWD,
+    P_POOL,
+    P_ELTWISE,
+    P_FC,
+    P_LOSS,
+    P_SGD,
+    P_CAST,
+    P_N
+};
+static const char *const prof_names[P_N] = {"gather", "conv_fwd", "conv_dgrad", "conv_wgrad",
+                                            "bn_fwd", "bn_bwd",   "pool",       "eltwise",
+                                            "fc",     "loss",     "sgd",        "bf16_cast"};
+
+static void prof(struct gpu *g, int cat)
+{
+    if (!g->prof || g->n_ev >= g->cap_ev)
+        return;
+    cudaEventRecord(g->ev[g->n_ev], g->stream);
+    g->ev_cat[g->n_ev++] = cat;
+}
 
 static const float one = 1.0f, zero = 0.0f;
 
@@ -160,6 +195,21 @@ __attribute__((format(printf, 2, 3))) static int fail(struct gpu *g, const char 
         if (e_)                                                                                    \
             return fail(g, "%s failed: %s (gpu.c:%d)", #call, cudaGetErrorString((cudaError_t)e_), \
                         __LINE__);                                                                 \
+    } while (0)
+#define KERNP(cat, call)                                                                           \
+    do {                                                                                           \
+        prof(g, cat);                                                                              \
+        KERN(call);                                                                                \
+    } while (0)
+#define DNNP(cat, call)                                                                            \
+    do {                                                                                           \
+        prof(g, cat);                                                                              \
+        DNN(call);                                                                                 \
+    } while (0)
+#define BLASP(cat, call)                                                                           \
+    do {                                                                                           \
+        prof(g, cat);                                                                              \
+        BLAS(call);                                                                                \
     } while (0)
 #define TRY(call)                                                                                  \
     do {                                                                                           \
@@ -324,7 +374,7 @@ static int tensor(struct gpu *g, int n, int c, int h, int w, cudnnDataType_t typ
     t = &g->descs[g->n_descs];
     DNN(cudnnCreateTensorDescriptor(&t->d));
     g->n_descs++;
-    DNN(cudnnSetTensor4dDescriptor(t->d, CUDNN_TENSOR_NCHW, type, n, c, h, w));
+    DNN(cudnnSetTensor4dDescriptor(t->d, g->fmt, type, n, c, h, w));
     t->n = n, t->c = c, t->h = h, t->w = w, t->type = type;
     *out = t->d;
     return GPU_OK;
@@ -411,8 +461,7 @@ static int select_algos(struct gpu *g, struct conv_algo *a, int backward)
                                : g->o.precision == PREC_BF16 ? CUDNN_TENSOR_OP_MATH
                                                              : CUDNN_DEFAULT_MATH;
         DNN(cudnnCreateFilterDescriptor(&a->wd));
-        DNN(cudnnSetFilter4dDescriptor(a->wd, type, CUDNN_TENSOR_NCHW, a->cout, a->cin, a->k,
-                                       a->k));
+        DNN(cudnnSetFilter4dDescriptor(a->wd, type, g->fmt, a->cout, a->cin, a->k, a->k));
         DNN(cudnnCreateConvolutionDescriptor(&a->cd));
         DNN(cudnnSetConvolution2dDescriptor(a->cd, a->pad, a->pad, a->stride, a->stride, 1, 1,
                                             CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
@@ -534,12 +583,16 @@ static int conv_fwd(struct gpu *g, const struct conv_algo *a, const struct nativ
     TRY(tensor(g, a->n, a->cout, a->oh, a->ow, type, &yd));
     if (type == CUDNN_DATA_BFLOAT16) {
         size_t ny = elems(a->n, a->cout, a->oh, a->ow);
+        prof(g, P_CAST);
         KERN(k_to_bf16(g->stream, x, xb, elems(a->n, a->cin, a->h, a->w)));
+        prof(g, P_CONV_FWD);
         DNN(cudnnConvolutionForward(g->dnn, &one, xd, xb, a->wd, WB(g, c->weight), a->cd, a->fwd,
                                     g->workspace, a->ws[0], &zero, yd, g->act_b16));
+        prof(g, P_CAST);
         KERN(k_from_bf16(g->stream, g->act_b16, y, ny, 0.0f));
         return GPU_OK;
     }
+    prof(g, P_CONV_FWD);
     DNN(cudnnConvolutionForward(g->dnn, &one, xd, x, a->wd, W(g, c->weight), a->cd, a->fwd,
                                 g->workspace, a->ws[0], &zero, yd, y));
     return GPU_OK;
@@ -557,22 +610,29 @@ static int conv_bwd(struct gpu *g, const struct conv_algo *a, const struct nativ
     TRY(tensor(g, a->n, a->cout, a->oh, a->ow, type, &yd));
     if (type == CUDNN_DATA_BFLOAT16) {
         const struct native_tensor *t = &g->m->tensors[c->weight];
+        prof(g, P_CAST);
         KERN(k_to_bf16(g->stream, dy, g->dy_b16, elems(a->n, a->cout, a->oh, a->ow)));
+        prof(g, P_CONV_WGRAD);
         DNN(cudnnConvolutionBackwardFilter(g->dnn, &one, xd, xb, yd, g->dy_b16, a->cd,
                                            a->bwd_filter, g->workspace, a->ws[2], &zero, a->wd,
                                            g->wgrad_b16));
+        prof(g, P_CAST);
         KERN(k_from_bf16(g->stream, g->wgrad_b16, GW(g, c->weight), t->count, 0.0f));
         if (dx) {
+            prof(g, P_CONV_DGRAD);
             DNN(cudnnConvolutionBackwardData(g->dnn, &one, a->wd, WB(g, c->weight), yd, g->dy_b16,
                                              a->cd, a->bwd_data, g->workspace, a->ws[1], &zero, xd,
                                              g->dx_b16));
+            prof(g, P_CAST);
             KERN(k_from_bf16(g->stream, g->dx_b16, dx, elems(a->n, a->cin, a->h, a->w), beta));
         }
         return GPU_OK;
     }
     (void)xb;
+    prof(g, P_CONV_WGRAD);
     DNN(cudnnConvolutionBackwardFilter(g->dnn, &one, xd, x, yd, dy, a->cd, a->bwd_filter,
                                        g->workspace, a->ws[2], &zero, a->wd, GW(g, c->weight)));
+    prof(g, P_CONV_DGRAD);
     if (dx)
         DNN(cudnnConvolutionBackwardData(g->dnn, &one, a->wd, W(g, c->weight), yd, dy, a->cd,
                                          a->bwd_data, g->workspace, a->ws[1], &beta, xd, dx));
@@ -588,11 +648,11 @@ static int bn_fwd(struct gpu *g, int train, int bn_id, const struct native_bn *b
 
     TRY(tensor(g, n, b->c, h, w, CUDNN_DATA_FLOAT, &xd));
     TRY(bn_desc(g, b->c, &pd));
+    prof(g, P_BN_FWD);
     if (train)
-        DNN(cudnnBatchNormalizationForwardTraining(g->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, xd,
-                                                   x, xd, y, pd, W(g, b->weight), W(g, b->bias),
-                                                   NATIVE_BN_MOMENTUM, STAT(g, b->mean),
-                                                   STAT(g, b->var), NATIVE_BN_EPS, mean, invvar));
+        DNN(cudnnBatchNormalizationForwardTraining(
+            g->dnn, g->bn_train_mode, &one, &zero, xd, x, xd, y, pd, W(g, b->weight), W(g, b->bias),
+            NATIVE_BN_MOMENTUM, STAT(g, b->mean), STAT(g, b->var), NATIVE_BN_EPS, mean, invvar));
     else
         DNN(cudnnBatchNormalizationForwardInference(
             g->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, xd, x, xd, y, pd, W(g, b->weight),
@@ -608,9 +668,10 @@ static int bn_bwd(struct gpu *g, int bn_id, const struct native_bn *b, int n, in
 
     TRY(tensor(g, n, b->c, h, w, CUDNN_DATA_FLOAT, &xd));
     TRY(bn_desc(g, b->c, &pd));
-    DNN(cudnnBatchNormalizationBackward(
-        g->dnn, CUDNN_BATCHNORM_SPATIAL, &one, &zero, &one, &zero, xd, x, xd, dy, xd, dx, pd,
-        W(g, b->weight), GW(g, b->weight), GW(g, b->bias), NATIVE_BN_EPS, mean, invvar));
+    prof(g, P_BN_BWD);
+    DNN(cudnnBatchNormalizationBackward(g->dnn, g->bn_train_mode, &one, &zero, &one, &zero, xd, x,
+                                        xd, dy, xd, dx, pd, W(g, b->weight), GW(g, b->weight),
+                                        GW(g, b->bias), NATIVE_BN_EPS, mean, invvar));
     return GPU_OK;
 }
 
@@ -629,13 +690,13 @@ static int forward(struct gpu *g, const struct plan *p, int train)
     cudnnTensorDescriptor_t sd, pd;
 
     if (g->o.precision == PREC_BF16)
-        KERN(k_to_bf16(g->stream, g->params, g->params_bf16, m->n_params));
+        KERNP(P_CAST, k_to_bf16(g->stream, g->params, g->params_bf16, m->n_params));
     TRY(conv_fwd(g, p->conv[0], &m->stem, g->x0, g->xb_stem, g->c1));
     TRY(bn_fwd(g, train, 0, &m->stem_bn, n, g->h1, g->w1, g->c1, g->s1));
-    KERN(k_relu(g->stream, g->s1, elems(n, 64, g->h1, g->w1)));
+    KERNP(P_ELTWISE, k_relu(g->stream, g->s1, elems(n, 64, g->h1, g->w1)));
     TRY(tensor(g, n, 64, g->h1, g->w1, CUDNN_DATA_FLOAT, &sd));
     TRY(tensor(g, n, 64, g->h2, g->w2, CUDNN_DATA_FLOAT, &pd));
-    DNN(cudnnPoolingForward(g->dnn, g->pool, &one, sd, g->s1, &zero, pd, g->p));
+    DNNP(P_POOL, cudnnPoolingForward(g->dnn, g->pool, &one, sd, g->s1, &zero, pd, g->p));
     x = g->p;
     for (int b = 0; b < m->n_blocks; b++) {
         const struct native_block *k = &m->blocks[b];
@@ -644,37 +705,39 @@ static int forward(struct gpu *g, const struct plan *p, int train)
 
         TRY(conv_fwd(g, p->conv[cid(b, 0)], &k->conv1, x, bb->xb[0], bb->t1));
         TRY(bn_fwd(g, train, cid(b, 0), &k->bn1, n, bb->hi, bb->wi, bb->t1, bb->r1));
-        KERN(k_relu(g->stream, bb->r1, elems(n, k->width, bb->hi, bb->wi)));
+        KERNP(P_ELTWISE, k_relu(g->stream, bb->r1, elems(n, k->width, bb->hi, bb->wi)));
         TRY(conv_fwd(g, p->conv[cid(b, 1)], &k->conv2, bb->r1, bb->xb[1], bb->t2));
         TRY(bn_fwd(g, train, cid(b, 1), &k->bn2, n, bb->ho, bb->wo, bb->t2, bb->r2));
-        KERN(k_relu(g->stream, bb->r2, elems(n, k->width, bb->ho, bb->wo)));
+        KERNP(P_ELTWISE, k_relu(g->stream, bb->r2, elems(n, k->width, bb->ho, bb->wo)));
         TRY(conv_fwd(g, p->conv[cid(b, 2)], &k->conv3, bb->r2, bb->xb[2], bb->t3));
         TRY(bn_fwd(g, train, cid(b, 2), &k->bn3, n, bb->ho, bb->wo, bb->t3, g->tmp_a));
         if (k->down) {
             TRY(conv_fwd(g, p->conv[cid(b, 3)], &k->convd, x, bb->xb[3], bb->td));
             TRY(bn_fwd(g, train, cid(b, 3), &k->bnd, n, bb->ho, bb->wo, bb->td, g->tmp_b));
-            KERN(k_add_relu(g->stream, g->tmp_a, g->tmp_b, bb->y, nout));
+            KERNP(P_ELTWISE, k_add_relu(g->stream, g->tmp_a, g->tmp_b, bb->y, nout));
         } else {
-            KERN(k_add_relu(g->stream, g->tmp_a, x, bb->y, nout));
+            KERNP(P_ELTWISE, k_add_relu(g->stream, g->tmp_a, x, bb->y, nout));
         }
         x = bb->y;
     }
     if (g->hf * g->wf != 1)
-        KERN(k_avgpool(g->stream, x, g->feat, n * NATIVE_FEATURES, g->hf * g->wf));
+        KERNP(P_POOL,
+              k_avgpool(g->stream, x, g->feat, n, NATIVE_FEATURES, g->hf * g->wf, g->o.nhwc));
     else
         g->feat = (float *)x;
     {
         const float *fw = W(g, m->fc_weight);
         int k = g->classes;
         if (g->o.precision == PREC_BF16) {
-            KERN(k_to_bf16(g->stream, g->feat, g->feat_b16, (size_t)n * NATIVE_FEATURES));
-            BLAS(cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, k, n, NATIVE_FEATURES, &one,
-                              WB(g, m->fc_weight), CUDA_R_16BF, NATIVE_FEATURES, g->feat_b16,
-                              CUDA_R_16BF, NATIVE_FEATURES, &zero, g->logits, CUDA_R_32F, k,
-                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            KERNP(P_CAST, k_to_bf16(g->stream, g->feat, g->feat_b16, (size_t)n * NATIVE_FEATURES));
+            BLASP(P_FC, cublasGemmEx(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, k, n, NATIVE_FEATURES, &one,
+                                     WB(g, m->fc_weight), CUDA_R_16BF, NATIVE_FEATURES, g->feat_b16,
+                                     CUDA_R_16BF, NATIVE_FEATURES, &zero, g->logits, CUDA_R_32F, k,
+                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
         } else {
-            BLAS(cublasSgemm(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, k, n, NATIVE_FEATURES, &one, fw,
-                             NATIVE_FEATURES, g->feat, NATIVE_FEATURES, &zero, g->logits, k));
+            BLASP(P_FC,
+                  cublasSgemm(g->blas, CUBLAS_OP_T, CUBLAS_OP_N, k, n, NATIVE_FEATURES, &one, fw,
+                              NATIVE_FEATURES, g->feat, NATIVE_FEATURES, &zero, g->logits, k));
         }
     }
     return GPU_OK;
@@ -689,31 +752,32 @@ static int backward(struct gpu *g, const struct plan *p)
     /* fc: dW = dlogits^T feat, dfeat = dlogits W (dbias came with the loss). */
     if (g->o.precision == PREC_BF16) {
         /* The weight gradient from bf16 operands, float32 result, as autocast's linear. */
-        KERN(k_to_bf16(g->stream, g->dlogits, g->dl_b16, (size_t)n * k));
-        BLAS(cublasGemmEx(g->blas, CUBLAS_OP_N, CUBLAS_OP_T, NATIVE_FEATURES, k, n, &one,
-                          g->feat_b16, CUDA_R_16BF, NATIVE_FEATURES, g->dl_b16, CUDA_R_16BF, k,
-                          &zero, GW(g, m->fc_weight), CUDA_R_32F, NATIVE_FEATURES,
-                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        KERNP(P_CAST, k_to_bf16(g->stream, g->dlogits, g->dl_b16, (size_t)n * k));
+        BLASP(P_FC, cublasGemmEx(g->blas, CUBLAS_OP_N, CUBLAS_OP_T, NATIVE_FEATURES, k, n, &one,
+                                 g->feat_b16, CUDA_R_16BF, NATIVE_FEATURES, g->dl_b16, CUDA_R_16BF,
+                                 k, &zero, GW(g, m->fc_weight), CUDA_R_32F, NATIVE_FEATURES,
+                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
     } else {
-        BLAS(cublasSgemm(g->blas, CUBLAS_OP_N, CUBLAS_OP_T, NATIVE_FEATURES, k, n, &one, g->feat,
-                         NATIVE_FEATURES, g->dlogits, k, &zero, GW(g, m->fc_weight),
-                         NATIVE_FEATURES));
+        BLASP(P_FC, cublasSgemm(g->blas, CUBLAS_OP_N, CUBLAS_OP_T, NATIVE_FEATURES, k, n, &one,
+                                g->feat, NATIVE_FEATURES, g->dlogits, k, &zero, GW(g, m->fc_weight),
+                                NATIVE_FEATURES));
     }
     dy = g->gp;
     dx = g->gq;
     {
         float *dfeat = g->hf * g->wf == 1 ? dy : g->dfeat;
         if (g->o.precision == PREC_BF16)
-            BLAS(cublasGemmEx(g->blas, CUBLAS_OP_N, CUBLAS_OP_N, NATIVE_FEATURES, n, k, &one,
-                              WB(g, m->fc_weight), CUDA_R_16BF, NATIVE_FEATURES, g->dl_b16,
-                              CUDA_R_16BF, k, &zero, dfeat, CUDA_R_32F, NATIVE_FEATURES,
-                              CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            BLASP(P_FC, cublasGemmEx(g->blas, CUBLAS_OP_N, CUBLAS_OP_N, NATIVE_FEATURES, n, k, &one,
+                                     WB(g, m->fc_weight), CUDA_R_16BF, NATIVE_FEATURES, g->dl_b16,
+                                     CUDA_R_16BF, k, &zero, dfeat, CUDA_R_32F, NATIVE_FEATURES,
+                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
         else
-            BLAS(cublasSgemm(g->blas, CUBLAS_OP_N, CUBLAS_OP_N, NATIVE_FEATURES, n, k, &one,
-                             W(g, m->fc_weight), NATIVE_FEATURES, g->dlogits, k, &zero, dfeat,
-                             NATIVE_FEATURES));
+            BLASP(P_FC, cublasSgemm(g->blas, CUBLAS_OP_N, CUBLAS_OP_N, NATIVE_FEATURES, n, k, &one,
+                                    W(g, m->fc_weight), NATIVE_FEATURES, g->dlogits, k, &zero,
+                                    dfeat, NATIVE_FEATURES));
         if (g->hf * g->wf != 1)
-            KERN(k_avgpool_bwd(g->stream, g->dfeat, dy, n * NATIVE_FEATURES, g->hf * g->wf));
+            KERNP(P_POOL, k_avgpool_bwd(g->stream, g->dfeat, dy, n, NATIVE_FEATURES, g->hf * g->wf,
+                                        g->o.nhwc));
     }
     for (int b = m->n_blocks - 1; b >= 0; b--) {
         const struct native_block *kb = &m->blocks[b];
@@ -721,20 +785,22 @@ static int backward(struct gpu *g, const struct plan *p)
         const float *x = b ? g->bb[b - 1].y : g->p;
         float *tmp;
 
-        KERN(k_relu_mask(g->stream, dy, bb->y, elems(n, kb->out_ch, bb->ho, bb->wo)));
+        KERNP(P_ELTWISE, k_relu_mask(g->stream, dy, bb->y, elems(n, kb->out_ch, bb->ho, bb->wo)));
         TRY(bn_bwd(g, cid(b, 2), &kb->bn3, n, bb->ho, bb->wo, bb->t3, dy, g->s_1));
         TRY(conv_bwd(g, p->conv[cid(b, 2)], &kb->conv3, bb->r2, bb->xb[2], g->s_1, g->s_2, 0.0f));
-        KERN(k_relu_mask(g->stream, g->s_2, bb->r2, elems(n, kb->width, bb->ho, bb->wo)));
+        KERNP(P_ELTWISE,
+              k_relu_mask(g->stream, g->s_2, bb->r2, elems(n, kb->width, bb->ho, bb->wo)));
         TRY(bn_bwd(g, cid(b, 1), &kb->bn2, n, bb->ho, bb->wo, bb->t2, g->s_2, g->s_1));
         TRY(conv_bwd(g, p->conv[cid(b, 1)], &kb->conv2, bb->r1, bb->xb[1], g->s_1, g->s_2, 0.0f));
-        KERN(k_relu_mask(g->stream, g->s_2, bb->r1, elems(n, kb->width, bb->hi, bb->wi)));
+        KERNP(P_ELTWISE,
+              k_relu_mask(g->stream, g->s_2, bb->r1, elems(n, kb->width, bb->hi, bb->wi)));
         TRY(bn_bwd(g, cid(b, 0), &kb->bn1, n, bb->hi, bb->wi, bb->t1, g->s_2, g->s_1));
         TRY(conv_bwd(g, p->conv[cid(b, 0)], &kb->conv1, x, bb->xb[0], g->s_1, dx, 0.0f));
         if (kb->down) {
             TRY(bn_bwd(g, cid(b, 3), &kb->bnd, n, bb->ho, bb->wo, bb->td, dy, g->s_3));
             TRY(conv_bwd(g, p->conv[cid(b, 3)], &kb->convd, x, bb->xb[3], g->s_3, dx, 1.0f));
         } else {
-            KERN(k_add(g->stream, dx, dy, elems(n, kb->in_ch, bb->hi, bb->wi)));
+            KERNP(P_ELTWISE, k_add(g->stream, dx, dy, elems(n, kb->in_ch, bb->hi, bb->wi)));
         }
         tmp = dy;
         dy = dx;
@@ -745,9 +811,9 @@ static int backward(struct gpu *g, const struct plan *p)
         cudnnTensorDescriptor_t sd, pd;
         TRY(tensor(g, n, 64, g->h1, g->w1, CUDNN_DATA_FLOAT, &sd));
         TRY(tensor(g, n, 64, g->h2, g->w2, CUDNN_DATA_FLOAT, &pd));
-        DNN(cudnnPoolingBackward(g->dnn, g->pool, &one, pd, g->p, pd, dy, sd, g->s1, &zero, sd,
-                                 g->s_1));
-        KERN(k_relu_mask(g->stream, g->s_1, g->s1, elems(n, 64, g->h1, g->w1)));
+        DNNP(P_POOL, cudnnPoolingBackward(g->dnn, g->pool, &one, pd, g->p, pd, dy, sd, g->s1, &zero,
+                                          sd, g->s_1));
+        KERNP(P_ELTWISE, k_relu_mask(g->stream, g->s_1, g->s1, elems(n, 64, g->h1, g->w1)));
         TRY(bn_bwd(g, 0, &m->stem_bn, n, g->h1, g->w1, g->c1, g->s_1, g->s_2));
         TRY(conv_bwd(g, p->conv[0], &m->stem, g->x0, g->xb_stem, g->s_2, NULL, 0.0f));
     }
@@ -759,13 +825,15 @@ static int train_step(struct gpu *g, const struct plan *p)
 {
     const struct native_model *m = g->m;
 
-    KERN(k_gather(g->stream, g->train_x, g->train_y, g->order, g->counter, g->o.batch_size, 0, p->n,
-                  g->h0, g->w0, g->o.scale_255, g->x0, g->labels));
+    KERNP(P_GATHER,
+          k_gather(g->stream, g->train_x, g->train_y, g->order, g->counter, g->o.batch_size, 0,
+                   p->n, g->h0, g->w0, g->o.scale_255, g->o.nhwc, g->x0, g->labels));
     TRY(forward(g, p, 1));
-    KERN(k_softmax_xent(g->stream, g->logits, W(g, m->fc_bias), g->labels, p->n, g->classes,
-                        g->dlogits, GW(g, m->fc_bias), g->losses, g->counter));
+    KERNP(P_LOSS, k_softmax_xent(g->stream, g->logits, W(g, m->fc_bias), g->labels, p->n,
+                                 g->classes, g->dlogits, GW(g, m->fc_bias), g->losses, g->counter));
     TRY(backward(g, p));
-    KERN(k_sgd(g->stream, g->params, g->grads, g->momentum, m->n_params, g->o.lr, g->o.momentum));
+    KERNP(P_SGD,
+          k_sgd(g->stream, g->params, g->grads, g->momentum, m->n_params, g->o.lr, g->o.momentum));
     return GPU_OK;
 }
 
@@ -947,6 +1015,88 @@ static int capture(struct gpu *g, struct plan *p)
     return fail(g, "cannot capture the training step as a CUDA graph: %s", first);
 }
 
+/* Convolution kernels of the parameter arena (or of a gradient arena) between PyTorch's OIHW and
+ * the KRSC (OHWI) that cuDNN's NHWC filters use; 1x1 kernels are the same in both. */
+static void reorder_kernels(const struct native_model *m, float *arena, int to_krsc)
+{
+    float *tmp = NULL;
+    size_t cap = 0;
+
+    for (int i = 0; i < m->n_tensors; i++) {
+        const struct native_tensor *t = &m->tensors[i];
+        int o = t->shape[0], c = t->shape[1], hw = t->shape[2] * t->shape[3];
+        float *w = arena + t->offset;
+
+        if (t->kind != T_CONV || hw == 1)
+            continue;
+        if (t->count > cap) {
+            float *p = realloc(tmp, t->count * sizeof(float));
+            if (!p)
+                break; /* cannot happen for these sizes; the check run would show it */
+            tmp = p;
+            cap = t->count;
+        }
+        for (int k = 0; k < o; k++)
+            for (int ch = 0; ch < c; ch++)
+                for (int p = 0; p < hw; p++) {
+                    size_t oihw = ((size_t)k * c + ch) * hw + p,
+                           ohwi = ((size_t)k * hw + p) * c + ch;
+                    if (to_krsc)
+                        tmp[ohwi] = w[oihw];
+                    else
+                        tmp[oihw] = w[ohwi];
+                }
+        memcpy(w, tmp, t->count * sizeof(float));
+    }
+    free(tmp);
+}
+
+/* Times profile_steps eager training steps by operation kind (an event at the start of each
+ * operation; the stream runs them one after the other). */
+static int profile(struct gpu *g, struct plan *p)
+{
+    double ms[P_N] = {0}, total = 0;
+    size_t len = 0;
+    int steps = g->o.profile_steps;
+
+    g->cap_ev = 4096;
+    g->ev = calloc((size_t)g->cap_ev + 1, sizeof(cudaEvent_t));
+    g->ev_cat = calloc((size_t)g->cap_ev + 1, sizeof(int));
+    if (!g->ev || !g->ev_cat)
+        return fail(g, "out of memory");
+    for (int i = 0; i <= g->cap_ev; i++)
+        CUDA(cudaEventCreate(&g->ev[i]));
+    for (int s = 0; s < steps; s++) {
+        CUDA(cudaMemsetAsync(g->counter, 0, sizeof(int), g->stream));
+        g->prof = 1;
+        g->n_ev = 0;
+        TRY(train_step(g, p));
+        g->prof = 0;
+        CUDA(cudaEventRecord(g->ev[g->n_ev], g->stream));
+        CUDA(cudaStreamSynchronize(g->stream));
+        for (int i = 0; i < g->n_ev; i++) {
+            float t = 0;
+            CUDA(cudaEventElapsedTime(&t, g->ev[i], g->ev[i + 1]));
+            ms[g->ev_cat[i]] += t;
+            total += t;
+        }
+    }
+    len = (size_t)snprintf(g->facts.profile, sizeof(g->facts.profile),
+                           "batch %d, %d eager steps, %d operations a step, %.3f ms a step:", p->n,
+                           steps, g->n_ev, total / steps);
+    for (int c = 0; c < P_N && len < sizeof(g->facts.profile); c++)
+        if (ms[c] > 0)
+            len += (size_t)snprintf(g->facts.profile + len, sizeof(g->facts.profile) - len,
+                                    " %s %.3f", prof_names[c], ms[c] / steps);
+    for (int i = 0; i <= g->cap_ev; i++)
+        cudaEventDestroy(g->ev[i]);
+    free(g->ev);
+    free(g->ev_cat);
+    g->ev = NULL;
+    g->ev_cat = NULL;
+    return GPU_OK;
+}
+
 /* The warm-up steps and graph captures of gpu_build, between a copy of the state into backup
  * and its restoration. */
 static int warm_up(struct gpu *g, const struct native_data *d, void *const backup[2], char *err,
@@ -975,6 +1125,8 @@ static int warm_up(struct gpu *g, const struct native_data *d, void *const backu
         TRY(train_step(g, &g->plans[i]));
         CUDA(cudaStreamSynchronize(g->stream));
     }
+    if (g->o.profile_steps > 0)
+        TRY(profile(g, plan_for(g, g->o.batch_size)));
     if (g->o.graph)
         for (int i = 0; i < g->n_plans; i++)
             if (g->plans[i].train)
@@ -1003,6 +1155,9 @@ int gpu_build(struct gpu *g, const struct native_model *m, const struct native_d
     } while (0)
     g->m = m;
     g->o = *opts;
+    /* NHWC: PyTorch's channels-last choices, including the persistent batch-norm kernels. */
+    g->fmt = opts->nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    g->bn_train_mode = opts->nhwc ? CUDNN_BATCHNORM_SPATIAL_PERSISTENT : CUDNN_BATCHNORM_SPATIAL;
     g->classes = m->classes;
     g->h0 = d->h;
     g->w0 = d->w;
@@ -1022,7 +1177,20 @@ int gpu_build(struct gpu *g, const struct native_model *m, const struct native_d
         rc = fail(g, "cublasSetMathMode failed");
         goto out;
     }
-    B(upload(g, (void **)&g->params, params, np, "the parameters"));
+    {
+        float *dev_order = malloc(np);
+        if (!dev_order) {
+            rc = fail(g, "out of memory");
+            goto out;
+        }
+        memcpy(dev_order, params, np);
+        if (opts->nhwc)
+            reorder_kernels(m, dev_order, 1);
+        rc = upload(g, (void **)&g->params, dev_order, np, "the parameters");
+        free(dev_order);
+        if (rc)
+            goto out;
+    }
     B(dev_alloc(g, (void **)&g->grads, np, "the gradients"));
     B(dev_alloc(g, (void **)&g->momentum, np, "the momentum"));
     if (cudaMemset(g->momentum, 0, np) != cudaSuccess || cudaMemset(g->grads, 0, np)) {
@@ -1120,10 +1288,13 @@ int gpu_epoch_losses(struct gpu *g, float *losses, size_t n_steps, char *err, si
 {
     int rc = GPU_OK;
 
+    /* The stream does not synchronise with the legacy default stream (cudaStreamNonBlocking):
+     * wait for it before any cudaMemcpy. */
     if (n_steps > g->max_steps)
         rc = fail(g, "internal error: %zu steps, room for %zu", n_steps, g->max_steps);
-    else if (cudaMemcpy(losses, g->losses, n_steps * sizeof(float), cudaMemcpyDeviceToHost) !=
-             cudaSuccess)
+    else if (cudaStreamSynchronize(g->stream) != cudaSuccess ||
+             cudaMemcpy(losses, g->losses, n_steps * sizeof(float), cudaMemcpyDeviceToHost) !=
+                 cudaSuccess)
         rc = fail(g, "cannot read the losses: %s", cudaGetErrorString(cudaGetLastError()));
     return copy_err(g, rc, err, errlen);
 }
@@ -1139,13 +1310,13 @@ static int predict_batches(struct gpu *g, int test, size_t start, size_t n, int 
 
         if (!p)
             return fail(g, "internal error: no plan for batch %d", bn);
-        KERN(k_gather(g->stream, test ? g->test_x : g->train_x, test ? g->test_y : g->train_y, NULL,
-                      NULL, 0, (long)(start + s), bn, g->h0, g->w0, g->o.scale_255, g->x0,
-                      g->labels));
+        KERNP(P_GATHER, k_gather(g->stream, test ? g->test_x : g->train_x,
+                                 test ? g->test_y : g->train_y, NULL, NULL, 0, (long)(start + s),
+                                 bn, g->h0, g->w0, g->o.scale_255, g->o.nhwc, g->x0, g->labels));
         TRY(forward(g, p, 0));
         CUDA(cudaMemcpyAsync(out, g->logits, (size_t)bn * g->classes * sizeof(float),
                              cudaMemcpyDeviceToDevice, g->stream));
-        KERN(k_bias_add(g->stream, out, W(g, m->fc_bias), bn, g->classes));
+        KERNP(P_FC, k_bias_add(g->stream, out, W(g, m->fc_bias), bn, g->classes));
     }
     return GPU_OK;
 }
@@ -1172,7 +1343,8 @@ int gpu_download(struct gpu *g, float *params, float *stats, float *grads, float
     size_t np = g->m->n_params * sizeof(float);
     int rc = GPU_OK;
 
-    if ((params && cudaMemcpy(params, g->params, np, cudaMemcpyDeviceToHost)) ||
+    if (cudaStreamSynchronize(g->stream) != cudaSuccess ||
+        (params && cudaMemcpy(params, g->params, np, cudaMemcpyDeviceToHost)) ||
         (stats &&
          cudaMemcpy(stats, g->stats, g->m->n_stats * sizeof(float), cudaMemcpyDeviceToHost)) ||
         (grads && cudaMemcpy(grads, g->grads, np, cudaMemcpyDeviceToHost)) ||
@@ -1181,5 +1353,13 @@ int gpu_download(struct gpu *g, float *params, float *stats, float *grads, float
          cudaMemcpy(train_logits, g->logits, (size_t)g->last_train_n * g->classes * sizeof(float),
                     cudaMemcpyDeviceToHost)))
         rc = fail(g, "cannot read the state back: %s", cudaGetErrorString(cudaGetLastError()));
+    if (rc == GPU_OK && g->o.nhwc) {
+        if (params)
+            reorder_kernels(g->m, params, 0);
+        if (grads)
+            reorder_kernels(g->m, grads, 0);
+        if (momentum)
+            reorder_kernels(g->m, momentum, 0);
+    }
     return copy_err(g, rc, err, errlen);
 }

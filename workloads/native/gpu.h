@@ -29,7 +29,9 @@ struct gpu_opts {
     size_t workspace_bytes;
     float lr, momentum;
     int scale_255;
-    int batch_size; /* the full training batch; the last one may be smaller */
+    int batch_size;    /* the full training batch; the last one may be smaller */
+    int nhwc;          /* activations NHWC and 3x3 / 7x7 kernels KRSC on the device (else NCHW) */
+    int profile_steps; /* > 0: time that many eager steps per operation kind in gpu_build */
 };
 
 /* Selects CUDA device 0 and creates the handles. */
@@ -46,6 +48,7 @@ struct gpu_facts {
     size_t workspace_bytes; /* the largest convolution workspace chosen */
     int n_graphs;           /* captured step graphs (one per training batch size) */
     char algos[512];        /* a summary: how many convolutions use each algorithm */
+    char profile[1024];     /* with profile_steps: milliseconds per step by operation kind */
 };
 void gpu_get_facts(const struct gpu *g, struct gpu_facts *f);
 

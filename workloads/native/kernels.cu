@@ -24,14 +24,15 @@ static int launched(void)
 
 __global__ void gather_kernel(const uint8_t *images, const int32_t *labels, const int32_t *order,
                               const int *counter, int stride, long offset, int n, int h, int w,
-                              int scale_255, float *x, int32_t *y)
+                              int scale_255, int nhwc, float *x, int32_t *y)
 {
     long start = counter ? (long)(*counter) * stride : offset;
     size_t total = (size_t)n * 3 * h * w, hw = (size_t)h * w;
 
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
          i += (size_t)gridDim.x * blockDim.x) {
-        size_t img = i / (3 * hw), rest = i % (3 * hw), c = rest / hw, p = rest % hw;
+        size_t img = i / (3 * hw), rest = i % (3 * hw);
+        size_t c = nhwc ? rest % 3 : rest / hw, p = nhwc ? rest / 3 : rest % hw;
         long row = order ? order[start + (long)img] : start + (long)img;
         float v = (float)images[(size_t)row * 3 * hw + p * 3 + c];
 
@@ -43,10 +44,10 @@ __global__ void gather_kernel(const uint8_t *images, const int32_t *labels, cons
 
 extern "C" int k_gather(void *stream, const uint8_t *images, const int32_t *labels,
                         const int32_t *order, const int *counter, int stride, long offset, int n,
-                        int h, int w, int scale_255, float *x, int32_t *y)
+                        int h, int w, int scale_255, int nhwc, float *x, int32_t *y)
 {
     gather_kernel<<<blocks_for((size_t)n * 3 * h * w), THREADS, 0, (cudaStream_t)stream>>>(
-        images, labels, order, counter, stride, offset, n, h, w, scale_255, x, y);
+        images, labels, order, counter, stride, offset, n, h, w, scale_255, nhwc, x, y);
     return launched();
 }
 
@@ -105,34 +106,40 @@ extern "C" int k_add(void *stream, float *dst, const float *src, size_t n)
     return launched();
 }
 
-__global__ void avgpool_kernel(const float *x, float *y, int nc, int hw)
+__global__ void avgpool_kernel(const float *x, float *y, int n, int c, int hw, int nhwc)
 {
+    int nc = n * c;
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < nc; i += gridDim.x * blockDim.x) {
+        int img = i / c, ch = i % c;
         float s = 0.0f;
         for (int p = 0; p < hw; p++)
-            s += x[(size_t)i * hw + p];
+            s += nhwc ? x[((size_t)img * hw + p) * c + ch] : x[(size_t)i * hw + p];
         y[i] = s / (float)hw;
     }
 }
 
-extern "C" int k_avgpool(void *stream, const float *x, float *y, int nc, int hw)
+extern "C" int k_avgpool(void *stream, const float *x, float *y, int n, int c, int hw, int nhwc)
 {
-    avgpool_kernel<<<blocks_for((size_t)nc), THREADS, 0, (cudaStream_t)stream>>>(x, y, nc, hw);
+    avgpool_kernel<<<blocks_for((size_t)n * c), THREADS, 0, (cudaStream_t)stream>>>(x, y, n, c, hw,
+                                                                                    nhwc);
     return launched();
 }
 
-__global__ void avgpool_bwd_kernel(const float *dy, float *dx, int nc, int hw)
+__global__ void avgpool_bwd_kernel(const float *dy, float *dx, int n, int c, int hw, int nhwc)
 {
-    size_t total = (size_t)nc * hw;
+    size_t total = (size_t)n * c * hw;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-         i += (size_t)gridDim.x * blockDim.x)
-        dx[i] = dy[i / hw] / (float)hw;
+         i += (size_t)gridDim.x * blockDim.x) {
+        size_t src = nhwc ? (i / ((size_t)hw * c)) * c + i % c : i / hw;
+        dx[i] = dy[src] / (float)hw;
+    }
 }
 
-extern "C" int k_avgpool_bwd(void *stream, const float *dy, float *dx, int nc, int hw)
+extern "C" int k_avgpool_bwd(void *stream, const float *dy, float *dx, int n, int c, int hw,
+                             int nhwc)
 {
-    avgpool_bwd_kernel<<<blocks_for((size_t)nc * hw), THREADS, 0, (cudaStream_t)stream>>>(dy, dx,
-                                                                                           nc, hw);
+    avgpool_bwd_kernel<<<blocks_for((size_t)n * c * hw), THREADS, 0, (cudaStream_t)stream>>>(
+        dy, dx, n, c, hw, nhwc);
     return launched();
 }
 
@@ -147,7 +154,7 @@ __global__ void bias_add_kernel(float *logits, const float *bias, int n, int k)
 extern "C" int k_bias_add(void *stream, float *logits, const float *bias, int n, int k)
 {
     bias_add_kernel<<<blocks_for((size_t)n * k), THREADS, 0, (cudaStream_t)stream>>>(logits, bias,
-                                                                                      n, k);
+                                                                                     n, k);
     return launched();
 }
 
@@ -206,7 +213,7 @@ extern "C" int k_softmax_xent(void *stream, float *logits, const float *bias, co
                               int *counter)
 {
     softmax_xent_kernel<<<1, THREADS, 0, (cudaStream_t)stream>>>(logits, bias, y, n, k, dlogits,
-                                                                  dbias, losses, counter);
+                                                                 dbias, losses, counter);
     return launched();
 }
 
@@ -253,7 +260,7 @@ __global__ void from_bf16_kernel(const __nv_bfloat16 *x, float *y, size_t n, flo
 
 extern "C" int k_from_bf16(void *stream, const uint16_t *x, float *y, size_t n, float beta)
 {
-    from_bf16_kernel<<<blocks_for(n), THREADS, 0, (cudaStream_t)stream>>>(
-        (const __nv_bfloat16 *)x, y, n, beta);
+    from_bf16_kernel<<<blocks_for(n), THREADS, 0, (cudaStream_t)stream>>>((const __nv_bfloat16 *)x,
+                                                                          y, n, beta);
     return launched();
 }

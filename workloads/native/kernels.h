@@ -15,13 +15,13 @@
 extern "C" {
 #endif
 
-/* x[n, c, h, w] (NCHW float) = images[row(n)][h][w][c] * scale,
+/* x[n, c, h, w] (NCHW float; NHWC when nhwc) = images[row(n)][h][w][c] * scale,
  * y[n] = labels[row(n)], with row(n) = order[start + n] (order may be NULL: start + n) and
  * start = (*counter) * stride when counter is not NULL, else offset.  scale_255: divide by 255
  * (an IEEE division, as the frameworks do); 0: raw pixel values. */
 int k_gather(void *stream, const uint8_t *images, const int32_t *labels, const int32_t *order,
              const int *counter, int stride, long offset, int n, int h, int w, int scale_255,
-             float *x, int32_t *y);
+             int nhwc, float *x, int32_t *y);
 
 /* x = max(x, 0). */
 int k_relu(void *stream, float *x, size_t n);
@@ -31,9 +31,10 @@ int k_relu_mask(void *stream, float *g, const float *y, size_t n);
 int k_add_relu(void *stream, const float *a, const float *b, float *y, size_t n);
 /* dst += src. */
 int k_add(void *stream, float *dst, const float *src, size_t n);
-/* Global average pooling of nc planes of hw values, and its backward (dx = dy / hw). */
-int k_avgpool(void *stream, const float *x, float *y, int nc, int hw);
-int k_avgpool_bwd(void *stream, const float *dy, float *dx, int nc, int hw);
+/* Global average pooling of n images of c channels of hw values (NCHW, or NHWC when nhwc) into
+ * n x c, and its backward (dx = dy / hw). */
+int k_avgpool(void *stream, const float *x, float *y, int n, int c, int hw, int nhwc);
+int k_avgpool_bwd(void *stream, const float *dy, float *dx, int n, int c, int hw, int nhwc);
 /* logits[n, k] += bias[k]. */
 int k_bias_add(void *stream, float *logits, const float *bias, int n, int k);
 /*

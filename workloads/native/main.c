@@ -175,9 +175,9 @@ static int info_event(const struct native_args *a, const struct gpu_facts *f,
     v[n++] = jb_value_int("test_images", (long long)d->n_test);
     v[n++] = jb_value_bool("data_on_device", 1);
     v[n++] = jb_value_bool("compile", 0);
-    v[n++] = jb_value_bool("channels_last", 0);
+    v[n++] = jb_value_bool("channels_last", a->nhwc);
+    v[n++] = jb_value_str("layout", a->nhwc ? "nhwc" : "nchw");
     v[n++] = jb_value_str("mode", a->graph ? "graph" : "eager");
-    v[n++] = jb_value_bool("graph", a->graph);
     v[n++] = jb_value_str("graph_capture", a->graph ? f->capture_mode : "");
     v[n++] = jb_value_str("cudnn_version", cudnn);
     v[n++] = jb_value_str("cublas_version", cublas);
@@ -281,6 +281,8 @@ int main(int argc, char **argv)
     o.momentum = (float)a.momentum;
     o.scale_255 = !a.raw_pixels;
     o.batch_size = (int)a.batch_size;
+    o.nhwc = a.nhwc;
+    o.profile_steps = (int)a.profile_steps;
     {
         int grc = gpu_open(&g, err, sizeof(err));
         if (grc == GPU_OK)
@@ -293,6 +295,8 @@ int main(int argc, char **argv)
         }
     }
     gpu_get_facts(g, &facts);
+    if (facts.profile[0])
+        fprintf(stderr, "%s: profile: %s\n", NATIVE_PROG, facts.profile);
     marked(info_event(&a, &facts, &d, &m));
     printf("native %s on %s: matched %s, %s, %zu train / %zu test images, %d classes, batch %ld, "
            "%s%s\n",

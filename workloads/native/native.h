@@ -39,6 +39,8 @@ struct native_args {
     const char *check_out;
     enum native_algo algo;
     long workspace_mib;
+    int nhwc;           /* --layout nhwc */
+    long profile_steps; /* --profile N */
     int help;
 };
 
