@@ -39,8 +39,7 @@ ref d3 $A --precision fp64
 cmp_ $D/n3.npz $D/t3.npz $D/d3.npz --init $D/r50.npz
 chk n4 $A --algo heuristic --lr 0.0001
 ref t4 $A --precision fp32 --lr 0.0001
-ref d4 $A --precision fp64 --lr 0.0001
-cmp_ $D/n4.npz $D/t4.npz $D/d4.npz --init $D/r50.npz
+cmp_ $D/n4.npz $D/t4.npz --init $D/r50.npz
 say "== graph against eager (NCHW), NHWC against PyTorch, NHWC graph against NHWC eager"
 chk n3g $A --algo heuristic --graph
 cmp_ $D/n3g.npz $D/n3.npz
@@ -50,7 +49,7 @@ chk h3g $A --algo heuristic --layout nhwc --graph
 cmp_ $D/h3g.npz $D/h3.npz
 
 say "== profiles (batch 128, eager, ms per step by operation kind)"
-for v in "fp32 nchw" "fp32 nhwc" "tf32 nchw" "tf32 nhwc" "bf16 nhwc"; do
+for v in "fp32 nchw" "fp32 nhwc" "tf32 nhwc" "bf16 nhwc"; do
   set -- $v
   timeout 60 "$NT" $A --precision $1 --layout $2 --profile 5 --check-out $D/p.npz > $L/prof-$1-$2.log 2>&1
   say "$1 $2: $(grep 'profile:' $L/prof-$1-$2.log | sed 's/.*profile: //')"
@@ -89,7 +88,7 @@ YAML
 mkdir -p $S/data && ln -sfn $D/syn $S/data/synth-cifar10-45k && cp $D/r50.npz $S/data/init-resnet50-c10.npz
 cd "$OLDPWD" 2>/dev/null || cd /
 cd "$(dirname "$C")"
-GRID=/tmp/mini.yaml timeout 170 bash "$S/bench/gpu/native-bench.sh" "$out/bench" 150 > $L/bench.log 2>&1
+GRID=/tmp/mini.yaml timeout 130 bash "$S/bench/gpu/native-bench.sh" "$out/bench" 110 > $L/bench.log 2>&1
 say "bench rc=$?"; tail -8 $L/bench.log | tee -a "$sum"
 mv "$out/bench/results.tgz" "$out/mini-results.tgz" 2>/dev/null
 tar czf $out/logs.tgz -C $out logs && rm -rf $L "$out/bench"
