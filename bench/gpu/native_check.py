@@ -105,6 +105,13 @@ def compare(a):
         ge = sorted(((float(np.linalg.norm(x[k] - y[k]) / max(np.linalg.norm(y[k]), 1e-30)), k)
                      for k in grads), reverse=True)
         row["params_max"] = pe[0]
+        if init is not None:
+            # Zero-initialised tensors (batch-norm biases) after one step are -lr * gradient:
+            # their relative error is the gradient's, whatever the lr.
+            nz = [(e, k) for e, k in pe if np.any(init.get(k[len("after1/"):], 0) != 0)]
+            z = [(e, k) for e, k in pe if not np.any(init.get(k[len("after1/"):], 0) != 0)]
+            row["params_nonzero_init_max"] = nz[0] if nz else (float("nan"), "-")
+            row["params_zero_init_max"] = z[0] if z else (float("nan"), "-")
         row["stats_max"] = se[0]
         row["grad_l2_max"] = ge[0]
         row["grad_l2_median"] = float(np.median([e for e, _ in ge]))
@@ -129,6 +136,11 @@ def compare(a):
                  row["stats_max"][1]))
         print("%-15s gradients: rel L2 max %.2e (%s), median %.2e"
               % ("", row["grad_l2_max"][0], row["grad_l2_max"][1], row["grad_l2_median"]))
+        if "params_nonzero_init_max" in row:
+            print("%-15s params after step: nonzero-init tensors max rel %.2e (%s); zero-init "
+                  "(BN biases) max rel %.2e (%s)"
+                  % ("", row["params_nonzero_init_max"][0], row["params_nonzero_init_max"][1],
+                     row["params_zero_init_max"][0], row["params_zero_init_max"][1]))
         if "update_max" in row:
             print("%-15s update (after - init): max rel %.2e (%s)"
                   % ("", row["update_max"][0], row["update_max"][1]))
