@@ -203,14 +203,22 @@ static int zip64_extra(const unsigned char *x, size_t xlen, uint64_t *usize, uin
 
 int npz_read_file(const char *path, uint64_t max_bytes, struct npz *z, char *err, size_t errlen)
 {
+    memset(z, 0, sizeof(*z));
+    if (read_whole(path, max_bytes, z, err, errlen) < 0) {
+        npz_free(z);
+        return -1;
+    }
+    return npz_parse(z, path, err, errlen);
+}
+
+int npz_parse(struct npz *z, const char *path, char *err, size_t errlen)
+{
     uint64_t cd_off, cd_size, entries, pos;
     const char *why = NULL;
-    const unsigned char *b;
+    const unsigned char *b = z->bytes;
 
-    memset(z, 0, sizeof(*z));
-    if (read_whole(path, max_bytes, z, err, errlen) < 0)
-        goto fail_quiet;
-    b = z->bytes;
+    z->n = 0;
+    z->members = NULL;
     if (find_directory(z, &cd_off, &cd_size, &entries, &why) < 0)
         goto fail;
     z->members = calloc(entries ? entries : 1, sizeof(*z->members));

@@ -38,6 +38,10 @@ struct npz {
 /* Reads and checks path (at most max_bytes).  Returns 0, or -1 with a message naming the file
  * (and member) in err; z is then empty (npz_free is still safe). */
 int npz_read_file(const char *path, uint64_t max_bytes, struct npz *z, char *err, size_t errlen);
+/* The same checks of an archive already in memory: z->bytes (malloc'ed, owned by z from now on)
+ * and z->len set by the caller, the rest zero; `path` only names it in messages.  On failure z is
+ * freed (npz_free). */
+int npz_parse(struct npz *z, const char *path, char *err, size_t errlen);
 /* The member holding array `name`, or NULL. */
 const struct npz_member *npz_find(const struct npz *z, const char *name);
 /* Parses member m as an .npy; *data points into z.  Returns 0, or -1 with the reason in err. */
