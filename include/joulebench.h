@@ -312,6 +312,90 @@ struct jb_event {
 JB_API int jb_event_parse(const char *line, size_t len, struct jb_event *ev, char *err,
                           size_t errlen);
 
+/* ---- protocol client (the workload's side) --------------------------------------------- */
+
+/*
+ * Writes the phase protocol (DESIGN.md section 3) from a C, C++ or CUDA workload: one JSON object
+ * per line on the file descriptor named by the environment variable JOULEBENCH_FD, each line
+ * written at once with write(2) (nothing is buffered: a line held back would reach the runner
+ * late or, on a crash, never).  The lines are those of the Python client
+ * (python/joulebench/client.py), field for field:
+ *   {"t":T,"event":"begin","phase":P[,"index":I]}
+ *   {"t":T,"event":"end","phase":P[,"index":I][,"items":N]}
+ *   {"t":T,"event":"metric","phase":P[,"index":I],"values":{...}}
+ *   {"event":"info","values":{...}}
+ * T is jb_now_ns() at the call: synchronise the device before calling begin or end.  Strings are
+ * escaped to ASCII (\uXXXX, invalid UTF-8 as U+FFFD); numbers are written with the fewest digits
+ * that read back to the same double; NaN and infinities are written as null (unavailable).
+ *
+ * Without JOULEBENCH_FD (unset or empty) the client is disabled and every call does nothing but
+ * check its arguments, so a workload runs standalone.  Wrong arguments are the caller's bug and
+ * give JB_EINVAL with or without a runner: an empty phase name or one longer than 31 bytes, an
+ * index outside +-2147483647, items that are negative or not finite, no values or more than 32,
+ * a value name empty, longer than 63 bytes or given twice.
+ *
+ * Failure policy: the protocol never stops the workload.  A failed write (EPIPE when the runner has
+ * gone, EBADF, ...) disables the client for good: that call returns JB_EIO with the reason in
+ * jb_client_errmsg() (print it once as a warning), and later calls do nothing and return 0.
+ * SIGPIPE is held back for the write, so a runner that has gone does not kill the workload.
+ * Thread-safe: a mutex serialises the writes, so lines from several threads never interleave.
+ */
+struct jb_client;
+
+/* The index argument of a phase without an index (no "index" field is written). */
+#define JB_NO_INDEX (-2147483647L - 1L)
+
+enum jb_value_type {
+    JB_VALUE_NULL = 0,
+    JB_VALUE_BOOL = 1,
+    JB_VALUE_INT = 2,
+    JB_VALUE_NUMBER = 3, /* double; NaN and infinities are written as null */
+    JB_VALUE_STRING = 4, /* NUL-terminated UTF-8; NULL is written as null */
+};
+
+/* One named value of a metric or info event.  The pointers are only read during the call. */
+struct jb_value {
+    const char *name;
+    enum jb_value_type type;
+    int boolean;
+    long long integer;
+    double number;
+    const char *string;
+};
+
+/* Constructors for arrays of values: {jb_value_num("loss", 0.5), jb_value_str("device", s)}. */
+JB_API struct jb_value jb_value_null(const char *name);
+JB_API struct jb_value jb_value_bool(const char *name, int v);
+JB_API struct jb_value jb_value_int(const char *name, long long v);
+JB_API struct jb_value jb_value_num(const char *name, double v);
+JB_API struct jb_value jb_value_str(const char *name, const char *v);
+
+/*
+ * A client on $JOULEBENCH_FD.  Unset or empty: a disabled client and 0.  Set but not a file
+ * descriptor number, or not an open descriptor: a disabled client too, and JB_EINVAL with the
+ * reason in jb_client_errmsg() (the workload should print it as a warning and go on).
+ * JB_ENOMEM (and *out NULL) only when out of memory.
+ */
+JB_API int jb_client_from_env(struct jb_client **out);
+/* A client writing to fd (not closed by jb_client_free); fd < 0 gives a disabled client. */
+JB_API int jb_client_from_fd(struct jb_client **out, int fd);
+/* Frees the client (the descriptor stays open).  Accepts NULL. */
+JB_API void jb_client_free(struct jb_client *c);
+/* 1 when lines are being written, 0 when disabled (no runner, or after a failed write). */
+JB_API int jb_client_enabled(const struct jb_client *c);
+/* Message of the last failure; "" when none.  Owned by the client; valid until its next call. */
+JB_API const char *jb_client_errmsg(const struct jb_client *c);
+
+/* Marks the beginning / end of phase `phase` (index JB_NO_INDEX for none).  items (may be NULL):
+ * the number of items the phase processed (training images), written on the end event. */
+JB_API int jb_client_begin(struct jb_client *c, const char *phase, long index);
+JB_API int jb_client_end(struct jb_client *c, const char *phase, long index, const double *items);
+/* A metric event: n (1..32) values measured for a phase (e.g. "eval", 3: accuracy, loss). */
+JB_API int jb_client_metric(struct jb_client *c, const char *phase, long index,
+                            const struct jb_value *values, size_t n);
+/* An info event: n (1..32) facts about the run (framework, device, precision, ...). */
+JB_API int jb_client_info(struct jb_client *c, const struct jb_value *values, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

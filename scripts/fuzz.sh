@@ -7,7 +7,7 @@ secs=${1:-20}
 out=build-fuzz
 mkdir -p "$out"
 shopt -s nullglob
-srcs=$(ls src/lib/*.c src/util/*.c src/analysis/*.c 2>/dev/null || true)
+srcs=$(ls src/lib/*.c src/util/*.c src/analysis/*.c src/data/npy.c src/data/npz.c src/data/sha256.c 2>/dev/null || true)
 for f in tests/fuzz/fuzz_*.c; do
   name=$(basename "$f" .c)
   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \

@@ -4,6 +4,8 @@ Turns calls into one JSON object per line, exactly as DESIGN.md section 3 define
 each line with os.write at once (no buffering: the runner timestamps nothing itself, but a line
 held in a buffer would reach it late or, on a crash, never).  It knows nothing about frameworks:
 device synchronisation is the caller's `sync` callable.  It is not a parser and not a measurer.
+Its C twin, for C/C++/CUDA workloads, is libjoulebench's jb_client_* (include/joulebench.h,
+src/lib/client.c): the same lines, the same limits, the same failure policy.
 
 Failure policy: the protocol must never stop the workload.  A failed write (EPIPE when the runner
 is gone, EBADF when the fd was closed, any other OSError) disables the client for good and prints

@@ -5,7 +5,9 @@
  * deterministic synthetic generator; all of them write through one data_set writer that routes
  * images into the train / test split, hashes each file and writes the manifest last.
  *
- * Not a loader for training: workloads read the .npy files themselves.  Nothing here prints;
+ * The manifest is read back by data_manifest_read() (for the native trainer; the Python
+ * workloads read it in workloads/common/data.py).  Not a loader for training: workloads read the
+ * .npy files themselves (npy.h has the C reader).  Nothing here prints;
  * each function returns 0, or -1 with a message in err naming the file (and archive member or
  * .mat variable) and what is wrong.
  */
@@ -111,6 +113,23 @@ struct data_synth {
 void data_synth_image(uint64_t seed, int classes, enum data_part part, uint64_t index, uint8_t *hwc,
                       int64_t *label);
 int data_synth_write(const struct data_synth *syn, struct data_set *ds, char *err, size_t errlen);
+
+/* ---- reading a data set's manifest ------------------------------------------------------ */
+
+#define DATA_N_FILES 4
+/* "train_x.npy", "train_y.npy", "test_x.npy", "test_y.npy": the files of a data set. */
+extern const char *const data_file_names[DATA_N_FILES];
+
+struct data_manifest {
+    char sha256[DATA_N_FILES][SHA256_HEX_CHARS]; /* lower case, in data_file_names' order */
+    int num_classes; /* "num_classes" (or "classes", as joulebench writes it); 0 when absent */
+};
+
+/* Reads DIR/manifest.json (path given) as workloads/common/data.py does: "files" must give a
+ * SHA-256 (64 hex digits) for each of the four files; "num_classes" or "classes", when present,
+ * an integer >= 2.  Other keys are ignored.  Returns 0, or -1 with a message naming the file and
+ * field in err. */
+int data_manifest_read(const char *path, struct data_manifest *m, char *err, size_t errlen);
 
 /* Pixel reorderings, exposed for the tests.  CIFAR: one record's 3 planes of 32x32 (R, G, B;
  * rows top to bottom) -> HWC.  SVHN: image n of MATLAB's column-major X(32,32,3,N), i.e. element

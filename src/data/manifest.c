@@ -6,16 +6,21 @@
 #include "data/data.h"
 
 #include "joulebench.h"
+#include "json.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char *const part_names[2] = {"train", "test"};
+
+const char *const data_file_names[DATA_N_FILES] = {"train_x.npy", "train_y.npy", "test_x.npy",
+                                                   "test_y.npy"};
 
 const char *data_split_name(enum data_split split)
 {
@@ -273,4 +278,93 @@ void data_set_abort(struct data_set *ds)
         npy_writer_abort(&ds->x[p]);
         npy_writer_abort(&ds->y[p]);
     }
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+#define MANIFEST_MAX_BYTES (1u << 20)
+
+int data_manifest_read(const char *path, struct data_manifest *m, char *err, size_t errlen)
+{
+    struct jb_json *j = NULL;
+    const struct jb_json *files, *nc;
+    char jerr[160];
+    char *text = NULL;
+    size_t len = 0;
+    int rc = -1;
+
+    memset(m, 0, sizeof(*m));
+    {
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            int e = errno;
+            if (e == ENOENT)
+                snprintf(err, errlen,
+                         "cannot open '%s': no such file (the data set is incomplete: make it "
+                         "again with 'joulebench data')",
+                         path);
+            else
+                snprintf(err, errlen, "cannot open '%s': %s", path, strerror(e));
+            return -1;
+        }
+        text = malloc(MANIFEST_MAX_BYTES + 1);
+        if (text)
+            len = fread(text, 1, MANIFEST_MAX_BYTES + 1, f);
+        fclose(f);
+        if (!text) {
+            snprintf(err, errlen, "cannot read '%s': out of memory", path);
+            return -1;
+        }
+        if (len > MANIFEST_MAX_BYTES) {
+            snprintf(err, errlen, "cannot read '%s': larger than 1 MiB", path);
+            goto out;
+        }
+    }
+    if (jb__json_parse(text, len, &j, jerr, sizeof(jerr)) < 0) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, jerr);
+        goto out;
+    }
+    files = jb__json_get(j, "files");
+    if (!files || files->type != JB_JSON_OBJECT) {
+        snprintf(err, errlen,
+                 "'%s': field 'files' missing or not an object (expected {\"files\": "
+                 "{\"train_x.npy\": \"<sha256>\", ...}})",
+                 path);
+        goto out;
+    }
+    for (int i = 0; i < DATA_N_FILES; i++) {
+        const char *h = jb__json_str(files, data_file_names[i], NULL);
+        int ok = h && strlen(h) == 64;
+
+        for (int k = 0; ok && k < 64; k++) {
+            char c = h[k];
+            if (c >= 'A' && c <= 'F')
+                c = (char)(c - 'A' + 'a');
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                ok = 0;
+            m->sha256[i][k] = c;
+        }
+        if (!ok) {
+            snprintf(err, errlen, "'%s': field 'files.%s' missing or not a SHA-256 hex string",
+                     path, data_file_names[i]);
+            goto out;
+        }
+        m->sha256[i][64] = '\0';
+    }
+    nc = jb__json_get(j, "num_classes");
+    if (!nc)
+        nc = jb__json_get(j, "classes");
+    if (nc) {
+        if (nc->type != JB_JSON_NUMBER || nc->number != (double)(int)nc->number || nc->number < 2 ||
+            nc->number > 1e9) {
+            snprintf(err, errlen, "'%s': field 'num_classes' must be an integer >= 2", path);
+            goto out;
+        }
+        m->num_classes = (int)nc->number;
+    }
+    rc = 0;
+out:
+    jb__json_free(j);
+    free(text);
+    return rc;
 }

@@ -180,6 +180,8 @@ def test_phases_and_metrics_arrive(fw, data_dir):
         assert k in v, k
     assert (v["framework"], v["device"], v["precision"], v["impl"], v["model"], v["dataset"],
             v["batch_size"]) == (fw, "cpu", "fp32", "matched", "resnet50", "syn", BATCH)
+    assert v["mode"] == {"pytorch": "eager", "jax": "compiled", "tensorflow": "eager"}[fw]
+    assert v["compile"] is (fw == "jax")
     (ev_metric,) = [e for e in ev if e["event"] == "metric" and e["phase"] == "eval"]
     m = ev_metric["values"]
     assert ev_metric["index"] == 1
@@ -247,6 +249,8 @@ BAD = [
     (["--impl", "stock", "--init", ("resnet50", 10)], "--impl matched only"),
     (["--model", "resnet18"], "invalid choice"),
     (["--epochs", "0"], "must be >= 1"),
+    (["--compile", "--mode", "eager"], "cannot be combined with --mode eager"),
+    (["--mode", "fast"], "invalid choice"),
 ]
 
 
@@ -274,6 +278,21 @@ def test_bad_hash_exits_2(tmp_path, data_dir):
     proc, ev = run_marked(fw, base_args(str(tmp_path)), timeout=300)
     assert proc.returncode == 2 and "SHA-256 mismatch" in proc.err
     assert not [e for e in ev if e.get("phase") == "epoch"]
+
+
+@pytest.mark.parametrize("fw,mode,message", [
+    ("jax", "eager", "--mode eager: jax has --mode compiled only (it always compiles with XLA)"),
+    ("tensorflow", "graph", "--mode graph: tensorflow has --mode eager and --mode compiled"),
+    ("pytorch", "graph", "--mode graph needs a CUDA GPU"),
+])
+def test_modes_a_framework_lacks_exit_2(fw, mode, message, data_dir):
+    if not have(fw):
+        pytest.skip("%s is not installed" % MODULE[fw])
+    proc, ev = run_marked(fw, base_args(data_dir, "--mode", mode, "--data-on-device"),
+                          timeout=300)
+    assert proc.returncode == 2, proc.err[-2000:]
+    assert message in proc.err
+    assert not [e for e in ev if e.get("phase") in ("epoch", "eval")]
 
 
 def test_jax_has_no_stock_model(data_dir):

@@ -12,6 +12,10 @@ MODELS = ("resnet50", "resnet101", "resnet152")
 PRECISIONS = ("fp32", "tf32", "bf16", "fp64")
 IMPLS = ("matched", "stock")
 DEVICES = ("auto", "cpu", "cuda")
+MODES = ("eager", "compiled", "graph")
+# The modes each framework has, its default first (native: workloads/native, C, its own parser).
+FRAMEWORK_MODES = {"pytorch": ("eager", "compiled", "graph"), "tensorflow": ("eager", "compiled"),
+                   "jax": ("compiled",)}
 
 EXIT_USAGE = 2
 
@@ -92,8 +96,14 @@ def parser(framework):
                    help="PyTorch: channels-last memory format (JAX and TensorFlow are NHWC "
                         "already)")
     p.add_argument("--compile", action="store_true",
-                   help="PyTorch: torch.compile; TensorFlow: XLA (jit_compile); JAX always "
-                        "compiles with XLA")
+                   help="the same as --mode compiled")
+    p.add_argument("--mode", choices=MODES,
+                   help="eager: one framework call per operation (PyTorch's and TensorFlow's "
+                        "default); compiled: PyTorch torch.compile (mode reduce-overhead: CUDA "
+                        "graphs where they apply), TensorFlow XLA (jit_compile), JAX jit (its "
+                        "only mode); graph: PyTorch only, the whole training step (gather, "
+                        "forward, loss, backward, SGD) captured once as a CUDA graph and "
+                        "replayed (needs a GPU and --data-on-device)")
     p.add_argument("--data-on-device", action="store_true",
                    help="copy the whole data set to the device once (default: each batch "
                         "is sliced on the host and copied)")
@@ -114,6 +124,27 @@ def parser(framework):
 
 def parse_args(framework, argv=None):
     return parser(framework).parse_args(argv)
+
+
+def resolve_mode(args, framework):
+    """Sets args.mode (the framework's default when not given) and args.compile from --mode and
+    --compile; exits 2 for a mode the framework does not have."""
+    modes = FRAMEWORK_MODES[framework]
+    mode = args.mode
+    if args.compile:
+        if mode not in (None, "compiled"):
+            fail(framework, "--compile is --mode compiled; it cannot be combined with --mode %s"
+                 % mode)
+        mode = "compiled"
+    if mode is None:
+        mode = modes[0]
+    if mode not in modes:
+        fail(framework, "--mode %s: %s has %s" % (
+            mode, framework, " and ".join("--mode " + m for m in modes)
+            + (" only (it always compiles with XLA)" if framework == "jax" else "")))
+    args.mode = mode
+    args.compile = mode == "compiled"
+    return mode
 
 
 def fail(framework, message, code=EXIT_USAGE):

@@ -82,6 +82,7 @@ def main(args, make_backend, framework):
     that bad input is refused at once (exit 2) and never after any training.
     """
     fw = framework
+    cli.resolve_mode(args, fw)
     try:
         ds = data.load(args.data_dir, args.dataset, args.limit_train, args.limit_test)
     except data.DataError as e:
@@ -115,7 +116,7 @@ def main(args, make_backend, framework):
         "init": args.init if args.init else ("seed" if args.impl == "matched" else "framework"),
         "shuffle": args.shuffle, "input_scale": "raw" if args.raw_pixels else "1/255",
         "num_classes": ds.num_classes, "train_images": n_train, "test_images": n_test,
-        "data_on_device": args.data_on_device, "compile": args.compile,
+        "data_on_device": args.data_on_device, "compile": args.compile, "mode": args.mode,
         "channels_last": args.channels_last,
     }
     info.update(backend.extra_info())

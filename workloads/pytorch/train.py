@@ -8,6 +8,14 @@ torch.manual_seed(--seed)).  Precision: PyTorch's own default allows TF32 in cuD
 and not in matmuls (torch.backends.cudnn.allow_tf32 = True, cuda.matmul.allow_tf32 = False);
 --precision fp32 turns both off, tf32 both on, bf16 is torch.autocast(bfloat16) around the
 forward pass and loss with float32 weights.  The loop itself is workloads/common/driver.py.
+
+Modes (--mode, recorded in info): eager (default); compiled: torch.compile(model,
+mode="reduce-overhead"), Inductor with CUDA graphs where they apply (on a GPU; compiled lazily in
+epoch 1); graph: the whole training step (the gather from the device-resident data set, forward,
+loss, backward, SGD) captured once per batch size with torch.cuda.graph and replayed, which is
+PyTorch's documented whole-network capture.  The graph's warm-up steps run during startup and their
+effect on the weights, momentum and batch-norm statistics is undone before training, so every
+mode starts from the same state; a last batch of another size runs eagerly on the same tensors.
 """
 
 import os
@@ -41,6 +49,13 @@ class TorchBackend:
         self.device_name = torch.cuda.get_device_name(self.device) if use_cuda else "cpu"
         if args.compile and not hasattr(torch, "compile"):
             cli.fail(FRAMEWORK, "--compile needs PyTorch >= 2.0 (this is %s)" % self.version)
+        self.graph = args.mode == "graph"
+        if self.graph and not use_cuda:
+            cli.fail(FRAMEWORK, "--mode graph needs a CUDA GPU (CUDA graphs)")
+        if self.graph and not args.data_on_device:
+            cli.fail(FRAMEWORK, "--mode graph needs --data-on-device (the captured step gathers "
+                                "its batch from the device-resident data set)")
+        self.graphs = {}
         tf32 = args.precision == "tf32"
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
@@ -64,7 +79,9 @@ class TorchBackend:
                 raise RuntimeError("state_dict mismatch: missing %s, unexpected %s"
                                    % (missing[:3], unexpected[:3]))
         self.model = model.to(self.device, dtype=self.dtype, memory_format=self.memory_format)
-        self.step_model = torch.compile(self.model) if self.args.compile else self.model
+        self.compile_mode = "reduce-overhead" if self.args.compile else None
+        self.step_model = (torch.compile(self.model, mode=self.compile_mode) if self.args.compile
+                           else self.model)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.args.lr,
                                    momentum=self.args.momentum)
         self.loss_fn = torch.nn.CrossEntropyLoss()
@@ -74,7 +91,51 @@ class TorchBackend:
         self.dev_y = self.torch.from_numpy(train_y).to(self.device)
 
     def warm_up(self, train_sizes, eval_sizes):
-        pass  # eager; torch.compile compiles lazily on the first step (in epoch 1)
+        """Mode graph: captures the step for the full batch size (the largest); eager and
+        compiled: nothing (torch.compile compiles lazily on the first step, in epoch 1)."""
+        if self.graph:
+            self._capture(max(train_sizes))
+
+    def _capture(self, n):
+        """torch.cuda.graph capture of one whole step on n images (PyTorch's 'whole network
+        capture' recipe): warm-up steps on a side stream, then the capture; the state before the
+        warm-up is restored afterwards (momentum buffers to zero, which is SGD's first step)."""
+        torch = self.torch
+        saved = [t.detach().clone() for t in list(self.model.parameters())
+                 + list(self.model.buffers())]
+        idx = torch.arange(n, dtype=torch.int64, device=self.device) % self.dev_x.shape[0]
+        s = torch.cuda.Stream()
+        s.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(s):
+            for _ in range(3):
+                self._step_body(idx)
+        torch.cuda.current_stream().wait_stream(s)
+        graph = torch.cuda.CUDAGraph()
+        self.opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            loss = self._step_body(idx)
+        with torch.no_grad():
+            for t, v in zip(list(self.model.parameters()) + list(self.model.buffers()), saved):
+                t.copy_(v)
+            for group in self.opt.param_groups:
+                for p in group["params"]:
+                    buf = self.opt.state.get(p, {}).get("momentum_buffer")
+                    if buf is not None:
+                        buf.zero_()
+        torch.cuda.synchronize(self.device)
+        self.graphs[n] = (graph, idx, loss)
+
+    def _step_body(self, idx):
+        """The captured step: batch idx of the device-resident data, forward, loss, backward,
+        SGD.  The gradients are those the capture allocated (set_to_none before it), so each
+        replay writes them anew."""
+        self.model.train()
+        x = self._input(self.dev_x[idx])
+        with self._autocast():
+            loss = self.loss_fn(self.model(x), self.dev_y[idx])
+        loss.backward()
+        self.opt.step()
+        return loss.detach()
 
     def _input(self, x_u8):
         x = x_u8.permute(0, 3, 1, 2).to(self.dtype)
@@ -83,10 +144,16 @@ class TorchBackend:
         return x.contiguous(memory_format=self.memory_format)
 
     def _autocast(self):
+        # The autocast weight-cast cache must be off inside a CUDA graph capture.
         return self.torch.autocast(device_type=self.device.type, dtype=self.torch.bfloat16,
-                                   enabled=self.autocast)
+                                   enabled=self.autocast, cache_enabled=not self.graph)
+
+    def _mark_step(self):
+        if self.args.compile and self.device.type == "cuda":
+            self.torch.compiler.cudagraph_mark_step_begin()
 
     def _step(self, x_u8, y):
+        self._mark_step()
         self.model.train()
         x = self._input(x_u8)
         self.opt.zero_grad(set_to_none=True)
@@ -104,14 +171,32 @@ class TorchBackend:
 
     def train_device(self, idx):
         i = self.torch.from_numpy(idx).to(self.device)
+        entry = self.graphs.get(len(idx))
+        if entry is not None:
+            graph, static_idx, loss = entry
+            static_idx.copy_(i)
+            graph.replay()
+            return loss.clone()
+        if self.graph:
+            # Another batch size (the last batch): eagerly, into the graph's own gradient
+            # tensors (zeroed, not replaced, so that the graph keeps writing where SGD reads).
+            self.model.train()
+            self.opt.zero_grad(set_to_none=False)
+            with self._autocast():
+                loss = self.loss_fn(self.model(self._input(self.dev_x[i])), self.dev_y[i])
+            loss.backward()
+            self.opt.step()
+            return loss.detach()
         return self._step(self.dev_x[i], self.dev_y[i])
 
     def predict(self, x_u8):
         torch = self.torch
+        self._mark_step()
         self.model.eval()
         with torch.no_grad(), self._autocast():
             out = self.step_model(self._input(torch.from_numpy(x_u8).to(self.device)))
-        return out.to(self.dtype)
+        # A compiled (CUDA-graph) output is overwritten by the next replay: keep a copy.
+        return out.to(self.dtype).clone() if self.args.compile else out.to(self.dtype)
 
     def to_numpy(self, out):
         return out.cpu().numpy()
@@ -129,7 +214,10 @@ class TorchBackend:
                 "cudnn_version": torch.backends.cudnn.version() if self.device.type == "cuda"
                 else None,
                 "matmul_tf32": torch.backends.cuda.matmul.allow_tf32,
-                "cudnn_tf32": torch.backends.cudnn.allow_tf32}
+                "cudnn_tf32": torch.backends.cudnn.allow_tf32,
+                "compile_mode": self.compile_mode,
+                "graph_scope": "train step (gather, forward, loss, backward, SGD); last batch of "
+                               "another size eager" if self.graph else None}
 
 
 def main(argv=None):
