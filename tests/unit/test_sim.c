@@ -289,7 +289,9 @@ static void test_spec_errors(void **state)
     }
     expect_fail("sim:pulse=3", JB_EINVAL,
                 "unknown simulated meter 'sim:pulse=3' (expected sim, sim:const=W, "
-                "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY or sim:trace=FILE)",
+                "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY, sim:burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS, "
+                "sim:steps=W:MS[:W:MS...] or sim:trace=FILE, each optionally after "
+                "sim:nvml[:OPTION=V...])",
                 0);
     expect_fail("sim:", JB_EINVAL, "unknown simulated meter 'sim:'", 1);
     expect_fail("sim:trace=", JB_EINVAL, "bad simulated meter 'sim:trace=': no file", 0);
