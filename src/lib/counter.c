@@ -29,11 +29,21 @@ static void grid_reset(struct jb__grid *g)
     memset(g, 0, sizeof(*g));
 }
 
+/* Spread of the located updates about the fit (ns): their own jitter and where in their
+ * brackets they lay; never below the brackets' own spread or 0.3 ms. */
 static double grid_sigma(const struct jb__grid *g)
 {
-    double s = sqrt(g->resid2), h = g->half_ns / sqrt(3.0);
+    double h = g->half_ns / sqrt(3.0), s = 0;
 
-    return s > h ? s : h;
+    if (g->points >= 3 && g->s0 > 2) {
+        double p = g->period_ns, f = g->phase_ns;
+        double rss = g->scc - 2 * (f * g->t0 + p * g->t1) + f * f * g->s0 + 2 * f * p * g->s1 +
+                     p * p * g->s2;
+        s = rss > 0 ? sqrt(rss / (g->s0 - 2 > 1 ? g->s0 - 2 : 1)) : 0;
+    }
+    if (s < h)
+        s = h;
+    return s < 0.3 * MS ? 0.3 * MS : s;
 }
 
 /* Moves the sums' origin to (n_ref + dn, t_ref + dt). */
@@ -41,6 +51,7 @@ static void grid_shift(struct jb__grid *g, double dn, double dt)
 {
     double s1 = g->s1, t0 = g->t0;
 
+    g->scc = g->scc - 2 * dt * t0 + dt * dt * g->s0;
     g->t1 = g->t1 - dt * s1 - dn * t0 + dn * dt * g->s0;
     g->s2 = g->s2 - 2 * dn * s1 + dn * dn * g->s0;
     g->s1 = s1 - dn * g->s0;
@@ -65,6 +76,20 @@ static double grid_at(const struct jb__grid *g, int64_t n)
     return g->phase_ns + (double)(n - g->n_ref) * g->period_ns;
 }
 
+/* Standard deviation of where update n falls (ns): its own spread about the grid plus the fit's
+ * phase and period errors (least squares, from the sums). */
+static double grid_pred_sd(const struct jb__grid *g, int64_t n)
+{
+    double det = g->s0 * g->s2 - g->s1 * g->s1, sig = grid_sigma(g), dn, nbar, v;
+
+    if (g->points < 2 || det <= 0 || g->s0 <= 0)
+        return g->period_ns > 0 ? g->period_ns : 1e12;
+    nbar = g->s1 / g->s0;
+    dn = (double)(n - g->n_ref) - nbar;
+    v = sig * sig * (1 + 1 / g->s0 + dn * dn * g->s0 / det);
+    return sqrt(v);
+}
+
 /*
  * Adds a located update: centre c (ns), half-width h, index n (already assigned).  A point far
  * off the fit is rejected; three in a row restart the grid from the newest.
@@ -74,11 +99,8 @@ static void grid_add(struct jb__grid *g, uint64_t c_ns, double h_ns, int64_t n)
     double dt = (double)((int64_t)(c_ns - g->t_ref_ns)), dn;
 
     if (g->points && g->period_ns > 0) {
-        double r = dt - grid_at(g, n), lim = 5 * grid_sigma(g) + h_ns;
-        if (lim < 2 * MS)
-            lim = 2 * MS;
-        if (lim > g->period_ns / 4)
-            lim = g->period_ns / 4;
+        /* Within a quarter period the index is right; beyond it, an outlier or a slip. */
+        double r = dt - grid_at(g, n), lim = g->period_ns / 4;
         if (fabs(r) > lim) {
             if (++g->rejects >= 3) {
                 grid_reset(g);
@@ -87,7 +109,6 @@ static void grid_add(struct jb__grid *g, uint64_t c_ns, double h_ns, int64_t n)
             return;
         }
         g->rejects = 0;
-        g->resid2 = g->points >= 3 ? 0.9 * g->resid2 + 0.1 * r * r : r * r;
     }
     if (!g->points)
         goto first;
@@ -98,6 +119,7 @@ static void grid_add(struct jb__grid *g, uint64_t c_ns, double h_ns, int64_t n)
     g->s2 *= FORGET;
     g->t0 *= FORGET;
     g->t1 *= FORGET;
+    g->scc *= FORGET;
     g->phase_ns -= dt;
     g->s0 += 1;
     g->n_ref = n;
@@ -113,7 +135,7 @@ first:
     g->last_n = n;
     g->t_ref_ns = c_ns;
     g->s0 = 1;
-    g->s1 = g->s2 = g->t0 = g->t1 = 0;
+    g->s1 = g->s2 = g->t0 = g->t1 = g->scc = 0;
     g->period_ns = 0;
     g->phase_ns = 0;
     g->half_ns = h_ns;
@@ -133,24 +155,26 @@ double jb__counter_period_ns(const struct jb__counter *c)
 
 double jb__counter_jitter_ns(const struct jb__counter *c)
 {
-    return c->grid.points >= 3 ? sqrt(c->grid.resid2) : 0;
+    return c->grid.points >= 3 ? grid_sigma(&c->grid) : 0;
 }
 
-double jb__counter_grid_tol_ns(const struct jb__counter *c)
+double jb__counter_grid_tol_ns(const struct jb__counter *c, int64_t n)
 {
-    return 3 * grid_sigma(&c->grid) + 0.5 * MS;
+    return 3 * grid_pred_sd(&c->grid, n) + 0.5 * MS;
 }
 
 int jb__counter_grid_point(const struct jb__counter *c, double t_ns, double *g_ns, int64_t *n)
 {
     const struct jb__grid *g = &c->grid;
-    double rel, k;
+    double rel;
 
     if (jb__counter_period_ns(c) <= 0)
         return 0;
-    rel = t_ns - (double)g->t_ref_ns + jb__counter_grid_tol_ns(c) - g->phase_ns;
-    k = floor(rel / g->period_ns);
-    *n = g->n_ref + (int64_t)k;
+    rel = t_ns - (double)g->t_ref_ns - g->phase_ns;
+    *n = g->n_ref + (int64_t)floor(rel / g->period_ns);
+    /* The next grid point may still be the update seen at t, within its tolerance. */
+    if (grid_at(g, *n + 1) - jb__counter_grid_tol_ns(c, *n + 1) <= t_ns - (double)g->t_ref_ns)
+        (*n)++;
     *g_ns = (double)g->t_ref_ns + grid_at(g, *n);
     return 1;
 }
@@ -161,7 +185,7 @@ static double period_upper_ns(const struct jb__counter *c)
     double p = jb__counter_period_ns(c);
 
     if (p > 0)
-        return p + jb__counter_grid_tol_ns(c);
+        return p + 3 * grid_sigma(&c->grid) + 0.5 * MS;
     return 1.2 * c->stale_max_ns + 1 * MS;
 }
 
@@ -208,7 +232,7 @@ static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anch
     c->prev_located = located;
     if (jb__counter_grid_point(c, (double)b, &g, &n)) {
         uint64_t gl, gh;
-        tol = jb__counter_grid_tol_ns(c);
+        tol = jb__counter_grid_tol_ns(c, n);
         gl = g - tol <= 0 ? 0 : (uint64_t)(g - tol);
         gh = g + tol <= 0 ? 0 : (uint64_t)(g + tol);
         if (gl < lo)
@@ -266,11 +290,11 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
 
 /* ---- the read schedule ----------------------------------------------------------------- */
 
-#define ACQUIRE_SPACING_NS (2 * MS) /* at most one read per 2 ms while acquiring */
-#define ACQUIRE_MAX_NS (1200 * MS)  /* give up finding the grid after this */
-#define CONTINUOUS_READS 8          /* this many reads, all changed: a continuous counter */
-#define EARLY_EVERY 5               /* a read just before every 5th update */
-#define AFTER_RETRY_NS (2 * MS)
+#define SPACING_NS (2 * MS)        /* back-to-back reads: at most one per 2 ms */
+#define ACQUIRE_MAX_NS (1200 * MS) /* give up finding the grid after this */
+#define RETRY_FIXED_NS (30000 * MS) /* a step counter on the fixed cadence: search again */
+#define CONTINUOUS_READS 8         /* this many reads, all changed: a continuous counter */
+#define PROBE_EVERY 10             /* locate every 10th update between two close reads */
 
 void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns)
 {
@@ -282,11 +306,21 @@ void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns)
     l->next_fixed_ns = now_ns + interval_ns;
 }
 
+/* How far after the target update to read (a read that comes too early is repeated). */
 static double lock_eps_ns(const struct jb__lock *l)
 {
-    double e = 2 * MS + 2 * grid_sigma(&l->c.grid);
+    double e = 1 * MS + grid_pred_sd(&l->c.grid, l->target_n);
 
     return e > 10 * MS ? 10 * MS : e;
+}
+
+/* How far before the target update a probe starts: surely before it. */
+static double lock_early_ns(const struct jb__lock *l)
+{
+    double e = 2 * MS + 3 * grid_pred_sd(&l->c.grid, l->target_n);
+    double p = jb__counter_period_ns(&l->c);
+
+    return e > p / 2 ? p / 2 : e;
 }
 
 /* Updates between locked reads: the requested cadence in whole periods (at least one). */
@@ -300,20 +334,24 @@ static int64_t lock_stride(const struct jb__lock *l)
 
 static void lock_acquire(struct jb__lock *l, uint64_t now_ns)
 {
+    grid_reset(&l->c.grid);
+    l->c.prev_located = 0;
     l->state = JB_LOCK_ACQUIRE;
     l->start_ns = now_ns;
     l->acquire_reads = l->acquire_changes = 0;
     l->reacquired++;
 }
 
-/* Picks the next update to read after, from the grid. */
-static void lock_target(struct jb__lock *l, uint64_t now_ns)
+static int is_probe(const struct jb__lock *l)
 {
-    double g;
-    int64_t n, k = lock_stride(l);
+    return (l->target_n % PROBE_EVERY + PROBE_EVERY) % PROBE_EVERY == 0;
+}
 
-    jb__counter_grid_point(&l->c, (double)now_ns, &g, &n);
-    n++;
+/* Picks the next update to read after: the one after `seen` (the update just read). */
+static void lock_target(struct jb__lock *l, int64_t seen)
+{
+    int64_t n = seen + 1, k = lock_stride(l);
+
     if (k > 1)
         n += (k - (n % k + k) % k) % k;
     l->target_n = n;
@@ -331,27 +369,27 @@ static double target_time(const struct jb__lock *l)
 
 uint64_t jb__lock_next(struct jb__lock *l, uint64_t now_ns)
 {
+    double t;
+
     switch (l->state) {
-    case JB_LOCK_ACQUIRE: {
-        uint64_t t = l->last_read_ns + (uint64_t)ACQUIRE_SPACING_NS;
-        return t > now_ns ? t : now_ns;
-    }
-    case JB_LOCK_LOCKED: {
-        double tt = target_time(l), eps = lock_eps_ns(l), t;
+    case JB_LOCK_ACQUIRE:
+        t = (double)l->last_read_ns + SPACING_NS;
+        break;
+    case JB_LOCK_LOCKED:
         if (l->after_tries)
-            t = (double)l->last_read_ns + AFTER_RETRY_NS;
-        else if (!l->early_done && l->target_n % EARLY_EVERY == 0)
-            t = tt - eps;
+            t = (double)l->last_read_ns + SPACING_NS; /* until the update shows */
+        else if (!l->early_done && is_probe(l))
+            t = target_time(l) - lock_early_ns(l); /* just before it */
         else
-            t = tt + eps;
-        return t > (double)now_ns ? (uint64_t)t : now_ns;
-    }
+            t = target_time(l) + lock_eps_ns(l); /* just after it */
+        break;
     case JB_LOCK_FIXED:
     default:
         while (l->next_fixed_ns < now_ns)
             l->next_fixed_ns += l->interval_ns;
         return l->next_fixed_ns;
     }
+    return t > (double)now_ns ? (uint64_t)t : now_ns;
 }
 
 int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
@@ -371,43 +409,43 @@ int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
             l->next_fixed_ns = t_ns + l->interval_ns;
         } else if (jb__counter_period_ns(&l->c) > 0 && l->c.grid.points >= 3) {
             l->state = JB_LOCK_LOCKED;
-            lock_target(l, t_ns);
+            lock_target(l, l->c.grid.last_n);
         } else if (t_ns - l->start_ns > (uint64_t)ACQUIRE_MAX_NS) {
             l->state = JB_LOCK_FIXED; /* no grid found: the plain cadence */
+            l->start_ns = t_ns;
             l->next_fixed_ns = t_ns + l->interval_ns;
         }
         break;
     case JB_LOCK_LOCKED: {
-        double tt = target_time(l), eps = lock_eps_ns(l), p = jb__counter_period_ns(&l->c);
+        double tt = target_time(l), p = jb__counter_period_ns(&l->c);
         if (p <= 0) {
             lock_acquire(l, t_ns);
             break;
         }
-        if ((double)t_ns < tt - eps / 2) {
-            /* A read before the target (the early read, or one at a phase bound). */
-            if (!l->early_done && l->target_n % EARLY_EVERY == 0 && (double)t_ns > tt - 2 * eps) {
-                l->early_done = 1;
-                if (rc) { /* the update came earlier than the grid says */
-                    if (++l->early_late >= 3)
-                        lock_acquire(l, t_ns);
-                    else
-                        lock_target(l, t_ns);
-                } else {
-                    l->early_late = 0;
-                }
-            }
-            break;
-        }
         if (v_j != l->target_v) {
-            lock_target(l, t_ns); /* fresh: on to the next update */
-        } else if ((double)t_ns - tt > p / 2) {
+            /* The update has come: the read is fresh.  Had the read before it been meant to
+             * come first, the update came early: the grid is late. */
+            int early = !l->early_done && is_probe(l) && (double)t_ns < tt;
+            l->early_late = early ? l->early_late + 1 : 0;
+            if (l->early_late >= 3)
+                lock_acquire(l, t_ns);
+            else
+                lock_target(l, l->target_n);
+        } else if ((double)t_ns > tt + p / 2) {
             lock_acquire(l, t_ns); /* the update never came where expected */
-        } else {
-            l->after_tries++;
+        } else if (!l->early_done && is_probe(l) && (double)t_ns < tt &&
+                   (double)t_ns >= tt - 2 * lock_early_ns(l)) {
+            l->early_done = 1; /* just before it, as meant: read on until it shows */
+            l->after_tries = 1;
+        } else if ((double)t_ns >= tt) {
+            l->after_tries++; /* not yet: read again */
         }
         break;
     }
-    case JB_LOCK_FIXED: break;
+    case JB_LOCK_FIXED:
+        if (l->c.stepped && t_ns - l->start_ns > (uint64_t)RETRY_FIXED_NS)
+            lock_acquire(l, t_ns);
+        break;
     }
     return rc;
 }

@@ -40,7 +40,7 @@ struct jb__grid {
     double t0, t1;        /* sums of w c, w n c (c relative to t_ref, ns) */
     double period_ns;     /* fitted period (0 until two points one index apart) */
     double phase_ns;      /* grid point n_ref at t_ref + phase_ns */
-    double resid2;        /* mean squared residual of new points against the fit, ns^2 */
+    double scc;           /* sum of w c^2 */
     double half_ns;       /* typical half-width of the located brackets */
     int rejects;          /* consecutive points that did not fit */
     int64_t last_n;       /* index given to the newest located update */
@@ -71,8 +71,8 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
                      struct jb__anchor *out);
 /* Fitted update period in ns; 0 when there is no grid (continuous or not yet known). */
 double jb__counter_period_ns(const struct jb__counter *c);
-/* Tolerance of a grid prediction, ns (3 sd of the residuals plus 0.5 ms). */
-double jb__counter_grid_tol_ns(const struct jb__counter *c);
+/* Tolerance of the grid's prediction of update n, ns (3 sd of the prediction plus 0.5 ms). */
+double jb__counter_grid_tol_ns(const struct jb__counter *c, int64_t n);
 /* Predicted update instant at or before t (+ tolerance) and its index; 0 when there is no grid. */
 int jb__counter_grid_point(const struct jb__counter *c, double t_ns, double *g_ns, int64_t *n);
 /* RMS residual of located updates around the grid (ns), 0 when unknown. */

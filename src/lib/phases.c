@@ -576,10 +576,24 @@ static void counter_bounds(struct meter *ms, size_t k, uint64_t t, double plo, d
     }
 }
 
+/*
+ * The range of power the bounds assume.  For a step-function counter nothing but 0 <= power:
+ * its power readings are as coarse as the counter (on NVML a short window once an update), so a
+ * load that changes within an update interval can hide its highs and lows from all of them, in
+ * step with the updates, without any disagreement to show it; the bound is then what the
+ * counter alone proves (the update interval's energy may lie on either side of the bound).  For
+ * an exact counter with power readings: 0.9 x the lowest to 1.1 x the highest reading or
+ * interval mean seen, unless the readings have disagreed with the counter (aliasing).
+ */
 static void power_range(const struct meter *ms, double *plo, double *phi)
 {
-    *plo = ms->have_range ? 0.9 * ms->pmin : 0;
-    *phi = ms->have_range ? 1.1 * ms->pmax + 1.0 : INFINITY;
+    if (!ms->have_range || ms->w_flagged || ms->ctr.stepped) {
+        *plo = 0;
+        *phi = INFINITY;
+        return;
+    }
+    *plo = 0.9 * ms->pmin;
+    *phi = 1.1 * ms->pmax + 1.0;
 }
 
 /* Index of the first window ending after t (w_n when none). */
