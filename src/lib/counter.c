@@ -194,42 +194,27 @@ static uint64_t sub_clamp(uint64_t t, double d)
     return d >= (double)t ? 0 : t - (uint64_t)d;
 }
 
-/* Places the update of a new value first read at b (previous read at a, 0 when none). */
-static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anchor *out)
+/* Where the update behind a value first read at b (last read of the previous value at a, 0 when
+ * none) lies, from the bracket and the grid; touches nothing. */
+void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
+                          struct jb__anchor *out)
 {
     double pu = period_upper_ns(c), g, tol;
     uint64_t lo = a;
     int64_t n;
-    int located;
 
     out->a_ns = a;
     out->b_ns = b;
-    out->flags = 0;
+    out->flags &= JB_ANCHOR_LOCATED;
+    if (!a)
+        out->flags |= JB_ANCHOR_FIRST;
     if (!c->stepped) {
         out->u_ns = out->lo_ns = out->hi_ns = b;
-        out->flags = JB_ANCHOR_EXACT | (a ? 0 : JB_ANCHOR_FIRST);
-        c->prev_located = 0;
+        out->flags |= JB_ANCHOR_EXACT;
         return;
     }
     if (!a || (double)(b - a) > pu)
         lo = sub_clamp(b, pu);
-    if (!a)
-        out->flags |= JB_ANCHOR_FIRST;
-    located = a && (double)(b - a) <= LOCATE_MAX_NS && (double)(b - a) <= 0.25 * c->stale_max_ns;
-    if (located) {
-        uint64_t mid = a + (b - a) / 2;
-        double h = (double)(b - a) / 2;
-        if (c->prev_located && c->grid.points)
-            n = c->grid.last_n + 1;
-        else if (!jb__counter_grid_point(c, (double)mid, &g, &n))
-            n = 0; /* (re)starts the grid */
-        if (!c->prev_located && c->grid.points && jb__counter_period_ns(c) <= 0)
-            grid_reset(&c->grid); /* one point and no way to number this one: start again */
-        grid_add(&c->grid, mid, h, n);
-        c->located++;
-        out->flags |= JB_ANCHOR_LOCATED;
-    }
-    c->prev_located = located;
     if (jb__counter_grid_point(c, (double)b, &g, &n)) {
         uint64_t gl, gh;
         tol = jb__counter_grid_tol_ns(c, n);
@@ -251,6 +236,30 @@ static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anch
     out->lo_ns = lo;
     out->hi_ns = b;
     out->u_ns = lo + (b - lo) / 2;
+}
+
+/* Locates a new value's update when its bracket is narrow (feeding the grid), then places it. */
+static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anchor *out)
+{
+    int located = c->stepped && a && (double)(b - a) <= LOCATE_MAX_NS &&
+                  (double)(b - a) <= 0.25 * c->stale_max_ns;
+    double g;
+    int64_t n = 0;
+
+    out->flags = 0;
+    if (located) {
+        uint64_t mid = a + (b - a) / 2;
+        if (c->prev_located)
+            n = c->prev_n + 1;
+        else if (!jb__counter_grid_point(c, (double)mid, &g, &n))
+            grid_reset(&c->grid); /* no way to number it against the grid: start again */
+        grid_add(&c->grid, mid, (double)(b - a) / 2, n);
+        c->prev_n = n;
+        c->located++;
+        out->flags = JB_ANCHOR_LOCATED;
+    }
+    c->prev_located = located;
+    jb__counter_position(c, a, b, out);
 }
 
 int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int powered,

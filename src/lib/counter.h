@@ -55,6 +55,7 @@ struct jb__counter {
     int stepped;          /* the counter is a step function (a stale read was seen) */
     double stale_max_ns;  /* longest time one value was seen unchanged: the period is longer */
     int prev_located;     /* the previous anchor was located */
+    int64_t prev_n;       /* and the grid index it was given */
     uint64_t updates;     /* value changes seen */
     uint64_t located;     /* of which located between close reads */
     struct jb__grid grid;
@@ -69,6 +70,11 @@ void jb__counter_init(struct jb__counter *c);
  */
 int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int powered,
                      struct jb__anchor *out);
+/* Places (again) the update behind a value first read at b, the previous value last read at a
+ * (0: none), with what the model knows now: for anchors made before the counter was known to be
+ * a step function.  out->flags keeps its JB_ANCHOR_LOCATED bit. */
+void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
+                          struct jb__anchor *out);
 /* Fitted update period in ns; 0 when there is no grid (continuous or not yet known). */
 double jb__counter_period_ns(const struct jb__counter *c);
 /* Tolerance of the grid's prediction of update n, ns (3 sd of the prediction plus 0.5 ms). */

@@ -44,6 +44,9 @@
 
 enum { SHAPE_NONE = 0, SHAPE_UNIFORM, SHAPE_STEP, SHAPE_POWER };
 
+#define ANCHOR_REPLACE 0x100u /* placed before the counter was known to be a step function */
+#define SETTLE_NS (1500ull * 1000000ull) /* how long a step counter's grid is waited for */
+
 struct pwr {
     uint64_t t;
     double w;
@@ -94,6 +97,7 @@ struct meter {
     int have_range;
     double pmin, pmax;
     int gone;
+    int was_stepped, to_replace; /* anchors made before it was stepped still to place again */
     struct jb_phases_meter_stats stats;
 };
 
@@ -484,6 +488,45 @@ static int anc_placed(const struct anc *x)
     return (x->a.flags & (JB_ANCHOR_EXACT | JB_ANCHOR_LOCATED | JB_ANCHOR_GRID)) != 0;
 }
 
+static void set_mean(struct meter *ms, size_t k)
+{
+    struct anc *x = &ms->a[k];
+    const struct anc *prev;
+    double d_ns;
+
+    x->mean_w = NAN;
+    if (k <= ms->a_head)
+        return;
+    prev = &ms->a[k - 1];
+    d_ns = (double)(x->a.u_ns - prev->a.u_ns);
+    /* A mean over at least 1 ms between two well-placed updates (the first read's value may
+     * come from an update long before it). */
+    if (d_ns >= 1e6 && anc_placed(prev) && anc_placed(x) && !(prev->a.flags & JB_ANCHOR_FIRST)) {
+        x->mean_w = (x->a.v_j - prev->a.v_j) / ns_s(d_ns);
+        note_range(ms, x->mean_w);
+    }
+}
+
+/* Places again, once, the anchors made while the counter still looked exact: with the grid
+ * if there is one by now, else in their brackets. */
+static void settle_anchors(struct meter *ms)
+{
+    if (!ms->to_replace)
+        return;
+    ms->to_replace = 0;
+    for (size_t k = ms->a_head; k < ms->a_n; k++) {
+        struct anc *x = &ms->a[k];
+        if (!(x->a.flags & ANCHOR_REPLACE))
+            continue;
+        jb__counter_position(&ms->ctr, x->a.a_ns, x->a.b_ns, &x->a);
+        if (k > ms->a_head && x->a.u_ns <= ms->a[k - 1].a.u_ns)
+            x->a.u_ns = ms->a[k - 1].a.u_ns + 1;
+        set_mean(ms, k);
+        if (k + 1 < ms->a_n)
+            set_mean(ms, k + 1);
+    }
+}
+
 /* Chooses, once, how the increment of the interval ending at anchor k is spread. */
 static void decide_shape(struct jb_phases *p, struct meter *ms, size_t k)
 {
@@ -634,6 +677,7 @@ static void eval_bound(struct jb_phases *p, struct meter *ms, uint64_t t, struct
     size_t k, wi;
 
     memset(b, 0, sizeof(*b));
+    settle_anchors(ms);
     if (ms->a_n > ms->a_head) {
         double plo, phi;
         k = anc_after(p, ms, t);
@@ -648,10 +692,15 @@ static void eval_bound(struct jb_phases *p, struct meter *ms, uint64_t t, struct
              * the same value is right there; a step function's next update holds energy from
              * before t, unless it has not moved for a long time. */
             b->c = ms->a[k - 1].a.v_j;
-            if (ms->ctr.stepped)
+            if (ms->ctr.stepped) {
                 b->part_e = t > ms->a[k - 1].a.u_ns && ms->e_last_t < t + STALL_NS;
-            else
+                /* The energy since the last update is not in the counter yet: carry the last
+                 * interval's mean power on (partial, an estimate). */
+                if (b->part_e && isfinite(ms->a[k - 1].mean_w))
+                    b->c += ms->a[k - 1].mean_w * ns_s((double)(t - ms->a[k - 1].a.u_ns));
+            } else {
                 b->part_e = t > ms->e_last_t;
+            }
         } else {
             b->c = ms->a[k - 1].a.v_j + interval_part(p, ms, k, t);
             counter_bounds(ms, k, t, plo, phi, &b->lo, &b->hi);
@@ -680,6 +729,9 @@ static int meter_complete(struct jb_phases *p, struct meter *ms, uint64_t t)
         if (ms->ctr.stepped) {
             if (!(ms->a_n - ms->a_head >= 2 && ms->a[ms->a_n - 2].a.lo_ns > t) &&
                 !(ms->e_last_t >= t + STALL_NS))
+                return 0;
+            /* Wait for the grid (the sampler finds it within ~1 s), unless it does not come. */
+            if (jb__counter_period_ns(&ms->ctr) <= 0 && ms->e_last_t < t + SETTLE_NS)
                 return 0;
         } else if (ms->e_last_t < t) {
             return 0;
@@ -1041,19 +1093,8 @@ static int add_anchor(struct jb_phases *p, struct meter *ms, const struct jb__an
     x = &ms->a[ms->a_n];
     memset(x, 0, sizeof(*x));
     x->a = *a;
-    x->mean_w = NAN;
-    if (ms->a_n > ms->a_head) {
-        const struct anc *prev = &ms->a[ms->a_n - 1];
-        double d_ns = (double)(a->u_ns - prev->a.u_ns);
-        /* A mean over at least 1 ms between two well-placed updates (the first read's value
-         * may come from an update long before it). */
-        if (d_ns >= 1e6 && anc_placed(prev) && anc_placed(x) &&
-            !(prev->a.flags & JB_ANCHOR_FIRST)) {
-            x->mean_w = (a->v_j - prev->a.v_j) / ns_s(d_ns);
-            note_range(ms, x->mean_w);
-        }
-    }
     ms->a_n++;
+    set_mean(ms, ms->a_n - 1);
     return 0;
 }
 
@@ -1078,6 +1119,14 @@ int jb_phases_add_energy(struct jb_phases *p, size_t meter, const struct jb_ener
     ms->e_last_t = e->t_mono_ns;
     if (e->t_mono_ns > p->newest_ns)
         p->newest_ns = e->t_mono_ns;
+    if (ms->ctr.stepped && !ms->was_stepped) {
+        ms->was_stepped = 1;
+        for (size_t k = ms->a_head; k < ms->a_n; k++) {
+            ms->a[k].a.flags |= ANCHOR_REPLACE;
+            ms->a[k].mean_w = NAN;
+            ms->to_replace = 1;
+        }
+    }
     if (rc == 1 && (rc = add_anchor(p, ms, &a)) < 0)
         return rc;
     ms->stats.stepped = ms->ctr.stepped;
