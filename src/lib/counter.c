@@ -301,7 +301,7 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
 
 #define SPACING_NS (2 * MS)        /* back-to-back reads: at most one per 2 ms */
 #define ACQUIRE_MAX_NS (1200 * MS) /* give up finding the grid after this */
-#define RETRY_FIXED_NS (30000 * MS) /* a step counter on the fixed cadence: search again */
+#define RETRY_FIXED_NS (60000 * MS) /* a step counter on the fixed cadence: search again */
 #define CONTINUOUS_READS 8         /* this many reads, all changed: a continuous counter */
 #define PROBE_EVERY 10             /* locate every 10th update between two close reads */
 
@@ -348,6 +348,7 @@ static void lock_acquire(struct jb__lock *l, uint64_t now_ns)
     l->state = JB_LOCK_ACQUIRE;
     l->start_ns = now_ns;
     l->acquire_reads = l->acquire_changes = 0;
+    l->early_late = 0;
     l->reacquired++;
 }
 
@@ -366,7 +367,7 @@ static void lock_target(struct jb__lock *l, int64_t seen)
     l->target_n = n;
     l->early_done = 0;
     l->after_tries = 0;
-    l->target_v = l->c.last_v;
+    l->base_done = k == 1;
 }
 
 static double target_time(const struct jb__lock *l)
@@ -387,6 +388,8 @@ uint64_t jb__lock_next(struct jb__lock *l, uint64_t now_ns)
     case JB_LOCK_LOCKED:
         if (l->after_tries)
             t = (double)l->last_read_ns + SPACING_NS; /* until the update shows */
+        else if (!l->early_done && is_probe(l) && !l->base_done)
+            t = target_time(l) - jb__counter_period_ns(&l->c) / 2; /* past the ones between */
         else if (!l->early_done && is_probe(l))
             t = target_time(l) - lock_early_ns(l); /* just before it */
         else
@@ -431,20 +434,27 @@ int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
             lock_acquire(l, t_ns);
             break;
         }
-        if (v_j != l->target_v) {
-            /* The update has come: the read is fresh.  Had the read before it been meant to
-             * come first, the update came early: the grid is late. */
-            int early = !l->early_done && is_probe(l) && (double)t_ns < tt;
-            l->early_late = early ? l->early_late + 1 : 0;
-            if (l->early_late >= 3)
+        double early = lock_early_ns(l);
+        if (!l->base_done && is_probe(l) && (double)t_ns >= tt - p / 2 &&
+            (double)t_ns < tt - early) {
+            l->base_done = 1; /* the updates before the target are seen: a change now is it */
+            break;
+        }
+        if (rc && (double)t_ns >= tt - early && (l->base_done || !is_probe(l))) {
+            /* The target update has come: the read is fresh.  Had the read before it been
+             * meant to come first, the update came early: the grid is late. */
+            if (!l->early_done && is_probe(l))
+                l->early_late = (double)t_ns < tt ? l->early_late + 1 : 0;
+            if (l->early_late >= 2)
                 lock_acquire(l, t_ns);
             else
                 lock_target(l, l->target_n);
         } else if ((double)t_ns > tt + p / 2) {
             lock_acquire(l, t_ns); /* the update never came where expected */
-        } else if (!l->early_done && is_probe(l) && (double)t_ns < tt &&
-                   (double)t_ns >= tt - 2 * lock_early_ns(l)) {
+        } else if (!l->early_done && is_probe(l) && !rc && (double)t_ns < tt &&
+                   (double)t_ns >= tt - 2 * early) {
             l->early_done = 1; /* just before it, as meant: read on until it shows */
+            l->early_late = 0;
             l->after_tries = 1;
         } else if ((double)t_ns >= tt) {
             l->after_tries++; /* not yet: read again */
@@ -452,6 +462,8 @@ int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
         break;
     }
     case JB_LOCK_FIXED:
+        while (l->next_fixed_ns <= t_ns)
+            l->next_fixed_ns += l->interval_ns; /* this tick is done */
         if (l->c.stepped && t_ns - l->start_ns > (uint64_t)RETRY_FIXED_NS)
             lock_acquire(l, t_ns);
         break;

@@ -106,7 +106,8 @@ struct jb__lock {
     int early_done;          /* locked: the early read for target_n was made */
     int after_tries;         /* locked: reads after target_n that still saw the old value */
     int early_late;          /* locked: consecutive early reads that already saw the new value */
-    double target_v;         /* value before target_n */
+    int base_done;           /* locked: the updates between the last target and this one have
+                              * been read (with a stride above 1 a probe reads them first) */
     int reacquired;          /* times the grid was lost and searched again */
 };
 
