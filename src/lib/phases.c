@@ -73,6 +73,21 @@ struct stack {
     size_t n, cap;
 };
 
+/* Maxima of blocks of 64 and 4096 consecutive values (by absolute index), so that the maximum
+ * over any range of the values kept costs at most a few hundred steps. */
+#define BLK1 64u
+#define BLK2 4096u
+
+struct blklevel {
+    double *m;
+    size_t head, n, cap;
+    uint64_t base; /* block number of m[0] */
+};
+
+struct blkmax {
+    struct blklevel l1, l2;
+};
+
 struct win {
     uint64_t t0, t1;         /* from one update to the tenth after it */
     uint64_t flagged_before; /* flagged windows before this one (since the start) */
@@ -84,6 +99,8 @@ struct meter {
     struct anc *a;
     size_t a_head, a_n, a_cap;
     uint64_t a_base; /* absolute index of a[0] */
+    uint64_t p_base; /* absolute index of p[0] */
+    struct blkmax p_blk, a_blk; /* block maxima of power readings and of interval means */
     int e_seen;
     uint64_t e_last_t;
     struct pwr *p;
@@ -353,6 +370,10 @@ void jb_phases_free(struct jb_phases *p)
         free(ms->w);
         free(ms->p_old.e);
         free(ms->a_old.e);
+        free(ms->p_blk.l1.m);
+        free(ms->p_blk.l2.m);
+        free(ms->a_blk.l1.m);
+        free(ms->a_blk.l2.m);
     }
     free(p->m);
     free_span_list(p->open_first, 0);
@@ -401,6 +422,88 @@ static int stack_max_from(const struct stack *st, uint64_t t0, double *v)
         return 0;
     *v = st->e[lo].v;
     return 1;
+}
+
+/* ---- block maxima ------------------------------------------------------------------------ */
+
+static void lvl_put(struct blklevel *l, uint64_t blk, double v)
+{
+    if (!l->n) {
+        l->base = blk;
+        l->head = 0;
+    }
+    while (l->base + l->n <= blk) {
+        if (reserve((void **)&l->m, &l->cap, l->n, sizeof(double)) < 0)
+            return; /* a peak may then miss a block: not an error */
+        l->m[l->n++] = -INFINITY;
+    }
+    if (blk >= l->base + l->head && blk < l->base + l->n && v > l->m[blk - l->base])
+        l->m[blk - l->base] = v;
+}
+
+/* Records value idx (every index is put, in order; an unknown value as -inf). */
+static void blk_put(struct blkmax *b, uint64_t idx, double v)
+{
+    if (!isfinite(v))
+        v = -INFINITY;
+    lvl_put(&b->l1, idx / BLK1, v);
+    lvl_put(&b->l2, idx / BLK2, v);
+}
+
+/* Lets go the blocks that end before absolute index idx. */
+static void lvl_drop(struct blklevel *l, uint64_t blk)
+{
+    while (l->head < l->n && l->base + l->head < blk)
+        l->head++;
+    if (l->head > 64 && l->head * 2 > l->n) {
+        memmove(l->m, l->m + l->head, (l->n - l->head) * sizeof(double));
+        l->n -= l->head;
+        l->base += l->head;
+        l->head = 0;
+    }
+}
+
+static int lvl_get(const struct blklevel *l, uint64_t blk, double *v)
+{
+    if (blk < l->base + l->head || blk >= l->base + l->n)
+        return 0;
+    *v = l->m[blk - l->base];
+    return 1;
+}
+
+/* Maximum of val(x) over absolute indices [i, j], all of them kept. */
+static double blk_range_max(struct jb_phases *p, const struct blkmax *b, uint64_t i, uint64_t j,
+                            double (*val)(const struct meter *, uint64_t), const struct meter *ms)
+{
+    double best = -INFINITY, v;
+    uint64_t x = i;
+
+    while (x <= j) {
+        p->work++;
+        if (x % BLK2 == 0 && x + BLK2 - 1 <= j && lvl_get(&b->l2, x / BLK2, &v)) {
+            x += BLK2;
+        } else if (x % BLK1 == 0 && x + BLK1 - 1 <= j && lvl_get(&b->l1, x / BLK1, &v)) {
+            x += BLK1;
+        } else {
+            v = val(ms, x);
+            x++;
+        }
+        if (v > best)
+            best = v;
+    }
+    return best;
+}
+
+static double pwr_val(const struct meter *ms, uint64_t x)
+{
+    return ms->p[x - ms->p_base].w;
+}
+
+static double mean_val(const struct meter *ms, uint64_t x)
+{
+    double v = ms->a[x - ms->a_base].mean_w;
+
+    return isfinite(v) ? v : -INFINITY;
 }
 
 /* ---- power series ------------------------------------------------------------------------ */
@@ -495,8 +598,10 @@ static void set_mean(struct meter *ms, size_t k)
     double d_ns;
 
     x->mean_w = NAN;
-    if (k <= ms->a_head)
+    if (k <= ms->a_head) {
+        blk_put(&ms->a_blk, ms->a_base + k, x->mean_w);
         return;
+    }
     prev = &ms->a[k - 1];
     d_ns = (double)(x->a.u_ns - prev->a.u_ns);
     /* A mean over at least 1 ms between two well-placed updates (the first read's value may
@@ -505,6 +610,7 @@ static void set_mean(struct meter *ms, size_t k)
         x->mean_w = (x->a.v_j - prev->a.v_j) / ns_s(d_ns);
         note_range(ms, x->mean_w);
     }
+    blk_put(&ms->a_blk, ms->a_base + k, x->mean_w);
 }
 
 /* Places again, once, the anchors made while the counter still looked exact: with the grid
@@ -763,27 +869,27 @@ static int complete(struct jb_phases *p, uint64_t t)
 static double peak_in(struct jb_phases *p, struct meter *ms, uint64_t t0, uint64_t t1, int *ok)
 {
     double best = -INFINITY, v;
-    size_t i;
+    size_t i, j;
 
     *ok = 0;
-    if (ms->p_n > ms->p_head && t0 < ms->p[ms->p_head].t && stack_max_from(&ms->p_old, t0, &v)) {
+    if (ms->p_n == ms->p_head)
+        return 0;
+    if (t0 < ms->p[ms->p_head].t && stack_max_from(&ms->p_old, t0, &v)) {
         best = v;
         *ok = 1;
     }
-    i = ms->p_n > ms->p_head ? pwr_find(p, ms, t0) : NOPOS;
+    i = pwr_find(p, ms, t0);
     i = i == NOPOS || i < ms->p_head ? ms->p_head : ms->p[i].t == t0 ? i : i + 1;
-    for (; i < ms->p_n && ms->p[i].t <= t1; i++) {
-        p->work++;
-        if (ms->p[i].w > best)
-            best = ms->p[i].w;
+    j = pwr_find(p, ms, t1);
+    if (j != NOPOS && j >= ms->p_head && i <= j) {
+        v = blk_range_max(p, &ms->p_blk, ms->p_base + i, ms->p_base + j, pwr_val, ms);
+        if (v > best)
+            best = v;
         *ok = 1;
     }
-    if (!*ok && ms->p_n > ms->p_head) {
-        i = pwr_find(p, ms, t1);
-        if (i != NOPOS && i >= ms->p_head) {
-            best = ms->p[i].w; /* none inside: the reading shown during the phase */
-            *ok = 1;
-        }
+    if (!*ok && j != NOPOS && j >= ms->p_head) {
+        best = ms->p[j].w; /* none inside: the reading shown during the phase */
+        *ok = 1;
     }
     return best;
 }
@@ -792,7 +898,7 @@ static double peak_interval(struct jb_phases *p, struct meter *ms, uint64_t t0, 
                             int *ok)
 {
     double best = -INFINITY, v;
-    size_t k;
+    size_t k0, k1;
 
     *ok = 0;
     if (ms->a_n == ms->a_head)
@@ -801,14 +907,17 @@ static double peak_interval(struct jb_phases *p, struct meter *ms, uint64_t t0, 
         best = v;
         *ok = 1;
     }
-    for (k = anc_after(p, ms, t0); k < ms->a_n; k++) {
-        p->work++;
-        if (isfinite(ms->a[k].mean_w) && ms->a[k].mean_w > best) {
-            best = ms->a[k].mean_w;
+    /* The intervals ending after t0, up to the one holding t1. */
+    k0 = anc_after(p, ms, t0);
+    k1 = t1 > 0 ? anc_after(p, ms, t1 - 1) : k0;
+    if (k1 >= ms->a_n)
+        k1 = ms->a_n - 1;
+    if (k0 <= k1) {
+        v = blk_range_max(p, &ms->a_blk, ms->a_base + k0, ms->a_base + k1, mean_val, ms);
+        if (v > best) {
+            best = v;
             *ok = 1;
         }
-        if (ms->a[k].a.u_ns >= t1)
-            break;
     }
     return best;
 }
@@ -920,6 +1029,12 @@ static void fill_result(struct jb_phases *p, const struct span *sp, size_t m,
          * or the phase itself over enough updates. */
         size_t wi = win_from(p, ms, sp->t_end_ns);
         flagged = wi < ms->w_n ? ms->w[wi].flagged_before : ms->w_flagged;
+        /* A phase shorter than a window resolves before the window around it closes: the
+         * window just before it says how the meter was doing. */
+        wi = win_after(p, ms, sp->t_begin_ns);
+        if (wi > ms->w_head && ms->w[wi - 1].flagged &&
+            sp->t_begin_ns - ms->w[wi - 1].t1 < ms->w[wi - 1].t1 - ms->w[wi - 1].t0)
+            r->flags |= JB_PHASE_FLAG_ALIASING;
         if (flagged > b0->flagged_before ||
             (b1.k_abs >= b0->k_abs + WINDOW_UPDATES && fabs(r->power_rel_diff) > ALIAS_REL))
             r->flags |= JB_PHASE_FLAG_ALIASING;
@@ -994,9 +1109,14 @@ static void prune_meter(struct jb_phases *p, struct meter *ms, uint64_t h)
         stack_push(p, &ms->p_old, ms->p[ms->p_head].t, ms->p[ms->p_head].w);
         ms->p_head++;
     }
+    lvl_drop(&ms->p_blk.l1, (ms->p_base + ms->p_head) / BLK1);
+    lvl_drop(&ms->p_blk.l2, (ms->p_base + ms->p_head) / BLK2);
+    lvl_drop(&ms->a_blk.l1, (ms->a_base + ms->a_head) / BLK1);
+    lvl_drop(&ms->a_blk.l2, (ms->a_base + ms->a_head) / BLK2);
     if (ms->p_head > 64 && ms->p_head * 2 > ms->p_n) {
         memmove(ms->p, ms->p + ms->p_head, (ms->p_n - ms->p_head) * sizeof(*ms->p));
         ms->p_n -= ms->p_head;
+        ms->p_base += ms->p_head;
         ms->p_head = 0;
     }
     while (ms->w_n > ms->w_head && ms->w[ms->w_head].t1 < h) {
@@ -1159,6 +1279,7 @@ static int add_power(struct jb_phases *p, size_t meter, uint64_t t, double w, un
                                         ns_s((double)(t - ms->p[ms->p_n - 1].t)) *
                                             (w + ms->p[ms->p_n - 1].w) / 2
                                   : 0;
+    blk_put(&ms->p_blk, ms->p_base + ms->p_n, w);
     ms->p_n++;
     ms->p_seen = 1;
     ms->p_src = src;
