@@ -53,14 +53,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--sample") && i + 1 < argc) {
             o.sample_ms = atof(argv[++i]);
         } else {
-            fprintf(stderr, "usage: %s [--schedule locked|fixed] [--no-bound-reads] [--aligned] "
-                            "[--jitter MS] [--read MS] [--seeds N] [--exact] [--sample MS]\n",
+            fprintf(stderr,
+                    "usage: %s [--schedule locked|fixed] [--no-bound-reads] [--aligned] "
+                    "[--jitter MS] [--read MS] [--seeds N] [--exact] [--sample MS]\n",
                     argv[0]);
             return 2;
         }
     }
     printf("| load | phase length | phases | mean abs error | max abs error | interval holds truth "
-           "| mean interval half-width | tiling error | below idle | flagged below resolution | flagged "
+           "| mean interval half-width | tiling error | below idle | flagged below resolution | "
+           "flagged "
            "aliasing |\n");
     printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (size_t l = 0; l < sizeof(loads) / sizeof(loads[0]); l++) {
@@ -102,12 +104,12 @@ int main(int argc, char **argv)
                 vd_free(&r);
             }
             if (aligned)
-                printf("| %s | level changes | %zu | %.2f%% | %.2f%% | %.1f%% | %.1f%% | %.1e | %zu "
-                       "| %.0f%% | %.0f%% |\n",
-                       loads[l].name, n, 100 * sum_err / (double)n, 100 * max_err,
-                       100.0 * (double)covered / (double)n, 100 * sum_hw / (double)n, max_tile,
-                       below, 100.0 * (double)flagged / (double)n,
-                       100.0 * (double)aliased / (double)n);
+                printf(
+                    "| %s | level changes | %zu | %.2f%% | %.2f%% | %.1f%% | %.1f%% | %.1e | %zu "
+                    "| %.0f%% | %.0f%% |\n",
+                    loads[l].name, n, 100 * sum_err / (double)n, 100 * max_err,
+                    100.0 * (double)covered / (double)n, 100 * sum_hw / (double)n, max_tile, below,
+                    100.0 * (double)flagged / (double)n, 100.0 * (double)aliased / (double)n);
             else
                 printf("| %s | %g ms | %zu | %.2f%% | %.2f%% | %.1f%% | %.1f%% | %.1e | %zu | "
                        "%.0f%% | %.0f%% |\n",

@@ -283,12 +283,14 @@ struct jb_phases;
 /* jb_phase_result.flags: what a reader should know about the numbers. */
 #define JB_PHASE_FLAG_STEPPED (1u << 0)    /* the meter's counter is a step function */
 #define JB_PHASE_FLAG_RESOLUTION (1u << 1) /* shorter than two counter updates: smeared */
-#define JB_PHASE_FLAG_ALIASING (1u << 2)   /* the power integral disagrees with the counter by
+#define JB_PHASE_FLAG_ALIASING                                                                     \
+    (1u << 2) /* the power integral disagrees with the counter by
                                             * more than 25% over >= 10 updates in this phase
                                             * or around it: do not trust energy_j_power or peak */
-#define JB_PHASE_FLAG_UNLOCATED (1u << 3)  /* a bound's updates are known only to within their
+#define JB_PHASE_FLAG_UNLOCATED                                                                    \
+    (1u << 3)                           /* a bound's updates are known only to within their
                                             * read brackets (no update grid yet): wide interval */
-#define JB_PHASE_FLAG_FLOORED (1u << 4)    /* energy_j raised to idle_power_w x duration */
+#define JB_PHASE_FLAG_FLOORED (1u << 4) /* energy_j raised to idle_power_w x duration */
 
 /* jb_phase_result.peak_power_source: the reading the peak came from. */
 enum jb_power_source {
@@ -313,8 +315,8 @@ struct jb_phase_result {
     double energy_j_power;
     double items;
     /* 0.2 */
-    uint32_t flags;               /* JB_PHASE_FLAG_* */
-    double energy_j_lo;           /* the phase's energy is within [energy_j_lo, energy_j_hi] */
+    uint32_t flags;     /* JB_PHASE_FLAG_* */
+    double energy_j_lo; /* the phase's energy is within [energy_j_lo, energy_j_hi] */
     double energy_j_hi;
     double power_rel_diff;        /* (energy_j_power - energy_j) / energy_j */
     double peak_power_w;          /* highest power reading in the phase (the last one before it
@@ -382,8 +384,7 @@ JB_API const struct jb_phase_result *jb_phases_take(struct jb_phases *p);
 typedef void (*jb_phase_result_cb)(void *user, const struct jb_phase_result *r);
 JB_API void jb_phases_set_on_result(struct jb_phases *p, jb_phase_result_cb cb, void *user);
 /* The meter's counter and cross-check state; NULL for a bad index.  Owned by p. */
-JB_API const struct jb_phases_meter_stats *jb_phases_meter_stats(struct jb_phases *p,
-                                                                size_t meter);
+JB_API const struct jb_phases_meter_stats *jb_phases_meter_stats(struct jb_phases *p, size_t meter);
 JB_API const char *jb_phases_errmsg(const struct jb_phases *p);
 
 /* ---- phase protocol ------------------------------------------------------------------- */

@@ -299,11 +299,11 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
 
 /* ---- the read schedule ----------------------------------------------------------------- */
 
-#define SPACING_NS (2 * MS)        /* back-to-back reads: at most one per 2 ms */
-#define ACQUIRE_MAX_NS (1200 * MS) /* give up finding the grid after this */
+#define SPACING_NS (2 * MS)         /* back-to-back reads: at most one per 2 ms */
+#define ACQUIRE_MAX_NS (1200 * MS)  /* give up finding the grid after this */
 #define RETRY_FIXED_NS (60000 * MS) /* a step counter on the fixed cadence: search again */
-#define CONTINUOUS_READS 8         /* this many reads, all changed: a continuous counter */
-#define PROBE_EVERY 10             /* locate every 10th update between two close reads */
+#define CONTINUOUS_READS 8          /* this many reads, all changed: a continuous counter */
+#define PROBE_EVERY 10              /* locate every 10th update between two close reads */
 
 void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns)
 {
@@ -382,9 +382,7 @@ uint64_t jb__lock_next(struct jb__lock *l, uint64_t now_ns)
     double t;
 
     switch (l->state) {
-    case JB_LOCK_ACQUIRE:
-        t = (double)l->last_read_ns + SPACING_NS;
-        break;
+    case JB_LOCK_ACQUIRE: t = (double)l->last_read_ns + SPACING_NS; break;
     case JB_LOCK_LOCKED:
         if (l->after_tries)
             t = (double)l->last_read_ns + SPACING_NS; /* until the update shows */

@@ -33,31 +33,31 @@ struct jb__anchor {
 /* The update grid: update n at t_ref + phase + (n - n_ref) * period, fitted by weighted least
  * squares (with forgetting) to the located updates, in coordinates centred on the newest one. */
 struct jb__grid {
-    int points;           /* located updates in the fit */
-    int64_t n_ref;        /* index of the newest point */
-    uint64_t t_ref_ns;    /* its time */
-    double s0, s1, s2;    /* sums of w, w n, w n^2 (n relative to n_ref) */
-    double t0, t1;        /* sums of w c, w n c (c relative to t_ref, ns) */
-    double period_ns;     /* fitted period (0 until two points one index apart) */
-    double phase_ns;      /* grid point n_ref at t_ref + phase_ns */
-    double scc;           /* sum of w c^2 */
-    double half_ns;       /* typical half-width of the located brackets */
-    int rejects;          /* consecutive points that did not fit */
-    int64_t last_n;       /* index given to the newest located update */
+    int points;        /* located updates in the fit */
+    int64_t n_ref;     /* index of the newest point */
+    uint64_t t_ref_ns; /* its time */
+    double s0, s1, s2; /* sums of w, w n, w n^2 (n relative to n_ref) */
+    double t0, t1;     /* sums of w c, w n c (c relative to t_ref, ns) */
+    double period_ns;  /* fitted period (0 until two points one index apart) */
+    double phase_ns;   /* grid point n_ref at t_ref + phase_ns */
+    double scc;        /* sum of w c^2 */
+    double half_ns;    /* typical half-width of the located brackets */
+    int rejects;       /* consecutive points that did not fit */
+    int64_t last_n;    /* index given to the newest located update */
 };
 
 struct jb__counter {
-    int have;             /* a read was seen */
-    uint64_t last_t_ns;   /* the newest read */
+    int have;           /* a read was seen */
+    uint64_t last_t_ns; /* the newest read */
     double last_v;
-    uint64_t level_b_ns;  /* first read of the current value */
-    int level_stale;      /* the current value was read again while the meter drew power */
-    int stepped;          /* the counter is a step function (a stale read was seen) */
-    double stale_max_ns;  /* longest time one value was seen unchanged: the period is longer */
-    int prev_located;     /* the previous anchor was located */
-    int64_t prev_n;       /* and the grid index it was given */
-    uint64_t updates;     /* value changes seen */
-    uint64_t located;     /* of which located between close reads */
+    uint64_t level_b_ns; /* first read of the current value */
+    int level_stale;     /* the current value was read again while the meter drew power */
+    int stepped;         /* the counter is a step function (a stale read was seen) */
+    double stale_max_ns; /* longest time one value was seen unchanged: the period is longer */
+    int prev_located;    /* the previous anchor was located */
+    int64_t prev_n;      /* and the grid index it was given */
+    uint64_t updates;    /* value changes seen */
+    uint64_t located;    /* of which located between close reads */
     struct jb__grid grid;
 };
 
@@ -96,19 +96,19 @@ enum jb__lock_state { JB_LOCK_ACQUIRE = 1, JB_LOCK_LOCKED = 2, JB_LOCK_FIXED = 3
 struct jb__lock {
     struct jb__counter c;
     enum jb__lock_state state;
-    uint64_t interval_ns;    /* requested cadence */
-    uint64_t start_ns;       /* acquisition began */
-    uint64_t last_read_ns;   /* stamp of the newest read */
-    uint64_t next_fixed_ns;  /* fixed cadence: next tick */
-    int acquire_reads;       /* reads made while acquiring */
-    int acquire_changes;     /* value changes seen while acquiring */
-    int64_t target_n;        /* locked: the update the next reads are about */
-    int early_done;          /* locked: the early read for target_n was made */
-    int after_tries;         /* locked: reads after target_n that still saw the old value */
-    int early_late;          /* locked: consecutive early reads that already saw the new value */
-    int base_done;           /* locked: the updates between the last target and this one have
+    uint64_t interval_ns;   /* requested cadence */
+    uint64_t start_ns;      /* acquisition began */
+    uint64_t last_read_ns;  /* stamp of the newest read */
+    uint64_t next_fixed_ns; /* fixed cadence: next tick */
+    int acquire_reads;      /* reads made while acquiring */
+    int acquire_changes;    /* value changes seen while acquiring */
+    int64_t target_n;       /* locked: the update the next reads are about */
+    int early_done;         /* locked: the early read for target_n was made */
+    int after_tries;        /* locked: reads after target_n that still saw the old value */
+    int early_late;         /* locked: consecutive early reads that already saw the new value */
+    int base_done;          /* locked: the updates between the last target and this one have
                               * been read (with a stride above 1 a probe reads them first) */
-    int reacquired;          /* times the grid was lost and searched again */
+    int reacquired;         /* times the grid was lost and searched again */
 };
 
 void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns);

@@ -32,7 +32,6 @@ enum { SHAPE_NONE = 0, SHAPE_UNIFORM, SHAPE_STEP, SHAPE_POWER };
 #define ANCHOR_REPLACE 0x100u /* placed before the counter was known to be a step function */
 #define SETTLE_NS (1500ull * 1000000ull) /* how long a step counter's grid is waited for */
 
-
 /* Grows *arr (of elements of size sz) to hold one more; returns 0 or -1. */
 static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
 {
@@ -267,7 +266,8 @@ static double lo_from(double v, double rate_w, double dt_ns)
 static void counter_bounds(struct jb__est *ms, size_t k, uint64_t t, double plo, double phi,
                            double *lo, double *hi)
 {
-    size_t j0 = k >= ms->a_head + 2 ? k - 2 : ms->a_head, j1 = k + 1 < ms->a_n ? k + 1 : ms->a_n - 1;
+    size_t j0 = k >= ms->a_head + 2 ? k - 2 : ms->a_head,
+           j1 = k + 1 < ms->a_n ? k + 1 : ms->a_n - 1;
 
     *lo = -INFINITY;
     *hi = INFINITY;
@@ -448,8 +448,7 @@ static double peak_in(uint64_t *work, struct jb__est *ms, uint64_t t0, uint64_t 
     return best;
 }
 
-static double peak_interval(uint64_t *work, struct jb__est *ms, uint64_t t0, uint64_t t1,
-                            int *ok)
+static double peak_interval(uint64_t *work, struct jb__est *ms, uint64_t t0, uint64_t t1, int *ok)
 {
     double best = -INFINITY, v;
     size_t k0, k1;
@@ -734,10 +733,10 @@ int jb__est_add_power(uint64_t *work, struct jb__est *ms, uint64_t t, double w, 
     x = &ms->p[ms->p_n];
     x->t = t;
     x->w = w;
-    x->cum = ms->p_n > ms->p_head ? ms->p[ms->p_n - 1].cum +
-                                        ns_s((double)(t - ms->p[ms->p_n - 1].t)) *
-                                            (w + ms->p[ms->p_n - 1].w) / 2
-                                  : 0;
+    x->cum = ms->p_n > ms->p_head
+                 ? ms->p[ms->p_n - 1].cum +
+                       ns_s((double)(t - ms->p[ms->p_n - 1].t)) * (w + ms->p[ms->p_n - 1].w) / 2
+                 : 0;
     jb__blk_put(&ms->p_blk, ms->p_base + ms->p_n, w);
     ms->p_n++;
     ms->p_seen = 1;

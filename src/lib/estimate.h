@@ -37,8 +37,8 @@ struct jb__est {
     struct jb__counter ctr;
     struct anc *a;
     size_t a_head, a_n, a_cap;
-    uint64_t a_base; /* absolute index of a[0] */
-    uint64_t p_base; /* absolute index of p[0] */
+    uint64_t a_base;            /* absolute index of a[0] */
+    uint64_t p_base;            /* absolute index of p[0] */
     struct blkmax p_blk, a_blk; /* block maxima of power readings and of interval means */
     int e_seen;
     uint64_t e_last_t;

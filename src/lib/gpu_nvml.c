@@ -10,6 +10,7 @@
  * that.  It is not a general NVML wrapper: it reads what a jb_sample and jb_energy hold and the
  * static facts of jb_meter_info.  See docs/nvml-backend.md.
  */
+#include "gpu_cvd.h"
 #include "meter.h"
 
 #include <dlfcn.h>
@@ -35,7 +36,8 @@
 #define NVML_TEMPERATURE_GPU 0
 #define NVML_CLOCK_SM 1
 #define NVML_CLOCK_MEM 2
-#define NVML_FI_DEV_POWER_AVERAGE 185 /* field id: power averaged over 1 s, mW (Ampere+, not GA100) */
+#define NVML_FI_DEV_POWER_AVERAGE                                                                  \
+    185 /* field id: power averaged over 1 s, mW (Ampere+, not GA100) */
 #define NVML_FI_DEV_POWER_INSTANT 186 /* field id: current power in mW, all architectures */
 
 #define NVML_VALUE_TYPE_DOUBLE 0
@@ -98,6 +100,7 @@ struct nvml_field_value {
 _Static_assert(sizeof(struct nvml_pci_info) == 68, "nvmlPciInfo_t layout");
 _Static_assert(sizeof(struct nvml_field_value) == 40, "nvmlFieldValue_t layout");
 _Static_assert(sizeof(struct nvml_memory) == 24, "nvmlMemory_t layout");
+_Static_assert(NVML_UUID_LEN == JB_CVD_UUID_LEN, "UUID buffer of gpu_cvd.c");
 
 /* ---- the loaded library (one per process) --------------------------------------------- */
 
@@ -342,8 +345,7 @@ static int nvml_read_sample(struct jb_meter *m, struct jb_sample *s, struct jb_e
     if (g->batch_power && (caps & (JB_CAP_POWER | JB_CAP_POWER_INSTANT))) {
         double avg_mw = 0, inst_mw = 0;
         if ((rc = read_power_fields(g->dev, caps, &avg_mw, &inst_mw)) != NVML_SUCCESS)
-            return read_fail(m, err, "nvmlDeviceGetFieldValues(POWER_AVERAGE, POWER_INSTANT)",
-                             rc);
+            return read_fail(m, err, "nvmlDeviceGetFieldValues(POWER_AVERAGE, POWER_INSTANT)", rc);
         s->power_w = avg_mw / 1000.0;
         s->power_instant_w = inst_mw / 1000.0;
         s->valid |= caps & (JB_CAP_POWER | JB_CAP_POWER_INSTANT);
@@ -566,8 +568,7 @@ static int probe_sm_clock(struct nvml_device *dev, struct jb_meter_info *info, s
     return probe_clock(dev, NVML_CLOCK_SM);
 }
 
-static int probe_mem_clock(struct nvml_device *dev, struct jb_meter_info *info,
-                           struct nvml_gpu *g)
+static int probe_mem_clock(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
 {
     (void)info;
     (void)g;
@@ -724,85 +725,6 @@ static int no_gpu(struct jb_meter_set *set, int optional, const char *fmt, ...)
     return jb__meter_set_fail(set, JB_ENODEV, "no NVIDIA GPU found: %s", why);
 }
 
-/*
- * Marks in visible[0..count) the GPUs that CUDA_VISIBLE_DEVICES names, as CUDA reads it: a comma
- * list of indices or "GPU-" UUIDs (a unique prefix is enough); parsing stops at the first entry
- * that names no GPU (so "" and "-1" hide every GPU).  Indices are taken as NVML indices, which
- * are CUDA's when CUDA_DEVICE_ORDER=PCI_BUS_ID or all GPUs are alike.  "MIG-" entries (MIG
- * instances) are not mapped to their GPU: they are skipped with a note.  Returns the number of
- * visible GPUs.  uuid[i] is "" where unknown.
- */
-static int parse_visible(struct jb_meter_set *set, const char *cvd, int count,
-                         char (*uuid)[NVML_UUID_LEN], unsigned char *visible)
-{
-    const char *p = cvd;
-    int n = 0;
-
-    if (!cvd) {
-        memset(visible, 1, (size_t)count);
-        return count;
-    }
-    memset(visible, 0, (size_t)count);
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char tok[128];
-        int match = -1;
-
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len >= sizeof(tok))
-            len = sizeof(tok) - 1;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
-        if (tok[0] >= '0' && tok[0] <= '9') {
-            char *e;
-            long v;
-            errno = 0;
-            v = strtol(tok, &e, 10);
-            if (!errno && !*e && v >= 0 && v < count)
-                match = (int)v;
-        } else if (!strncmp(tok, "GPU-", 4) && tok[4]) {
-            for (int i = 0; i < count; i++) {
-                if (uuid[i][0] && !strncmp(uuid[i], tok, len)) {
-                    if (match >= 0) { /* ambiguous prefix */
-                        match = -1;
-                        break;
-                    }
-                    match = i;
-                }
-            }
-        } else if (!strncmp(tok, "MIG-", 4)) {
-            jb__meter_set_notef(set,
-                                "CUDA_VISIBLE_DEVICES entry '%s' is a MIG instance: joulebench "
-                                "measures whole GPUs and does not map MIG instances to their GPU "
-                                "(name the GPU's index or UUID instead)",
-                                tok);
-            goto next;
-        }
-        if (match < 0) {
-            jb__meter_set_notef(set,
-                                "CUDA_VISIBLE_DEVICES='%s': entry '%s' names no GPU, so it and "
-                                "the entries after it are ignored (as CUDA does)",
-                                cvd, tok);
-            break;
-        }
-        if (!visible[match]) {
-            visible[match] = 1;
-            n++;
-        }
-    next:
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return n;
-}
-
 int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
 {
     const char *cvd = getenv("CUDA_VISIBLE_DEVICES");
@@ -842,7 +764,7 @@ int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
             uuid[i][0] = '\0';
         uuid[i][NVML_UUID_LEN - 1] = '\0';
     }
-    n_visible = parse_visible(set, cvd, (int)count, uuid, visible);
+    n_visible = jb__cvd_parse(set, cvd, (int)count, uuid, visible);
 
     if (index >= 0) {
         if ((unsigned int)index >= count) {

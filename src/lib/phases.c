@@ -55,7 +55,7 @@ struct heap {
 
 struct jb_phases {
     size_t n_meters;
-    struct jb__est *m; /* per meter */
+    struct jb__est *m;     /* per meter */
     struct span **buckets; /* open phases by (name, index) */
     size_t n_buckets, n_open;
     struct span *open_first, *open_last;
@@ -99,7 +99,6 @@ static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
     *cap = nc;
     return 0;
 }
-
 
 /* ---- heaps of spans by bound time ------------------------------------------------------ */
 
@@ -413,8 +412,8 @@ static int add_power(struct jb_phases *p, size_t meter, uint64_t t, double w, un
 
     if (!p || meter >= p->n_meters || !isfinite(w))
         return JB_EINVAL;
-    if ((rc = jb__est_add_power(&p->work, &p->m[meter], t, w, src, p->errmsg,
-                                sizeof(p->errmsg))) < 0)
+    if ((rc = jb__est_add_power(&p->work, &p->m[meter], t, w, src, p->errmsg, sizeof(p->errmsg))) <
+        0)
         return rc;
     if (t > p->newest_ns)
         p->newest_ns = t;

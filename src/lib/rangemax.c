@@ -138,4 +138,3 @@ double jb__blk_range_max(uint64_t *work, const struct blkmax *b, uint64_t i, uin
     }
     return best;
 }
-

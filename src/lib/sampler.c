@@ -44,7 +44,7 @@ struct jb_sampler {
     unsigned char *failed; /* per meter, guarded by cb_lock */
     pthread_t sample_thread;
     int have_sample_thread;
-    struct ecounter *ec; /* per meter; ec[i].s is NULL for a meter without a counter to read */
+    struct ecounter *ec;     /* per meter; ec[i].s is NULL for a meter without a counter to read */
     pthread_mutex_t cb_lock; /* serialises callbacks */
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond; /* CLOCK_MONOTONIC */

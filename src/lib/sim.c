@@ -29,7 +29,8 @@
 
 /* ---- the spec parser (pure) ------------------------------------------------------------ */
 
-static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int errf(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -153,8 +154,8 @@ static int parse_load(const char *arg, const char *load, struct jb__sim_config *
         for (size_t i = 0; i < n; i += 2) {
             add_step(c, v[i], v[i + 1] / 1000.0);
             if (used < namelen)
-                used += (size_t)snprintf(name + used, namelen - used, "%s %g W %g ms",
-                                         i ? "," : "", v[i], v[i + 1]);
+                used += (size_t)snprintf(name + used, namelen - used, "%s %g W %g ms", i ? "," : "",
+                                         v[i], v[i + 1]);
         }
         return 0;
     }
@@ -166,12 +167,13 @@ static int parse_load(const char *arg, const char *load, struct jb__sim_config *
         snprintf(name, namelen, "trace %s", load + 6);
         return 0;
     }
-    return errf(err, errlen,
-                "unknown simulated meter 'sim%.200s' (expected sim, sim:const=W, "
-                "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY, sim:burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS, "
-                "sim:steps=W:MS[:W:MS...] or sim:trace=FILE, each optionally after sim:nvml[:OPTION=V"
-                "...])",
-                arg);
+    return errf(
+        err, errlen,
+        "unknown simulated meter 'sim%.200s' (expected sim, sim:const=W, "
+        "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY, sim:burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS, "
+        "sim:steps=W:MS[:W:MS...] or sim:trace=FILE, each optionally after sim:nvml[:OPTION=V"
+        "...])",
+        arg);
 }
 
 static const char *const loads[] = {"const=", "square=", "burst=", "steps=", "trace=", NULL};
@@ -185,8 +187,8 @@ static int is_load(const char *s)
 }
 
 /* The options of sim:nvml, "KEY=VALUE" tokens separated by ':'; *p moves past them. */
-static int parse_nvml_options(const char *arg, const char **p, struct jb__sim_config *c,
-                              char *err, size_t errlen)
+static int parse_nvml_options(const char *arg, const char **p, struct jb__sim_config *c, char *err,
+                              size_t errlen)
 {
     static const struct {
         const char *key;
@@ -315,8 +317,8 @@ double jb__sim_power_w(const struct jb__sim *s, double t)
         if (t >= s->t_s[s->n - 1])
             return s->p_w[s->n - 1];
         lo = trace_find(s, t);
-        return s->p_w[lo] + (s->p_w[lo + 1] - s->p_w[lo]) * (t - s->t_s[lo]) /
-                                (s->t_s[lo + 1] - s->t_s[lo]);
+        return s->p_w[lo] +
+               (s->p_w[lo + 1] - s->p_w[lo]) * (t - s->t_s[lo]) / (s->t_s[lo + 1] - s->t_s[lo]);
     } else {
         double r = t - floor(t / s->period_s) * s->period_s, start = 0;
         for (size_t i = 0; i < s->cfg.n_steps; i++) {
@@ -443,11 +445,9 @@ static int load_trace(struct jb__sim *s, const char *path, char *err, size_t err
         if (line[0] == '#' || line[0] == '\n' || (lineno == 1 && strchr("tT", line[0])))
             continue; /* comment, blank, or the "t_s,power_w" header */
         if (parse_num(line, &end, 0, 1e9, &t) < 0 || *end != ',' ||
-            parse_num(end + 1, &end, 0, MAX_W, &p) < 0 ||
-            (*end && *end != '\n' && *end != '\r')) {
-            snprintf(err, errlen,
-                     "%s:%ld: expected 't_s,power_w' with t_s >= 0 and power_w >= 0", path,
-                     lineno);
+            parse_num(end + 1, &end, 0, MAX_W, &p) < 0 || (*end && *end != '\n' && *end != '\r')) {
+            snprintf(err, errlen, "%s:%ld: expected 't_s,power_w' with t_s >= 0 and power_w >= 0",
+                     path, lineno);
             rc = JB_EPARSE;
             goto out;
         }
@@ -519,7 +519,8 @@ int jb__sim_init(struct jb__sim *s, const struct jb__sim_config *cfg, char *err,
         s->period_j = s->cum_j[cfg->n_steps];
     }
     if (cfg->nvml)
-        s->origin_mj = whole_mj(jb__sim_energy_j(s, jb__sim_update_s(s, jb__sim_last_update(s, 0))));
+        s->origin_mj =
+            whole_mj(jb__sim_energy_j(s, jb__sim_update_s(s, jb__sim_last_update(s, 0))));
     return 0;
 }
 

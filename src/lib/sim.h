@@ -49,13 +49,13 @@ struct jb__sim_config {
 
 struct jb__sim {
     struct jb__sim_config cfg;
-    double period_s;     /* steps: sum of step_s */
-    double period_j;     /* steps: energy of one period */
+    double period_s; /* steps: sum of step_s */
+    double period_j; /* steps: energy of one period */
     double cum_j[JB_SIM_MAX_STEPS + 1];
-    size_t n;            /* trace points */
-    double *t_s, *p_w;   /* trace */
-    double *tcum_j;      /* trace: energy from 0 to t_s[i] */
-    double origin_mj;    /* nvml: counter (whole mJ) at the last update before the origin */
+    size_t n;          /* trace points */
+    double *t_s, *p_w; /* trace */
+    double *tcum_j;    /* trace: energy from 0 to t_s[i] */
+    double origin_mj;  /* nvml: counter (whole mJ) at the last update before the origin */
 };
 
 /*

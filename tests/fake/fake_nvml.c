@@ -245,8 +245,8 @@ static int rule_code(const char *func, int gpu)
 {
     for (int i = 0; i < st.n_fail; i++) {
         const struct fail_rule *r = &st.fail[i];
-        int any = !strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT") &&
-              strcmp(func, "POWER_AVERAGE");
+        int any =
+            !strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT") && strcmp(func, "POWER_AVERAGE");
         if ((any || !strcmp(r->func, func)) && (r->gpu < 0 || r->gpu == gpu))
             return r->code;
     }
@@ -541,8 +541,8 @@ int nvmlDeviceGetFieldValues(struct nvmlDevice_st *d, int n, struct field_value 
         v[i].latency_usec = 0;
         if (v[i].field_id == 186 || v[i].field_id == 185) { /* POWER_INSTANT, POWER_AVERAGE */
             pthread_mutex_lock(&lock);
-            v[i].nvml_return = rule_code(v[i].field_id == 186 ? "POWER_INSTANT" : "POWER_AVERAGE",
-                                         gpu);
+            v[i].nvml_return =
+                rule_code(v[i].field_id == 186 ? "POWER_INSTANT" : "POWER_AVERAGE", gpu);
             v[i].value_type = 1; /* unsigned int */
             v[i].value.ui = 150000u + 1000u * (unsigned)gpu +
                             (v[i].field_id == 186 ? 5000u : (unsigned)st.avg_offset_mw);

@@ -284,8 +284,7 @@ int vd_run(const struct vd_opts *o, struct vd_result *out, char *err, size_t err
         }
         case 1: { /* a bound arrives: the end of one phase and the begin of the next */
             uint64_t bt = ORIGIN_NS + (uint64_t)to_ns(bounds[next_bound]);
-            if (next_bound > 0 &&
-                jb_phases_end(p, "p", (long)next_bound - 1, bt, NULL) < 0) {
+            if (next_bound > 0 && jb_phases_end(p, "p", (long)next_bound - 1, bt, NULL) < 0) {
                 snprintf(err, errlen, "end: %s", jb_phases_errmsg(p));
                 goto out;
             }
@@ -297,8 +296,7 @@ int vd_run(const struct vd_opts *o, struct vd_result *out, char *err, size_t err
                 snprintf(err, errlen, "begin: %s", jb_phases_errmsg(p));
                 goto out;
             }
-            if (next_bound + 1 < n_bounds &&
-                jb_phases_begin(p, "p", (long)next_bound, bt) < 0) {
+            if (next_bound + 1 < n_bounds && jb_phases_begin(p, "p", (long)next_bound, bt) < 0) {
                 snprintf(err, errlen, "begin: %s", jb_phases_errmsg(p));
                 goto out;
             }

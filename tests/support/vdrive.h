@@ -20,23 +20,23 @@
 enum vd_schedule { VD_FIXED = 1, VD_LOCKED = 2 };
 
 struct vd_opts {
-    const char *load;       /* a sim load: "square=130:700:1000:0.3", "burst=...", ... */
-    int nvml;               /* 1: the NVML-faithful meter; 0: the exact one */
-    double update_ms;       /* nvml options (see sim.h); 0 means the default */
+    const char *load; /* a sim load: "square=130:700:1000:0.3", "burst=...", ... */
+    int nvml;         /* 1: the NVML-faithful meter; 0: the exact one */
+    double update_ms; /* nvml options (see sim.h); 0 means the default */
     double offset_ms;
     double jitter_ms;
-    double read_ms;         /* < 0 means the default (4 ms) */
+    double read_ms; /* < 0 means the default (4 ms) */
     double window_ms;
-    double run_s;           /* phases tile [start_s, run_s] */
+    double run_s; /* phases tile [start_s, run_s] */
     double start_s;
-    double sample_ms;       /* power sampling interval */
-    double energy_ms;       /* counter cadence */
+    double sample_ms; /* power sampling interval */
+    double energy_ms; /* counter cadence */
     enum vd_schedule schedule;
-    int bound_reads;        /* read the counter when a bound arrives */
-    double bound_delay_ms;  /* a bound arrives this long after its time */
-    double phase_ms;        /* nominal phase length */
-    double phase_spread;    /* lengths uniform in phase_ms * [1 - spread, 1 + spread] */
-    int aligned;            /* phases at the load's level changes (steps loads) */
+    int bound_reads;       /* read the counter when a bound arrives */
+    double bound_delay_ms; /* a bound arrives this long after its time */
+    double phase_ms;       /* nominal phase length */
+    double phase_spread;   /* lengths uniform in phase_ms * [1 - spread, 1 + spread] */
+    int aligned;           /* phases at the load's level changes (steps loads) */
     uint64_t seed;
 };
 
@@ -48,11 +48,11 @@ struct vd_phase {
 };
 
 struct vd_result {
-    struct vd_phase *ph;   /* the tiling phases */
+    struct vd_phase *ph; /* the tiling phases */
     size_t n;
     struct vd_phase whole; /* one phase over all of them */
     uint64_t reads, samples;
-    double period_s;       /* the accountant's fitted update period */
+    double period_s; /* the accountant's fitted update period */
     int stepped;
     uint64_t aliased_windows, check_windows;
     double max_staleness_s; /* of the scheduled (non-bound) reads after the first second */

@@ -54,8 +54,8 @@ static void drive(struct jb__lock *l, double until_s, double from_s, struct run 
     memset(r, 0, sizeof(*r));
     while (tm(now) < until_s) {
         uint64_t stamp = jb__lock_next(l, now + read_ns / 2);
-        double t = tm(stamp), v = model.cfg.nvml ? jb__sim_counter_j(&model, t)
-                                                  : jb__sim_energy_j(&model, t);
+        double t = tm(stamp),
+               v = model.cfg.nvml ? jb__sim_counter_j(&model, t) : jb__sim_energy_j(&model, t);
         int changed = jb__lock_feed(l, stamp, v);
         assert_true(changed >= 0);
         r->reads++;

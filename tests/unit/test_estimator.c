@@ -102,11 +102,10 @@ static void check_load(const char *load, double max_1s, double max_200ms, double
             fail_msg("%s, %g ms phases: phases tile the whole to %.2e", load, lengths_ms[k],
                      st.max_tiling);
         if (st.below_idle)
-            fail_msg("%s, %g ms phases: %zu below idle power", load, lengths_ms[k],
-                     st.below_idle);
+            fail_msg("%s, %g ms phases: %zu below idle power", load, lengths_ms[k], st.below_idle);
         if (lengths_ms[k] >= 1000 && (st.max_err > max_1s || st.mean_err > mean_1s))
-            fail_msg("%s, %g ms phases: error mean %.2f%% max %.2f%% (limits %.2f%%, %.2f%%)",
-                     load, lengths_ms[k], 100 * st.mean_err, 100 * st.max_err, 100 * mean_1s,
+            fail_msg("%s, %g ms phases: error mean %.2f%% max %.2f%% (limits %.2f%%, %.2f%%)", load,
+                     lengths_ms[k], 100 * st.mean_err, 100 * st.max_err, 100 * mean_1s,
                      100 * max_1s);
         if (lengths_ms[k] >= 200 && st.max_err > max_200ms)
             fail_msg("%s, %g ms phases: max error %.2f%% (limit %.2f%%)", load, lengths_ms[k],

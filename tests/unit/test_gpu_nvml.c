@@ -29,9 +29,9 @@ static char fake_lib[4096];
 static char fake_old_lib[4096];
 
 static const char *const fake_env[] = {
-    "FAKE_NVML_GPUS",           "FAKE_NVML_FAIL_INIT",       "FAKE_NVML_NO_ENERGY",
-    "FAKE_NVML_FAIL",           "FAKE_NVML_LOST_AFTER",      "FAKE_NVML_ENERGY_START_MJ",
-    "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_ENERGY_RESET_AT", "FAKE_NVML_LOG",
+    "FAKE_NVML_GPUS",           "FAKE_NVML_FAIL_INIT",         "FAKE_NVML_NO_ENERGY",
+    "FAKE_NVML_FAIL",           "FAKE_NVML_LOST_AFTER",        "FAKE_NVML_ENERGY_START_MJ",
+    "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_ENERGY_RESET_AT",   "FAKE_NVML_LOG",
     "CUDA_VISIBLE_DEVICES",     "FAKE_NVML_AVERAGE_OFFSET_MW", "JOULEBENCH_NVML_BATCH",
 };
 

@@ -26,7 +26,8 @@
 
 #define MS(x) ((uint64_t)(x)*1000000ull)
 /* The validity bits these tests were written for (0.1); later bits are checked apart. */
-#define OLD_BITS(v) ((v) & (JB_PHASE_ENERGY | JB_PHASE_ENERGY_POWER | JB_PHASE_ITEMS | JB_PHASE_PARTIAL))
+#define OLD_BITS(v)                                                                                \
+    ((v) & (JB_PHASE_ENERGY | JB_PHASE_ENERGY_POWER | JB_PHASE_ITEMS | JB_PHASE_PARTIAL))
 
 static void energy(struct jb_phases *p, size_t meter, uint64_t t_ns, double j)
 {
@@ -433,7 +434,6 @@ static void test_long_run(void **state)
     jb_phases_free(p);
 }
 
-
 /* ---- step-function counters ------------------------------------------------------------ */
 
 #define ORIGIN_NS 1000000000ull
@@ -451,7 +451,8 @@ static void feed_nvml(struct jb_phases *p, struct jb__sim *m, const char *spec, 
     size_t bi = 0;
     int want_read = 1;
 
-    if (jb__sim_parse(spec, &cfg, err, sizeof(err)) < 0 || jb__sim_init(m, &cfg, err, sizeof(err)) < 0)
+    if (jb__sim_parse(spec, &cfg, err, sizeof(err)) < 0 ||
+        jb__sim_init(m, &cfg, err, sizeof(err)) < 0)
         fail_msg("%s: %s", spec, err);
     read_ns = (uint64_t)(cfg.read_s * 1e9);
     jb__lock_init(&l, now, 100000000ull);

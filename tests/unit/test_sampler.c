@@ -250,7 +250,6 @@ static void test_failing_meter(void **state)
     free(seen);
 }
 
-
 /* Counter readings of a sim:nvml meter, checked against its model at their stamps. */
 struct nvml_seen {
     const struct jb__sim *model;

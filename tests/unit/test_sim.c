@@ -347,7 +347,6 @@ static void test_trace_errors(void **state)
     }
 }
 
-
 /* ---- the NVML-faithful meter ------------------------------------------------------------- */
 
 static void parse_ok(const char *arg, struct jb__sim_config *c)
@@ -520,8 +519,8 @@ static void test_nvml_meter(void **state)
     t1 = jb_now_ns();
     assert_true(t1 - t0 >= 6000000ull);
     assert_true(e.t_mono_ns > t0 && e.t_mono_ns < t1);
-    assert_float_equal(e.energy_j,
-                       jb__sim_counter_j(model, (double)(e.t_mono_ns - origin) / 1e9), 0);
+    assert_float_equal(e.energy_j, jb__sim_counter_j(model, (double)(e.t_mono_ns - origin) / 1e9),
+                       0);
     assert_int_equal(jb_meter_read_sample(m, &s), 0);
     assert_int_equal(s.valid, JB_CAP_POWER | JB_CAP_POWER_INSTANT);
     assert_float_equal(s.power_instant_w, 200, 1e-9);
