@@ -143,7 +143,17 @@ JB_API void jb_meter_set_free(struct jb_meter_set *set);
  *   gpu | gpuN      all NVIDIA GPUs (honouring CUDA_VISIBLE_DEVICES) | the one of NVML index N
  *   cpu             every RAPL package and DRAM domain; cpu-packageN, dramN: one of them
  *   sim             simulated meter, constant 100 W
- *   sim:const=W | sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY | sim:trace=FILE (CSV t_s,power_w)
+ *   sim:LOAD        simulated meter with an exact counter (the integral of its power at the read):
+ *                   LOAD is const=W | square=LOW_W:HIGH_W:PERIOD_MS:DUTY |
+ *                   burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS | steps=W:MS[:W:MS...] (up to 16 levels,
+ *                   repeated) | trace=FILE (CSV t_s,power_w; takes the rest of the spec)
+ *   sim:nvml[:OPT=V...][:LOAD]  simulated meter read as NVML reads an H200 (default load 100 W):
+ *                   a counter updated every update_ms (100), first at offset_ms (0) after the
+ *                   meter is added, each update off its grid point by jitter_ms sd (0, at most
+ *                   update_ms / 12, from seed 1), stale between updates, in whole mJ; a counter
+ *                   read takes read_ms (4) of wall time; power_w = the 1 s mean and
+ *                   power_instant_w = the mean over window_ms (25) before the last update.
+ *                   E.g. sim:nvml:offset_ms=37:jitter_ms=1:burst=130:700:25:101
  * Returns 0, or a negative code with the reason in jb_meter_set_errmsg().  Meters added before
  * a failure stay in the set.  Not thread-safe.
  */
