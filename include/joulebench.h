@@ -222,7 +222,7 @@ struct jb_sampler;
  * Starts the sampler threads over every meter of `set` (which must outlive the sampler).  One
  * thread reads samples every interval_ms; each meter with an energy counter gets its own thread
  * for counter reads.  Under JB_ENERGY_LOCKED (the default) that thread first reads the counter
- * back to back for up to ~1 s to see whether it is a step function (NVML's moves every ~100 ms
+ * back to back (2 ms apart) for up to ~1 s to see whether it is a step function (NVML's moves every ~100 ms
  * and is stale in between) and, if it is, where its updates fall; it then reads just after each
  * update (every max(1, round(energy_interval_ms / period)) updates), plus one read just before
  * every fifth, to stay locked.  A counter that is exact at every read (RAPL, simulated exact

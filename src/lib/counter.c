@@ -302,8 +302,8 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
 #define SPACING_NS (2 * MS)         /* back-to-back reads: at most one per 2 ms */
 #define ACQUIRE_MAX_NS (1200 * MS)  /* give up finding the grid after this */
 #define RETRY_FIXED_NS (60000 * MS) /* a step counter on the fixed cadence: search again */
-#define CONTINUOUS_READS 8          /* this many reads, all changed: a continuous counter */
-#define PROBE_EVERY 10              /* locate every 10th update between two close reads */
+#define CONTINUOUS_READS 3 /* this many reads 2 ms apart, all changed: a continuous counter */
+#define PROBE_EVERY 10     /* locate every 10th update between two close reads */
 
 void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns)
 {
@@ -404,17 +404,23 @@ uint64_t jb__lock_next(struct jb__lock *l, uint64_t now_ns)
 
 int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
 {
+    uint64_t prev_ns;
     struct jb__anchor a;
     int rc = jb__counter_feed(&l->c, t_ns, v_j, 1, &a);
 
     if (rc < 0)
         return rc;
+    prev_ns = l->last_read_ns;
     l->last_read_ns = t_ns;
     switch (l->state) {
     case JB_LOCK_ACQUIRE:
+        /* Changes in a row between reads at most 20 ms apart (the first read may be long
+         * before the next, when the thread starts late). */
+        l->acquire_changes = rc && l->acquire_reads && t_ns - prev_ns <= 20 * (uint64_t)MS
+                                 ? l->acquire_changes + 1
+                                 : 0;
         l->acquire_reads++;
-        l->acquire_changes += rc;
-        if (!l->c.stepped && l->acquire_reads >= CONTINUOUS_READS) {
+        if (!l->c.stepped && l->acquire_changes >= CONTINUOUS_READS - 1) {
             l->state = JB_LOCK_FIXED; /* every read changed: continuous */
             l->next_fixed_ns = t_ns + l->interval_ns;
         } else if (jb__counter_period_ns(&l->c) > 0 && l->c.grid.points >= 3) {
