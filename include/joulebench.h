@@ -396,6 +396,11 @@ JB_API void jb_phases_set_on_result(struct jb_phases *p, jb_phase_result_cb cb, 
 /* The meter's counter and cross-check state; NULL for a bad index.  Owned by p. */
 JB_API const struct jb_phases_meter_stats *jb_phases_meter_stats(struct jb_phases *p, size_t meter);
 JB_API const char *jb_phases_errmsg(const struct jb_phases *p);
+/* Name of one JB_PHASE_FLAG_* bit ("stepped", "below_resolution", "aliasing", "unlocated",
+ * "floored"), of an enum jb_power_source ("none", "power", "average", "instant"); NULL for
+ * anything else.  Static strings, for outputs. */
+JB_API const char *jb_phase_flag_name(uint32_t bit);
+JB_API const char *jb_power_source_name(uint32_t source);
 
 /* ---- phase protocol ------------------------------------------------------------------- */
 

@@ -205,26 +205,17 @@ static void read_phases(const char *dir)
 
 static void flag_names(uint32_t f, char *out, size_t n)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } names[] = {{JB_PHASE_FLAG_STEPPED, "stepped"},
-                 {JB_PHASE_FLAG_RESOLUTION, "below_resolution"},
-                 {JB_PHASE_FLAG_ALIASING, "aliasing"},
-                 {JB_PHASE_FLAG_UNLOCATED, "unlocated"},
-                 {JB_PHASE_FLAG_FLOORED, "floored"}};
     size_t used = 0;
 
     out[0] = '\0';
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if ((f & names[i].bit) && used < n)
+    for (uint32_t bit = 1; bit; bit <<= 1)
+        if ((f & bit) && jb_phase_flag_name(bit) && used < n)
             used += (size_t)snprintf(out + used, n - used, "%s\"%s\"", used ? "," : "",
-                                     names[i].name);
+                                     jb_phase_flag_name(bit));
 }
 
 static void on_result(void *user, const struct jb_phase_result *r)
 {
-    static const char *const src[] = {"none", "power", "average", "instant"};
     char flags[256];
 
     (void)user;
@@ -237,7 +228,7 @@ static void on_result(void *user, const struct jb_phase_result *r)
            r->phase, r->index, meters[r->meter], (double)(r->t_end_ns - r->t_begin_ns) / 1e9,
            r->energy_j, r->energy_j_lo, r->energy_j_hi,
            (r->valid & JB_PHASE_ENERGY_BOUNDS) ? "true" : "false", r->energy_j_power,
-           r->power_rel_diff, r->peak_power_w, src[r->peak_power_source & 3],
+           r->power_rel_diff, r->peak_power_w, jb_power_source_name(r->peak_power_source),
            r->peak_interval_power_w, r->idle_power_w, r->update_period_s,
            (r->valid & JB_PHASE_PARTIAL) ? "true" : "false", flags);
 }

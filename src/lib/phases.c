@@ -584,6 +584,29 @@ const struct jb_phases_meter_stats *jb_phases_meter_stats(struct jb_phases *p, s
     return jb__est_stats(&p->m[meter]);
 }
 
+const char *jb_phase_flag_name(uint32_t bit)
+{
+    switch (bit) {
+    case JB_PHASE_FLAG_STEPPED: return "stepped";
+    case JB_PHASE_FLAG_RESOLUTION: return "below_resolution";
+    case JB_PHASE_FLAG_ALIASING: return "aliasing";
+    case JB_PHASE_FLAG_UNLOCATED: return "unlocated";
+    case JB_PHASE_FLAG_FLOORED: return "floored";
+    default: return NULL;
+    }
+}
+
+const char *jb_power_source_name(uint32_t source)
+{
+    switch (source) {
+    case JB_POWER_SOURCE_NONE: return "none";
+    case JB_POWER_SOURCE_POWER: return "power";
+    case JB_POWER_SOURCE_AVERAGE: return "average";
+    case JB_POWER_SOURCE_INSTANT: return "instant";
+    default: return NULL;
+    }
+}
+
 const char *jb_phases_errmsg(const struct jb_phases *p)
 {
     return p ? p->errmsg : "";

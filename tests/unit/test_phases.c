@@ -655,6 +655,12 @@ static void test_peak_source(void **state)
     assert_float_equal(result(p, 2)->peak_power_w, 300, 0); /* the reading shown meanwhile */
     assert_float_equal(result(p, 3)->peak_power_w, 106, 0);
     assert_int_equal(jb_phases_add_sample(p, 2, &s), JB_EINVAL);
+    assert_string_equal(jb_power_source_name(result(p, 0)->peak_power_source), "instant");
+    assert_string_equal(jb_power_source_name(JB_POWER_SOURCE_AVERAGE), "average");
+    assert_null(jb_power_source_name(9));
+    assert_string_equal(jb_phase_flag_name(JB_PHASE_FLAG_RESOLUTION), "below_resolution");
+    assert_string_equal(jb_phase_flag_name(JB_PHASE_FLAG_ALIASING), "aliasing");
+    assert_null(jb_phase_flag_name(JB_PHASE_FLAG_ALIASING | JB_PHASE_FLAG_STEPPED));
     jb_phases_free(p);
 }
 
