@@ -143,7 +143,17 @@ JB_API void jb_meter_set_free(struct jb_meter_set *set);
  *   gpu | gpuN      all NVIDIA GPUs (honouring CUDA_VISIBLE_DEVICES) | the one of NVML index N
  *   cpu             every RAPL package and DRAM domain; cpu-packageN, dramN: one of them
  *   sim             simulated meter, constant 100 W
- *   sim:const=W | sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY | sim:trace=FILE (CSV t_s,power_w)
+ *   sim:LOAD        simulated meter with an exact counter (the integral of its power at the read):
+ *                   LOAD is const=W | square=LOW_W:HIGH_W:PERIOD_MS:DUTY |
+ *                   burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS | steps=W:MS[:W:MS...] (up to 16 levels,
+ *                   repeated) | trace=FILE (CSV t_s,power_w; takes the rest of the spec)
+ *   sim:nvml[:OPT=V...][:LOAD]  simulated meter read as NVML reads an H200 (default load 100 W):
+ *                   a counter updated every update_ms (100), first at offset_ms (0) after the
+ *                   meter is added, each update off its grid point by jitter_ms sd (0, at most
+ *                   update_ms / 12, from seed 1), stale between updates, in whole mJ; a counter
+ *                   read takes read_ms (4) of wall time; power_w = the 1 s mean and
+ *                   power_instant_w = the mean over window_ms (25) before the last update.
+ *                   E.g. sim:nvml:offset_ms=37:jitter_ms=1:burst=130:700:25:101
  * Returns 0, or a negative code with the reason in jb_meter_set_errmsg().  Meters added before
  * a failure stay in the set.  Not thread-safe.
  */
@@ -191,6 +201,11 @@ typedef void (*jb_sample_cb)(void *user, size_t meter_index, const struct jb_sam
 typedef void (*jb_energy_cb)(void *user, size_t meter_index, const struct jb_energy *e);
 typedef void (*jb_error_cb)(void *user, size_t meter_index, int code, const char *msg);
 
+/* Values of jb_sampler_opts.energy_on_demand: how energy counters are read. */
+#define JB_ENERGY_LOCKED 0    /* periodic; a step-function counter is read just after its updates */
+#define JB_ENERGY_ON_DEMAND 1 /* only the first and last reads and jb_sampler_read_energy_now */
+#define JB_ENERGY_FIXED 2     /* periodic on a fixed schedule, whatever the counter does */
+
 struct jb_sampler_opts {
     unsigned interval_ms;        /* power/temperature/... cadence, 10..60000; 0 means 100 */
     unsigned energy_interval_ms; /* energy-counter cadence, 10..60000; 0 means 100 */
@@ -198,18 +213,23 @@ struct jb_sampler_opts {
     jb_energy_cb on_energy;      /* may be NULL */
     jb_error_cb on_error;        /* may be NULL; a meter that fails is not read again */
     void *user;
-    int energy_on_demand; /* 1: no periodic counter reads, only the first and last and
-                                  * those asked for by jb_sampler_read_energy_now() */
+    int energy_on_demand; /* JB_ENERGY_*: the counter schedule (0, the default: locked) */
 };
 
 struct jb_sampler;
 
 /*
  * Starts the sampler threads over every meter of `set` (which must outlive the sampler).  One
- * thread reads samples every interval_ms; another reads the energy counters every
- * energy_interval_ms.  Callbacks are serialised (never run concurrently) and are called from the
- * sampler's threads; the first sample and counter readings are taken before this returns.
- * Returns 0 or a negative code; *out is NULL on failure.
+ * thread reads samples every interval_ms; each meter with an energy counter gets its own thread
+ * for counter reads.  Under JB_ENERGY_LOCKED (the default) that thread first reads the counter
+ * back to back (2 ms apart) for up to ~1 s to see whether it is a step function (NVML's moves every ~100 ms
+ * and is stale in between) and, if it is, where its updates fall; it then reads just after each
+ * update (every max(1, round(energy_interval_ms / period)) updates), plus one read just before
+ * every fifth, to stay locked.  A counter that is exact at every read (RAPL, simulated exact
+ * meters), or whose updates cannot be located, is read every energy_interval_ms.  Callbacks are
+ * serialised (never run concurrently) and are called from the sampler's threads; a meter's
+ * counter readings arrive in time order; the first sample and counter readings are taken before
+ * this returns.  Returns 0 or a negative code; *out is NULL on failure.
  */
 JB_API int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
                             const struct jb_sampler_opts *opts);
@@ -225,19 +245,75 @@ JB_API void jb_sampler_stop(struct jb_sampler *s);
 /*
  * Energy attribution to phases.  Feed it every energy reading and power sample of every meter and
  * the phase bounds; per phase and meter it gives
- *   energy_j        the counter, interpolated linearly between its readings at the bounds:
- *                   E = C(t_end) - C(t_begin)
- *   energy_j_power  the trapezoid integral of power over [t_begin, t_end]
- * A phase is resolved once readings past its end have arrived (or at jb_phases_finish).  Memory
- * stays bounded: readings older than every open phase are dropped.  Not thread-safe.
+ *   energy_j        from the energy counter, counter-anchored (below)
+ *   energy_j_lo/hi  an interval that holds the phase's energy (below)
+ *   energy_j_power  the trapezoid integral of the power readings over [t_begin, t_end]
+ * and cross-checks (power_rel_diff, aliasing, peak power with the reading it came from).
+ *
+ * Counter-anchored energy.  The counter is a step function: a value first read at b, after the
+ * previous value was last read at a, says that an update happened in (a, b] and that the value
+ * is the energy up to that update.  A counter is taken as exact at its reads (the update is the
+ * read) until one returns the same value twice while the meter draws power; from then on each
+ * update is placed on the update grid (period and phase fitted to the updates that lay between
+ * two close reads; see jb_sampler_opts) or, before there is a grid, in the middle of its bracket.
+ * Between two updates the increment is spread by a shape: the power readings for an exact
+ * counter; for a step-function counter a single step between the mean powers of the two
+ * neighbouring update intervals when the interval's own mean lies between them and they differ
+ * by more than 15%, else uniformly.  So the estimate is exact at every update, never below the
+ * lowest power the meter showed times the duration, never 0 J where the meter drew power, and
+ * the energies of adjacent phases add up exactly to that of the phase they tile.
+ *
+ * The interval.  Each bound's counter value C(t) is bounded by the nearby updates, where they can
+ * lie, and the range of power the meter showed during the run so far (0.9 x the lowest to 1.1 x
+ * the highest reading or update-interval mean): C(t) >= C(u) + P_lo (t - u) for an update u
+ * before t, C(t) <= C(u) - P_lo (u - t) for one after, and the same with P_hi the other way.  It
+ * is a bound under those assumptions, not a confidence interval; it is widest for a bound in the
+ * middle of an update interval and for phases shorter than an update period.
+ *
+ * A phase is resolved once the readings have passed its end (for a step-function counter: two
+ * updates past it) or at jb_phases_finish.  Memory: readings are kept for 10 s behind the newest
+ * and back to the oldest bound not yet evaluated (a phase's begin is evaluated, and the readings
+ * before it let go, as soon as the readings pass it); resolved results accumulate until taken
+ * (jb_phases_take) or are handed to a callback instead (jb_phases_set_on_result).  Cost per
+ * reading and per bound: O(log n) in the number of open phases.  Not thread-safe.
  */
 struct jb_phases;
 
-#define JB_PHASE_ENERGY (1u << 0)       /* energy_j holds a counter value */
-#define JB_PHASE_ENERGY_POWER (1u << 1) /* energy_j_power holds a value */
-#define JB_PHASE_ITEMS (1u << 2)        /* items holds a value */
-#define JB_PHASE_PARTIAL (1u << 3)      /* readings did not cover the whole phase */
+/* jb_phase_result.valid: which fields hold a value. */
+#define JB_PHASE_ENERGY (1u << 0)        /* energy_j holds a counter value */
+#define JB_PHASE_ENERGY_POWER (1u << 1)  /* energy_j_power holds a value */
+#define JB_PHASE_ITEMS (1u << 2)         /* items holds a value */
+#define JB_PHASE_PARTIAL (1u << 3)       /* readings did not cover the whole phase */
+#define JB_PHASE_ENERGY_BOUNDS (1u << 4) /* energy_j_lo and energy_j_hi hold a bound */
+#define JB_PHASE_PEAK (1u << 5)          /* peak_power_w and peak_power_source */
+#define JB_PHASE_PEAK_INTERVAL (1u << 6) /* peak_interval_power_w */
+#define JB_PHASE_POWER_DIFF (1u << 7)    /* power_rel_diff */
+#define JB_PHASE_IDLE_POWER (1u << 8)    /* idle_power_w */
 
+/* jb_phase_result.flags: what a reader should know about the numbers. */
+#define JB_PHASE_FLAG_STEPPED (1u << 0)    /* the meter's counter is a step function */
+#define JB_PHASE_FLAG_RESOLUTION (1u << 1) /* shorter than two counter updates: smeared */
+#define JB_PHASE_FLAG_ALIASING                                                                     \
+    (1u << 2) /* the power integral disagrees with the counter by
+                                            * more than 25% over >= 10 updates in this phase
+                                            * or around it: do not trust energy_j_power or peak */
+#define JB_PHASE_FLAG_UNLOCATED                                                                    \
+    (1u << 3)                           /* a bound's updates are known only to within their
+                                            * read brackets (no update grid yet): wide interval */
+#define JB_PHASE_FLAG_FLOORED (1u << 4) /* energy_j raised to idle_power_w x duration */
+
+/* jb_phase_result.peak_power_source: the reading the peak came from. */
+enum jb_power_source {
+    JB_POWER_SOURCE_NONE = 0,
+    JB_POWER_SOURCE_POWER = 1,   /* a power reading of unstated kind (jb_phases_add_power) */
+    JB_POWER_SOURCE_AVERAGE = 2, /* the device's averaged reading (jb_sample.power_w) */
+    JB_POWER_SOURCE_INSTANT = 3, /* the instant reading (jb_sample.power_instant_w) */
+};
+
+/*
+ * One phase on one meter.  Returned by pointer only, so fields can be appended without breaking
+ * callers: fields after `items` were added in 0.2 and are valid only where `valid` says so.
+ */
 struct jb_phase_result {
     char phase[32];
     long index;
@@ -248,13 +324,48 @@ struct jb_phase_result {
     double energy_j;
     double energy_j_power;
     double items;
+    /* 0.2 */
+    uint32_t flags;     /* JB_PHASE_FLAG_* */
+    double energy_j_lo; /* the phase's energy is within [energy_j_lo, energy_j_hi] */
+    double energy_j_hi;
+    double power_rel_diff;        /* (energy_j_power - energy_j) / energy_j */
+    double peak_power_w;          /* highest power reading in the phase (the last one before it
+                                   * ends when none fell inside) */
+    uint32_t peak_power_source;   /* enum jb_power_source */
+    double peak_interval_power_w; /* highest mean power of a counter update interval overlapping
+                                   * the phase (from the counter: does not alias) */
+    double idle_power_w;          /* lowest power the meter showed so far (energy_j's floor) */
+    double update_period_s;       /* counter update period found; 0: exact or not known */
+};
+
+/*
+ * A meter's counter and cross-check state over the run so far (jb_phases_meter_stats).  Returned
+ * by pointer; fields are appended, never reordered.
+ */
+struct jb_phases_meter_stats {
+    int stepped;              /* the counter is a step function */
+    int grid;                 /* its update grid is known */
+    double update_period_s;   /* fitted update period; 0 when not known */
+    double update_jitter_s;   /* RMS of located updates about the grid */
+    uint64_t updates;         /* value changes seen */
+    uint64_t located_updates; /* of which lay between two close reads */
+    double idle_power_w;      /* lowest power shown (readings and update-interval means) */
+    double max_power_w;       /* highest */
+    uint64_t check_windows;   /* 10-update windows where the power integral was compared */
+    uint64_t aliased_windows; /* of which disagreed with the counter by more than 25% */
+    double worst_rel_diff;    /* largest |power integral / counter - 1| over a window */
 };
 
 JB_API struct jb_phases *jb_phases_new(size_t n_meters);
 JB_API void jb_phases_free(struct jb_phases *p);
+/* A counter reading; readings of one meter in time order, the value never decreasing. */
 JB_API int jb_phases_add_energy(struct jb_phases *p, size_t meter, const struct jb_energy *e);
+/* A power reading of unstated kind (peak_power_source JB_POWER_SOURCE_POWER). */
 JB_API int jb_phases_add_power(struct jb_phases *p, size_t meter, uint64_t t_mono_ns,
                                double power_w);
+/* A sample: its instant power where valid, else its averaged power; other fields are ignored;
+ * a sample with neither is ignored (returns 0). */
+JB_API int jb_phases_add_sample(struct jb_phases *p, size_t meter, const struct jb_sample *s);
 /* JB_EINVAL for a name longer than 31 bytes; JB_ESTATE when the same phase and index is
  * already open (begin) or not open (end). */
 JB_API int jb_phases_begin(struct jb_phases *p, const char *phase, long index, uint64_t t_mono_ns);
@@ -267,10 +378,29 @@ JB_API int jb_phases_meter_gone(struct jb_phases *p, size_t meter);
 /* Closes phases still open at t_mono_ns (marked partial) and resolves every pending phase with the
  * readings there are. */
 JB_API int jb_phases_finish(struct jb_phases *p, uint64_t t_mono_ns);
-/* Resolved results, in the order the phases ended. */
+/*
+ * Results.  Each phase gives one result per meter, in the order the phases ended.  Without a
+ * callback they accumulate in the jb_phases (memory grows with the number of phases) until
+ * taken: jb_phases_result_count/jb_phases_result index those held (pointers valid until the next
+ * call that adds a reading, a bound, or takes), jb_phases_take removes the oldest and returns it
+ * (valid until the next call on p), or NULL when none is held.
+ */
 JB_API size_t jb_phases_result_count(const struct jb_phases *p);
 JB_API const struct jb_phase_result *jb_phases_result(const struct jb_phases *p, size_t i);
+JB_API const struct jb_phase_result *jb_phases_take(struct jb_phases *p);
+/* With a callback, each result is handed to it as it resolves (valid during the call) and not
+ * kept: memory stays bounded however many phases there are.  Results already held stay held.
+ * cb NULL goes back to holding them.  The callback must not call back into p. */
+typedef void (*jb_phase_result_cb)(void *user, const struct jb_phase_result *r);
+JB_API void jb_phases_set_on_result(struct jb_phases *p, jb_phase_result_cb cb, void *user);
+/* The meter's counter and cross-check state; NULL for a bad index.  Owned by p. */
+JB_API const struct jb_phases_meter_stats *jb_phases_meter_stats(struct jb_phases *p, size_t meter);
 JB_API const char *jb_phases_errmsg(const struct jb_phases *p);
+/* Name of one JB_PHASE_FLAG_* bit ("stepped", "below_resolution", "aliasing", "unlocated",
+ * "floored"), of an enum jb_power_source ("none", "power", "average", "instant"); NULL for
+ * anything else.  Static strings, for outputs. */
+JB_API const char *jb_phase_flag_name(uint32_t bit);
+JB_API const char *jb_power_source_name(uint32_t source);
 
 /* ---- phase protocol ------------------------------------------------------------------- */
 

@@ -10,10 +10,12 @@
  * that.  It is not a general NVML wrapper: it reads what a jb_sample and jb_energy hold and the
  * static facts of jb_meter_info.  See docs/nvml-backend.md.
  */
+#include "gpu_cvd.h"
 #include "meter.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,8 @@
 #define NVML_TEMPERATURE_GPU 0
 #define NVML_CLOCK_SM 1
 #define NVML_CLOCK_MEM 2
+#define NVML_FI_DEV_POWER_AVERAGE                                                                  \
+    185 /* field id: power averaged over 1 s, mW (Ampere+, not GA100) */
 #define NVML_FI_DEV_POWER_INSTANT 186 /* field id: current power in mW, all architectures */
 
 #define NVML_VALUE_TYPE_DOUBLE 0
@@ -96,6 +100,7 @@ struct nvml_field_value {
 _Static_assert(sizeof(struct nvml_pci_info) == 68, "nvmlPciInfo_t layout");
 _Static_assert(sizeof(struct nvml_field_value) == 40, "nvmlFieldValue_t layout");
 _Static_assert(sizeof(struct nvml_memory) == 24, "nvmlMemory_t layout");
+_Static_assert(NVML_UUID_LEN == JB_CVD_UUID_LEN, "UUID buffer of gpu_cvd.c");
 
 /* ---- the loaded library (one per process) --------------------------------------------- */
 
@@ -249,6 +254,9 @@ struct nvml_gpu {
     pthread_mutex_t energy_lock;
     unsigned long long origin_mj; /* counter value when the meter was opened */
     unsigned long long last_mj;   /* last value read */
+    /* Both power readings come from one nvmlDeviceGetFieldValues call (fields 185 and 186),
+     * where the driver has both and field 185 agrees with nvmlDeviceGetPowerUsage. */
+    int batch_power;
 };
 
 /* Turns a failed NVML call on a meter into a JB_E* code and message. */
@@ -293,6 +301,35 @@ static int read_instant_mw(struct nvml_device *dev, double *mw)
     return field_to_double(&fv, mw) < 0 ? NVML_ERROR_NOT_SUPPORTED : NVML_SUCCESS;
 }
 
+/* Reads the power fields asked for (JB_CAP_POWER: 185, JB_CAP_POWER_INSTANT: 186) in one call;
+ * NVML's return code, or the first field's own. */
+static int read_power_fields(struct nvml_device *dev, uint32_t caps, double *avg_mw,
+                             double *inst_mw)
+{
+    struct nvml_field_value fv[2];
+    int rc, n = 0, ia = -1;
+
+    memset(fv, 0, sizeof(fv));
+    if (caps & JB_CAP_POWER) {
+        ia = n;
+        fv[n++].field_id = NVML_FI_DEV_POWER_AVERAGE;
+    }
+    if (caps & JB_CAP_POWER_INSTANT)
+        fv[n++].field_id = NVML_FI_DEV_POWER_INSTANT;
+    if (!n)
+        return NVML_SUCCESS;
+    rc = lib.get_field_values(dev, n, fv);
+    if (rc != NVML_SUCCESS)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        if (fv[i].nvml_return != NVML_SUCCESS)
+            return fv[i].nvml_return;
+        if (field_to_double(&fv[i], i == ia ? avg_mw : inst_mw) < 0)
+            return NVML_ERROR_NOT_SUPPORTED;
+    }
+    return NVML_SUCCESS;
+}
+
 /*
  * Reads the cheap gauges (each well under a millisecond): never the energy counter.  Touches no
  * state of the meter, so it may run beside nvml_read_energy.  Any failed read fails the sample:
@@ -305,6 +342,15 @@ static int nvml_read_sample(struct jb_meter *m, struct jb_sample *s, struct jb_e
     uint64_t t0 = jb_now_ns();
     int rc;
 
+    if (g->batch_power && (caps & (JB_CAP_POWER | JB_CAP_POWER_INSTANT))) {
+        double avg_mw = 0, inst_mw = 0;
+        if ((rc = read_power_fields(g->dev, caps, &avg_mw, &inst_mw)) != NVML_SUCCESS)
+            return read_fail(m, err, "nvmlDeviceGetFieldValues(POWER_AVERAGE, POWER_INSTANT)", rc);
+        s->power_w = avg_mw / 1000.0;
+        s->power_instant_w = inst_mw / 1000.0;
+        s->valid |= caps & (JB_CAP_POWER | JB_CAP_POWER_INSTANT);
+        caps &= ~(JB_CAP_POWER | JB_CAP_POWER_INSTANT);
+    }
     if (caps & JB_CAP_POWER) {
         unsigned int mw;
         if ((rc = lib.get_power_usage(g->dev, &mw)) != NVML_SUCCESS)
@@ -436,6 +482,153 @@ static int probe(struct jb_meter_set *set, int index, const char *what, int have
 }
 
 /*
+ * Capability probes, one real read each: an NVML return code, NVML_ERROR_FUNCTION_NOT_FOUND when
+ * the library lacks the symbol.  A probe may fill static facts (memory total, the counter's
+ * origin) on success.
+ */
+static int probe_energy(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    unsigned long long mj = 0;
+    int rc;
+
+    (void)info;
+    if (!lib.get_total_energy)
+        return NVML_ERROR_FUNCTION_NOT_FOUND;
+    rc = lib.get_total_energy(dev, &mj);
+    if (rc == NVML_SUCCESS)
+        g->origin_mj = g->last_mj = mj;
+    return rc;
+}
+
+static int probe_power(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    unsigned int mw;
+
+    (void)info;
+    (void)g;
+    return lib.get_power_usage ? lib.get_power_usage(dev, &mw) : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+static int probe_instant(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    double mw;
+
+    (void)info;
+    (void)g;
+    return lib.get_field_values ? read_instant_mw(dev, &mw) : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+static int probe_temp(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    unsigned int c;
+
+    (void)info;
+    (void)g;
+    return lib.get_temperature ? lib.get_temperature(dev, NVML_TEMPERATURE_GPU, &c)
+                               : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+static int probe_util(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    struct nvml_utilization u;
+
+    (void)info;
+    (void)g;
+    return lib.get_utilization ? lib.get_utilization(dev, &u) : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+static int probe_memory(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    struct nvml_memory mem;
+    int rc;
+
+    (void)g;
+    if (!lib.get_memory_info)
+        return NVML_ERROR_FUNCTION_NOT_FOUND;
+    rc = lib.get_memory_info(dev, &mem);
+    if (rc == NVML_SUCCESS) {
+        info->memory_total_mib = (double)mem.total / (1024.0 * 1024.0);
+        info->valid |= JB_INFO_MEMORY_TOTAL;
+    }
+    return rc;
+}
+
+static int probe_clock(struct nvml_device *dev, int which)
+{
+    unsigned int mhz;
+
+    return lib.get_clock_info ? lib.get_clock_info(dev, which, &mhz)
+                              : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+static int probe_sm_clock(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    (void)info;
+    (void)g;
+    return probe_clock(dev, NVML_CLOCK_SM);
+}
+
+static int probe_mem_clock(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    (void)info;
+    (void)g;
+    return probe_clock(dev, NVML_CLOCK_MEM);
+}
+
+static int probe_reasons(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g)
+{
+    unsigned long long r;
+
+    (void)info;
+    (void)g;
+    return lib.get_clock_reasons ? lib.get_clock_reasons(dev, &r) : NVML_ERROR_FUNCTION_NOT_FOUND;
+}
+
+typedef int (*probe_fn)(struct nvml_device *dev, struct jb_meter_info *info, struct nvml_gpu *g);
+
+static const struct {
+    uint32_t caps;
+    const char *what; /* in the note when a probe fails other than "not supported" */
+    probe_fn run;
+} probes[] = {
+    {JB_CAP_ENERGY, "energy counter", probe_energy},
+    {JB_CAP_POWER, "power", probe_power},
+    {JB_CAP_POWER_INSTANT, "instant power", probe_instant},
+    {JB_CAP_TEMP, "temperature", probe_temp},
+    {JB_CAP_UTIL | JB_CAP_MEM_UTIL, "utilisation", probe_util},
+    {JB_CAP_MEM_USED, "memory", probe_memory},
+    {JB_CAP_SM_CLOCK, "SM clock", probe_sm_clock},
+    {JB_CAP_MEM_CLOCK, "memory clock", probe_mem_clock},
+    {JB_CAP_THROTTLE, "clock event reasons", probe_reasons},
+};
+
+/*
+ * Whether both power readings can come from one nvmlDeviceGetFieldValues call: the driver gives
+ * fields 185 (the 1 s average) and 186 (instant) together, and 185 agrees with
+ * nvmlDeviceGetPowerUsage (within 5% + 5 W, read back to back), so power_w means what it always
+ * meant.  JOULEBENCH_NVML_BATCH=0 turns it off (to measure the difference).
+ */
+static void probe_batch(struct nvml_device *dev, const struct jb_meter_info *info,
+                        struct nvml_gpu *g)
+{
+    const char *env = getenv("JOULEBENCH_NVML_BATCH");
+    double avg_mw = 0, inst_mw = 0;
+    unsigned int mw;
+
+    g->batch_power = 0;
+    if ((env && !strcmp(env, "0")) || !lib.get_field_values || !lib.get_power_usage ||
+        (info->caps & (JB_CAP_POWER | JB_CAP_POWER_INSTANT)) !=
+            (JB_CAP_POWER | JB_CAP_POWER_INSTANT))
+        return;
+    if (read_power_fields(dev, JB_CAP_POWER | JB_CAP_POWER_INSTANT, &avg_mw, &inst_mw) !=
+            NVML_SUCCESS ||
+        lib.get_power_usage(dev, &mw) != NVML_SUCCESS)
+        return;
+    if (fabs(avg_mw - (double)mw) <= 0.05 * (double)mw + 5000)
+        g->batch_power = 1;
+}
+
+/*
  * Opens the GPU of NVML index `index`: its static facts and, once, which readings it gives.
  * Appends the meter and returns 0, or returns a negative code with a message on the set.
  */
@@ -496,83 +689,16 @@ static int open_gpu(struct jb_meter_set *set, int index, struct nvml_device *dev
         }
     }
 
-    /* Capabilities, each probed once by a real read. */
-    {
-        unsigned long long mj = 0;
-        p = probe(set, index, "energy counter", lib.get_total_energy != NULL,
-                  lib.get_total_energy ? lib.get_total_energy(dev, &mj) : 0);
+    /* Capabilities, each probed once by a real read (the table above). */
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        int nv = probes[i].run(dev, info, g);
+        p = probe(set, index, probes[i].what, nv != NVML_ERROR_FUNCTION_NOT_FOUND, nv);
         if (p < 0)
             goto lost;
-        if (p) {
-            info->caps |= JB_CAP_ENERGY;
-            g->origin_mj = g->last_mj = mj;
-        }
+        if (p)
+            info->caps |= probes[i].caps;
     }
-    {
-        unsigned int mw;
-        p = probe(set, index, "power", lib.get_power_usage != NULL,
-                  lib.get_power_usage ? lib.get_power_usage(dev, &mw) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_POWER : 0;
-    }
-    {
-        double mw;
-        p = probe(set, index, "instant power", lib.get_field_values != NULL,
-                  lib.get_field_values ? read_instant_mw(dev, &mw) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_POWER_INSTANT : 0;
-    }
-    {
-        unsigned int c;
-        p = probe(set, index, "temperature", lib.get_temperature != NULL,
-                  lib.get_temperature ? lib.get_temperature(dev, NVML_TEMPERATURE_GPU, &c) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_TEMP : 0;
-    }
-    {
-        struct nvml_utilization u;
-        p = probe(set, index, "utilisation", lib.get_utilization != NULL,
-                  lib.get_utilization ? lib.get_utilization(dev, &u) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_UTIL | JB_CAP_MEM_UTIL : 0;
-    }
-    {
-        struct nvml_memory mem;
-        p = probe(set, index, "memory", lib.get_memory_info != NULL,
-                  lib.get_memory_info ? lib.get_memory_info(dev, &mem) : 0);
-        if (p < 0)
-            goto lost;
-        if (p) {
-            info->caps |= JB_CAP_MEM_USED;
-            info->memory_total_mib = (double)mem.total / (1024.0 * 1024.0);
-            info->valid |= JB_INFO_MEMORY_TOTAL;
-        }
-    }
-    {
-        unsigned int mhz;
-        p = probe(set, index, "SM clock", lib.get_clock_info != NULL,
-                  lib.get_clock_info ? lib.get_clock_info(dev, NVML_CLOCK_SM, &mhz) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_SM_CLOCK : 0;
-        p = probe(set, index, "memory clock", lib.get_clock_info != NULL,
-                  lib.get_clock_info ? lib.get_clock_info(dev, NVML_CLOCK_MEM, &mhz) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_MEM_CLOCK : 0;
-    }
-    {
-        unsigned long long reasons;
-        p = probe(set, index, "clock event reasons", lib.get_clock_reasons != NULL,
-                  lib.get_clock_reasons ? lib.get_clock_reasons(dev, &reasons) : 0);
-        if (p < 0)
-            goto lost;
-        info->caps |= p ? JB_CAP_THROTTLE : 0;
-    }
+    probe_batch(dev, info, g);
     return jb__meter_set_append(set, m);
 lost:
     rc = jb__meter_set_fail(set, JB_ELOST, "gpu%d (%s) was lost while being opened", index,
@@ -597,85 +723,6 @@ static int no_gpu(struct jb_meter_set *set, int optional, const char *fmt, ...)
         return 0;
     }
     return jb__meter_set_fail(set, JB_ENODEV, "no NVIDIA GPU found: %s", why);
-}
-
-/*
- * Marks in visible[0..count) the GPUs that CUDA_VISIBLE_DEVICES names, as CUDA reads it: a comma
- * list of indices or "GPU-" UUIDs (a unique prefix is enough); parsing stops at the first entry
- * that names no GPU (so "" and "-1" hide every GPU).  Indices are taken as NVML indices, which
- * are CUDA's when CUDA_DEVICE_ORDER=PCI_BUS_ID or all GPUs are alike.  "MIG-" entries (MIG
- * instances) are not mapped to their GPU: they are skipped with a note.  Returns the number of
- * visible GPUs.  uuid[i] is "" where unknown.
- */
-static int parse_visible(struct jb_meter_set *set, const char *cvd, int count,
-                         char (*uuid)[NVML_UUID_LEN], unsigned char *visible)
-{
-    const char *p = cvd;
-    int n = 0;
-
-    if (!cvd) {
-        memset(visible, 1, (size_t)count);
-        return count;
-    }
-    memset(visible, 0, (size_t)count);
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char tok[128];
-        int match = -1;
-
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len >= sizeof(tok))
-            len = sizeof(tok) - 1;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
-        if (tok[0] >= '0' && tok[0] <= '9') {
-            char *e;
-            long v;
-            errno = 0;
-            v = strtol(tok, &e, 10);
-            if (!errno && !*e && v >= 0 && v < count)
-                match = (int)v;
-        } else if (!strncmp(tok, "GPU-", 4) && tok[4]) {
-            for (int i = 0; i < count; i++) {
-                if (uuid[i][0] && !strncmp(uuid[i], tok, len)) {
-                    if (match >= 0) { /* ambiguous prefix */
-                        match = -1;
-                        break;
-                    }
-                    match = i;
-                }
-            }
-        } else if (!strncmp(tok, "MIG-", 4)) {
-            jb__meter_set_notef(set,
-                                "CUDA_VISIBLE_DEVICES entry '%s' is a MIG instance: joulebench "
-                                "measures whole GPUs and does not map MIG instances to their GPU "
-                                "(name the GPU's index or UUID instead)",
-                                tok);
-            goto next;
-        }
-        if (match < 0) {
-            jb__meter_set_notef(set,
-                                "CUDA_VISIBLE_DEVICES='%s': entry '%s' names no GPU, so it and "
-                                "the entries after it are ignored (as CUDA does)",
-                                cvd, tok);
-            break;
-        }
-        if (!visible[match]) {
-            visible[match] = 1;
-            n++;
-        }
-    next:
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return n;
 }
 
 int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
@@ -717,7 +764,7 @@ int jb__nvml_add(struct jb_meter_set *set, int index, int optional)
             uuid[i][0] = '\0';
         uuid[i][NVML_UUID_LEN - 1] = '\0';
     }
-    n_visible = parse_visible(set, cvd, (int)count, uuid, visible);
+    n_visible = jb__cvd_parse(set, cvd, (int)count, uuid, visible);
 
     if (index >= 0) {
         if ((unsigned int)index >= count) {

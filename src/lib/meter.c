@@ -182,16 +182,16 @@ int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
     copy = strdup(spec);
     if (!copy)
         return jb__meter_set_fail(set, JB_ENOMEM, "out of memory");
-    /* Commas separate meters, except inside sim:trace=FILE, which takes the rest of the spec.  An
-     * empty name anywhere, a trailing comma's included, is an error. */
+    /* Commas separate meters, except inside a simulated meter's trace=FILE (sim:trace=FILE,
+     * sim:nvml:...:trace=FILE), which takes the rest of the spec.  An empty name anywhere, a
+     * trailing comma's included, is an error. */
     for (p = copy; p; p = next) {
-        if (!strncmp(p, "sim:trace=", 10)) {
+        const char *tr = strstr(p, ":trace=");
+        next = strchr(p, ',');
+        if (!strncmp(p, "sim:", 4) && tr && (!next || tr < next))
             next = NULL;
-        } else {
-            next = strchr(p, ',');
-            if (next)
-                *next++ = '\0';
-        }
+        else if (next)
+            *next++ = '\0';
         if (!*p) {
             rc = jb__meter_set_fail(set, JB_EINVAL, "empty meter name in '%s'", spec);
             break;

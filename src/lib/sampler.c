@@ -1,33 +1,51 @@
 /*
  * sampler.c - background threads that read every meter and hand the readings to callbacks.
  *
- * Two threads, because the two kinds of reading cost very different amounts: gauges (power,
- * temperature, utilisation, clocks) cost under a microsecond on NVML and are read every
- * interval_ms; an NVML energy-counter read costs ~4 ms and the counter moves only every ~100 ms,
- * so counters are read on their own cadence (energy_interval_ms) and on demand at phase bounds
- * (jb_sampler_read_energy_now), never on the gauge path.  Ticks are on an absolute schedule, so
- * a slow read delays one tick but does not drift the rest.
+ * Gauges (power, temperature, utilisation, clocks) cost under a microsecond on NVML and are read
+ * by one thread every interval_ms.  An NVML energy-counter read costs ~4 ms and the counter moves
+ * only every ~100 ms, so each meter with a counter gets its own thread (and lock), never the
+ * gauge path.  Under JB_ENERGY_LOCKED that thread runs the counter's read schedule (counter.c):
+ * reads back to back until it knows whether the counter is a step function and where its updates
+ * fall, then just after each update, with a read just before every tenth to stay locked; a
+ * counter exact at every read is read on the fixed cadence.  Reads on demand at phase bounds
+ * (jb_sampler_read_energy_now) go through the same per-meter lock and feed the same schedule.
+ * Fixed ticks follow an absolute schedule, so a slow read delays one tick but does not drift.
  *
  * Callbacks are serialised by one lock, so the consumer sees one ordered stream; energy readings
- * of a meter are delivered in time order because reads and delivery happen under one energy lock.
- * A meter whose read fails is reported once through on_error and not read again.
+ * of a meter are delivered in time order because its reads and their delivery happen under its
+ * energy lock.  A meter whose read fails is reported once through on_error and not read again.
  */
 #include "meter.h"
+
+#include "counter.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+struct jb_sampler;
+
+/* One meter's counter: its thread, lock and read schedule. */
+struct ecounter {
+    struct jb_sampler *s;
+    size_t i;
+    pthread_t thread;
+    int have_thread;
+    pthread_mutex_t lock; /* its reads with their delivery, and the schedule */
+    struct jb__lock sched;
+    uint64_t read_ns; /* typical duration of a read (for stamping it where it is meant) */
+};
+
 struct jb_sampler {
     struct jb_meter_set *set;
     size_t n;
     struct jb_sampler_opts o;
     unsigned char *failed; /* per meter, guarded by cb_lock */
-    pthread_t sample_thread, energy_thread;
-    int have_sample_thread, have_energy_thread, have_energy;
-    pthread_mutex_t cb_lock;     /* serialises callbacks */
-    pthread_mutex_t energy_lock; /* serialises counter reads with their delivery */
+    pthread_t sample_thread;
+    int have_sample_thread;
+    struct ecounter *ec;     /* per meter; ec[i].s is NULL for a meter without a counter to read */
+    pthread_mutex_t cb_lock; /* serialises callbacks */
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond; /* CLOCK_MONOTONIC */
     int stopping;
@@ -70,30 +88,41 @@ static void read_samples(struct jb_sampler *s)
     }
 }
 
+/* Reads one meter's counter and delivers it, under that meter's energy lock. */
+static void read_energy_one(struct jb_sampler *s, struct ecounter *ec)
+{
+    struct jb_meter *m = jb_meter_set_get(s->set, ec->i);
+    struct jb_energy e;
+    uint64_t t0, t1;
+    int rc, failed;
+
+    pthread_mutex_lock(&ec->lock);
+    pthread_mutex_lock(&s->cb_lock);
+    failed = s->failed[ec->i];
+    pthread_mutex_unlock(&s->cb_lock);
+    if (failed)
+        goto out;
+    t0 = jb_now_ns();
+    rc = jb_meter_read_energy(m, &e);
+    t1 = jb_now_ns();
+    ec->read_ns = ec->read_ns ? (ec->read_ns * 7 + (t1 - t0)) / 8 : t1 - t0;
+    pthread_mutex_lock(&s->cb_lock);
+    if (rc < 0)
+        report_failure(s, ec->i, rc);
+    else if (!s->failed[ec->i] && s->o.on_energy)
+        s->o.on_energy(s->o.user, ec->i, &e);
+    pthread_mutex_unlock(&s->cb_lock);
+    if (rc == 0)
+        jb__lock_feed(&ec->sched, e.t_mono_ns, e.energy_j);
+out:
+    pthread_mutex_unlock(&ec->lock);
+}
+
 static void read_energies(struct jb_sampler *s)
 {
-    pthread_mutex_lock(&s->energy_lock);
-    for (size_t i = 0; i < s->n; i++) {
-        struct jb_meter *m = jb_meter_set_get(s->set, i);
-        struct jb_energy e;
-        int rc, failed;
-
-        if (!(jb_meter_read_mask(m) & JB_CAP_ENERGY))
-            continue;
-        pthread_mutex_lock(&s->cb_lock);
-        failed = s->failed[i];
-        pthread_mutex_unlock(&s->cb_lock);
-        if (failed)
-            continue;
-        rc = jb_meter_read_energy(m, &e);
-        pthread_mutex_lock(&s->cb_lock);
-        if (rc < 0)
-            report_failure(s, i, rc);
-        else if (!s->failed[i] && s->o.on_energy)
-            s->o.on_energy(s->o.user, i, &e);
-        pthread_mutex_unlock(&s->cb_lock);
-    }
-    pthread_mutex_unlock(&s->energy_lock);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ec[i].s)
+            read_energy_one(s, &s->ec[i]);
 }
 
 static void add_ns(struct timespec *ts, uint64_t ns)
@@ -104,11 +133,26 @@ static void add_ns(struct timespec *ts, uint64_t ns)
     ts->tv_nsec = (long)(total % 1000000000ull);
 }
 
+/* Sleeps until `until` (CLOCK_MONOTONIC); returns 1 when stopping. */
+static int sleep_until(struct jb_sampler *s, const struct timespec *until)
+{
+    int stopping;
+
+    pthread_mutex_lock(&s->stop_lock);
+    while (!s->stopping) {
+        int rc = pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, until);
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    stopping = s->stopping;
+    pthread_mutex_unlock(&s->stop_lock);
+    return stopping;
+}
+
 /* Sleeps until the next tick of the absolute schedule; returns 1 when stopping. */
 static int wait_tick(struct jb_sampler *s, struct timespec *next, uint64_t interval_ns)
 {
     struct timespec now;
-    int stopping;
 
     add_ns(next, interval_ns);
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -116,15 +160,7 @@ static int wait_tick(struct jb_sampler *s, struct timespec *next, uint64_t inter
     while (next->tv_sec < now.tv_sec ||
            (next->tv_sec == now.tv_sec && next->tv_nsec <= now.tv_nsec))
         add_ns(next, interval_ns);
-    pthread_mutex_lock(&s->stop_lock);
-    while (!s->stopping) {
-        int rc = pthread_cond_timedwait(&s->stop_cond, &s->stop_lock, next);
-        if (rc == ETIMEDOUT)
-            break;
-    }
-    stopping = s->stopping;
-    pthread_mutex_unlock(&s->stop_lock);
-    return stopping;
+    return sleep_until(s, next);
 }
 
 static void *sample_main(void *arg)
@@ -138,23 +174,63 @@ static void *sample_main(void *arg)
     return NULL;
 }
 
+static int meter_failed(struct jb_sampler *s, size_t i)
+{
+    int f;
+
+    pthread_mutex_lock(&s->cb_lock);
+    f = s->failed[i];
+    pthread_mutex_unlock(&s->cb_lock);
+    return f;
+}
+
+/* One counter's thread: the fixed cadence, or the locked schedule. */
 static void *energy_main(void *arg)
 {
-    struct jb_sampler *s = arg;
+    struct ecounter *ec = arg;
+    struct jb_sampler *s = ec->s;
+    uint64_t interval_ns = (uint64_t)s->o.energy_interval_ms * 1000000ull;
     struct timespec next;
 
     clock_gettime(CLOCK_MONOTONIC, &next);
-    while (!wait_tick(s, &next, (uint64_t)s->o.energy_interval_ms * 1000000ull))
-        read_energies(s);
+    if (s->o.energy_on_demand == JB_ENERGY_FIXED) {
+        while (!wait_tick(s, &next, interval_ns) && !meter_failed(s, ec->i))
+            read_energy_one(s, ec);
+        return NULL;
+    }
+    while (!meter_failed(s, ec->i)) {
+        uint64_t now = jb_now_ns(), stamp, start;
+        pthread_mutex_lock(&ec->lock);
+        stamp = jb__lock_next(&ec->sched, now + ec->read_ns / 2);
+        pthread_mutex_unlock(&ec->lock);
+        /* Start the read so that its middle, where it is stamped, falls on the target. */
+        start = stamp - ec->read_ns / 2;
+        if (start > now) {
+            next.tv_sec = (time_t)(start / 1000000000ull);
+            next.tv_nsec = (long)(start % 1000000000ull);
+            if (sleep_until(s, &next))
+                break;
+        } else {
+            pthread_mutex_lock(&s->stop_lock);
+            now = (uint64_t)s->stopping;
+            pthread_mutex_unlock(&s->stop_lock);
+            if (now)
+                break;
+        }
+        read_energy_one(s, ec);
+    }
     return NULL;
 }
 
 static void sampler_free(struct jb_sampler *s)
 {
+    for (size_t i = 0; s->ec && i < s->n; i++)
+        if (s->ec[i].s)
+            pthread_mutex_destroy(&s->ec[i].lock);
     pthread_mutex_destroy(&s->cb_lock);
-    pthread_mutex_destroy(&s->energy_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
+    free(s->ec);
     free(s->failed);
     free(s);
 }
@@ -164,6 +240,7 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
 {
     struct jb_sampler *s;
     pthread_condattr_t ca;
+    uint64_t now;
     int rc;
 
     *out = NULL;
@@ -173,6 +250,8 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
         (opts->energy_interval_ms &&
          (opts->energy_interval_ms < 10 || opts->energy_interval_ms > 60000)))
         return JB_ERANGE;
+    if (opts->energy_on_demand < JB_ENERGY_LOCKED || opts->energy_on_demand > JB_ENERGY_FIXED)
+        return JB_EINVAL;
     s = calloc(1, sizeof(*s));
     if (!s)
         return JB_ENOMEM;
@@ -184,20 +263,27 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
     if (!s->o.energy_interval_ms)
         s->o.energy_interval_ms = 100;
     s->failed = calloc(s->n ? s->n : 1, 1);
+    s->ec = calloc(s->n ? s->n : 1, sizeof(*s->ec));
     pthread_mutex_init(&s->cb_lock, NULL);
-    pthread_mutex_init(&s->energy_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->stop_cond, &ca);
     pthread_condattr_destroy(&ca);
-    if (!s->failed) {
+    if (!s->failed || !s->ec) {
         sampler_free(s);
         return JB_ENOMEM;
     }
-    for (size_t i = 0; i < s->n; i++)
-        if (jb_meter_read_mask(jb_meter_set_get(set, i)) & JB_CAP_ENERGY)
-            s->have_energy = 1;
+    now = jb_now_ns();
+    for (size_t i = 0; i < s->n; i++) {
+        struct ecounter *ec = &s->ec[i];
+        if (!(jb_meter_read_mask(jb_meter_set_get(set, i)) & JB_CAP_ENERGY))
+            continue;
+        ec->s = s;
+        ec->i = i;
+        pthread_mutex_init(&ec->lock, NULL);
+        jb__lock_init(&ec->sched, now, (uint64_t)s->o.energy_interval_ms * 1000000ull);
+    }
 
     /* First readings before returning, so that anything measured after start is covered. */
     read_energies(s);
@@ -209,13 +295,15 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
         return JB_ESYS;
     }
     s->have_sample_thread = 1;
-    if (s->have_energy && !s->o.energy_on_demand) {
-        rc = pthread_create(&s->energy_thread, NULL, energy_main, s);
-        if (rc) {
+    for (size_t i = 0; i < s->n && s->o.energy_on_demand != JB_ENERGY_ON_DEMAND; i++) {
+        struct ecounter *ec = &s->ec[i];
+        if (!ec->s)
+            continue;
+        if (pthread_create(&ec->thread, NULL, energy_main, ec)) {
             jb_sampler_stop(s);
             return JB_ESYS;
         }
-        s->have_energy_thread = 1;
+        ec->have_thread = 1;
     }
     *out = s;
     return 0;
@@ -239,8 +327,9 @@ void jb_sampler_stop(struct jb_sampler *s)
     pthread_mutex_unlock(&s->stop_lock);
     if (s->have_sample_thread)
         pthread_join(s->sample_thread, NULL);
-    if (s->have_energy_thread)
-        pthread_join(s->energy_thread, NULL);
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ec[i].have_thread)
+            pthread_join(s->ec[i].thread, NULL);
     /* Last readings after the threads are gone, so the stream ends past everything measured. */
     read_samples(s);
     read_energies(s);

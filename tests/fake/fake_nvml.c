@@ -10,14 +10,18 @@
  *   FAKE_NVML_FAIL_INIT=1        nvmlInit fails with NVML_ERROR_DRIVER_NOT_LOADED
  *   FAKE_NVML_NO_ENERGY=1        nvmlDeviceGetTotalEnergyConsumption: NOT_SUPPORTED
  *   FAKE_NVML_FAIL=SPEC          calls that fail: comma list of FUNC[@GPU]=CODE, FUNC an exported
- *                                name, "*" for every per-device call, or POWER_INSTANT for the
- *                                instant-power field (its per-field return code)
+ *                                name, "*" for every per-device call, or POWER_INSTANT /
+ *                                POWER_AVERAGE for the power fields 186 / 185 (their per-field
+ *                                return codes)
+ *   FAKE_NVML_AVERAGE_OFFSET_MW=X  field 185 reads X mW above nvmlDeviceGetPowerUsage
  *   FAKE_NVML_LOST_AFTER=N       after N per-device calls in all, every one returns GPU_IS_LOST
  *   FAKE_NVML_ENERGY_START_MJ=X  counter value of GPU i before the first read: X + i (default 1e9)
  *   FAKE_NVML_ENERGY_STEP_MJ=X   the counter advances by X mJ at each read (default 1500)
  *   FAKE_NVML_ENERGY_RESET_AT=N  the N-th read of a GPU's counter restarts it at 0 (driver reload)
  *   FAKE_NVML_LOG=FILE           appends "init" and "shutdown" lines, one per call
- * For unit tests, fake_nvml_set_fail(SPEC) replaces FAKE_NVML_FAIL at run time.
+ * For unit tests, fake_nvml_set_fail(SPEC) replaces FAKE_NVML_FAIL at run time, and
+ * fake_nvml_calls(FUNC) counts the calls made to an exported per-device function so far (FUNC
+ * "*": all of them).
  *
  * Values of GPU i: name "Fake NVIDIA H100 80GB HBM3",
  * UUID "GPU-<i:02>1ce0de-fa4e-4a11-8000-0000000000<i:02>", PCI bus id "00000000:<0x18+i>:00.0",
@@ -102,6 +106,12 @@ static struct {
     unsigned long reset_at;
     long lost_after; /* -1: never */
     long calls;
+    long avg_offset_mw;
+    struct {
+        char func[48];
+        long n;
+    } counts[32];
+    int n_counts;
     struct fail_rule fail[FAIL_MAX];
     int n_fail;
 } st;
@@ -117,6 +127,7 @@ FAKE_API int nvmlDeviceGetPciInfo(struct nvmlDevice_st *d, struct pci_info_v1 *p
 FAKE_API int nvmlDeviceGetPowerUsage(struct nvmlDevice_st *d, unsigned int *mw);
 FAKE_API int nvmlDeviceGetTemperature(struct nvmlDevice_st *d, int sensor, unsigned int *c);
 FAKE_API int fake_nvml_set_fail(const char *spec);
+FAKE_API long fake_nvml_calls(const char *func);
 #ifndef FAKE_NVML_OLD
 FAKE_API int nvmlInit_v2(void);
 FAKE_API int nvmlDeviceGetCount_v2(unsigned int *n);
@@ -200,11 +211,42 @@ int fake_nvml_set_fail(const char *spec)
     return rc;
 }
 
+/* Counts a call to func (lock held). */
+static void count_call(const char *func)
+{
+    int i;
+
+    for (i = 0; i < st.n_counts; i++)
+        if (!strcmp(st.counts[i].func, func))
+            break;
+    if (i == st.n_counts) {
+        if (st.n_counts == (int)(sizeof(st.counts) / sizeof(st.counts[0])))
+            return;
+        snprintf(st.counts[i].func, sizeof(st.counts[i].func), "%s", func);
+        st.counts[i].n = 0;
+        st.n_counts++;
+    }
+    st.counts[i].n++;
+}
+
+long fake_nvml_calls(const char *func)
+{
+    long n = 0;
+
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < st.n_counts; i++)
+        if (!strcmp(func, "*") || !strcmp(st.counts[i].func, func))
+            n += st.counts[i].n;
+    pthread_mutex_unlock(&lock);
+    return n;
+}
+
 static int rule_code(const char *func, int gpu)
 {
     for (int i = 0; i < st.n_fail; i++) {
         const struct fail_rule *r = &st.fail[i];
-        int any = !strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT");
+        int any =
+            !strcmp(r->func, "*") && strcmp(func, "POWER_INSTANT") && strcmp(func, "POWER_AVERAGE");
         if ((any || !strcmp(r->func, func)) && (r->gpu < 0 || r->gpu == gpu))
             return r->code;
     }
@@ -227,6 +269,7 @@ static int enter(const char *func, const struct nvmlDevice_st *d, int *gpu)
     }
     *gpu = d->index;
     st.calls++;
+    count_call(func);
     if (st.lost_after >= 0 && st.calls > st.lost_after) {
         rc = E_GPU_IS_LOST;
         goto out;
@@ -266,7 +309,9 @@ static int do_init(void)
         st.step_mj = (unsigned long long)env_long("FAKE_NVML_ENERGY_STEP_MJ", 1500);
         st.reset_at = (unsigned long)env_long("FAKE_NVML_ENERGY_RESET_AT", 0);
         st.lost_after = env_long("FAKE_NVML_LOST_AFTER", -1);
+        st.avg_offset_mw = env_long("FAKE_NVML_AVERAGE_OFFSET_MW", 0);
         st.calls = 0;
+        st.n_counts = 0;
         for (int i = 0; i < MAX_GPUS; i++) {
             st.dev[i].index = i;
             st.energy_mj[i] = (unsigned long long)env_long("FAKE_NVML_ENERGY_START_MJ", 1000000000);
@@ -496,10 +541,12 @@ int nvmlDeviceGetFieldValues(struct nvmlDevice_st *d, int n, struct field_value 
         v[i].latency_usec = 0;
         if (v[i].field_id == 186 || v[i].field_id == 185) { /* POWER_INSTANT, POWER_AVERAGE */
             pthread_mutex_lock(&lock);
-            v[i].nvml_return = v[i].field_id == 186 ? rule_code("POWER_INSTANT", gpu) : OK;
-            pthread_mutex_unlock(&lock);
+            v[i].nvml_return =
+                rule_code(v[i].field_id == 186 ? "POWER_INSTANT" : "POWER_AVERAGE", gpu);
             v[i].value_type = 1; /* unsigned int */
-            v[i].value.ui = 150000u + 1000u * (unsigned)gpu + (v[i].field_id == 186 ? 5000u : 0);
+            v[i].value.ui = 150000u + 1000u * (unsigned)gpu +
+                            (v[i].field_id == 186 ? 5000u : (unsigned)st.avg_offset_mw);
+            pthread_mutex_unlock(&lock);
         } else {
             v[i].nvml_return = E_NOT_SUPPORTED;
         }

@@ -29,10 +29,10 @@ static char fake_lib[4096];
 static char fake_old_lib[4096];
 
 static const char *const fake_env[] = {
-    "FAKE_NVML_GPUS",           "FAKE_NVML_FAIL_INIT",       "FAKE_NVML_NO_ENERGY",
-    "FAKE_NVML_FAIL",           "FAKE_NVML_LOST_AFTER",      "FAKE_NVML_ENERGY_START_MJ",
-    "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_ENERGY_RESET_AT", "FAKE_NVML_LOG",
-    "CUDA_VISIBLE_DEVICES",
+    "FAKE_NVML_GPUS",           "FAKE_NVML_FAIL_INIT",         "FAKE_NVML_NO_ENERGY",
+    "FAKE_NVML_FAIL",           "FAKE_NVML_LOST_AFTER",        "FAKE_NVML_ENERGY_START_MJ",
+    "FAKE_NVML_ENERGY_STEP_MJ", "FAKE_NVML_ENERGY_RESET_AT",   "FAKE_NVML_LOG",
+    "CUDA_VISIBLE_DEVICES",     "FAKE_NVML_AVERAGE_OFFSET_MW", "JOULEBENCH_NVML_BATCH",
 };
 
 /* Sets made by set_with, freed by drop() or, when an assertion ended the test early, by
@@ -107,6 +107,83 @@ static void fake_set_fail(const char *spec)
     memcpy(&fn, &p, sizeof(p));
     assert_int_equal(fn(spec), 0);
     dlclose(h);
+}
+
+/* Calls made so far to one of the fake's functions ("*": all per-device calls). */
+static long fake_calls(const char *func)
+{
+    void *h = dlopen(fake_lib, RTLD_NOW | RTLD_NOLOAD);
+    long (*fn)(const char *);
+    void *p;
+    long n;
+
+    assert_non_null(h);
+    p = dlsym(h, "fake_nvml_calls");
+    assert_non_null(p);
+    memcpy(&fn, &p, sizeof(p));
+    n = fn(func);
+    dlclose(h);
+    return n;
+}
+
+/* Reads 10 samples of gpu0 with `mask` and returns how many calls of `func` they made. */
+static long calls_per_10(struct jb_meter *m, uint32_t mask, const char *func, struct jb_sample *s)
+{
+    long before = fake_calls(func);
+
+    jb_meter_set_read_mask(m, mask);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(jb_meter_read_sample(m, s), 0);
+    return fake_calls(func) - before;
+}
+
+/* Both power readings in one nvmlDeviceGetFieldValues call per sample; only what the mask asks;
+ * the per-gauge calls where the driver lacks field 185 or it disagrees with
+ * nvmlDeviceGetPowerUsage, or JOULEBENCH_NVML_BATCH=0 says so.  Values are the same either way. */
+static void test_batched_power(void **state)
+{
+    static const struct {
+        const char *env, *val;
+        int batched;
+    } cases[] = {{NULL, NULL, 1},
+                 {"FAKE_NVML_FAIL", "POWER_AVERAGE=3", 0},
+                 {"FAKE_NVML_AVERAGE_OFFSET_MW", "50000", 0},
+                 {"FAKE_NVML_AVERAGE_OFFSET_MW", "2000", 1},
+                 {"JOULEBENCH_NVML_BATCH", "0", 0}};
+    const uint32_t power = JB_CAP_POWER | JB_CAP_POWER_INSTANT;
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct jb_meter_set *set;
+        struct jb_meter *m;
+        struct jb_sample s;
+        if (cases[i].env)
+            setenv(cases[i].env, cases[i].val, 1);
+        set = set_with("gpu0", 0);
+        m = jb_meter_set_get(set, 0);
+        assert_int_equal(jb_meter_get_info(m)->caps & power, power);
+        if (cases[i].batched) {
+            assert_int_equal(calls_per_10(m, power, "nvmlDeviceGetFieldValues", &s), 10);
+            assert_int_equal(calls_per_10(m, power, "nvmlDeviceGetPowerUsage", &s), 0);
+            assert_int_equal(calls_per_10(m, power, "*", &s), 10);
+        } else {
+            assert_int_equal(calls_per_10(m, power, "nvmlDeviceGetFieldValues", &s), 10);
+            assert_int_equal(calls_per_10(m, power, "nvmlDeviceGetPowerUsage", &s), 10);
+            assert_int_equal(calls_per_10(m, power, "*", &s), 20);
+        }
+        assert_int_equal(s.valid, power);
+        assert_true(s.power_w == 150.0 + (i == 3 ? 2.0 : 0));
+        assert_true(s.power_instant_w == 155.0);
+        /* Only what the mask asks for: the averaged power alone is one call. */
+        assert_int_equal(calls_per_10(m, JB_CAP_POWER, "*", &s), 10);
+        assert_int_equal(s.valid, JB_CAP_POWER);
+        /* The whole set: eight calls, seven when the power readings come together. */
+        assert_int_equal(calls_per_10(m, ALL_CAPS, "*", &s), cases[i].batched ? 70 : 80);
+        assert_int_equal(s.valid, ALL_CAPS & ~JB_CAP_ENERGY);
+        drop(set);
+        if (cases[i].env)
+            unsetenv(cases[i].env);
+    }
 }
 
 static void test_discovery(void **state)
@@ -427,8 +504,9 @@ static void test_gpu_lost(void **state)
     assert_int_equal(jb_meter_read_sample(m1, &s), 0);
     fake_set_fail("*@1=15"); /* gpu1 falls off the bus */
     assert_int_equal(jb_meter_read_sample(m1, &s), JB_ELOST);
-    assert_non_null(strstr(jb_meter_errmsg(m1), "gpu1 (Fake NVIDIA H100 80GB HBM3) was lost: "
-                                                "nvmlDeviceGetPowerUsage: GPU is lost"));
+    assert_non_null(strstr(jb_meter_errmsg(m1),
+                           "gpu1 (Fake NVIDIA H100 80GB HBM3) was lost: "
+                           "nvmlDeviceGetFieldValues(POWER_AVERAGE, POWER_INSTANT): GPU is lost"));
     assert_int_equal(jb_meter_read_energy(m1, &e), JB_ELOST);
     assert_non_null(
         strstr(jb_meter_errmsg(m1), "nvmlDeviceGetTotalEnergyConsumption: GPU is lost"));
@@ -642,6 +720,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_sample, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batched_power, setup, teardown),
         cmocka_unit_test_setup_teardown(test_energy_since_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_energy_backwards_is_lost, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cvd_index, setup, teardown),

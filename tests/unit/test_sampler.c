@@ -4,7 +4,10 @@
  * returns and at stop, a count of samples consistent with the interval (bounds generous and
  * derived from the elapsed time, not tight timing), energy readings in order per meter,
  * jb_sampler_read_energy_now delivering before it returns, a failing meter reported once and not
- * read again, and the interval range.  Not a test of the meters' values (test_sim.c).
+ * read again, and the interval range; over the NVML-faithful simulated meter, every counter reading
+ * is the counter's value at its stamp under each schedule (locked, fixed, on demand).  The lock's
+ * timing is tested in virtual time (test_counter.c), not here.  Not a test of the meters' values
+ * (test_sim.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include <cmocka.h>
 
 #include "joulebench.h"
+#include "sim.h"
 
 #define MAX_METERS 4
 
@@ -246,6 +250,70 @@ static void test_failing_meter(void **state)
     free(seen);
 }
 
+/* Counter readings of a sim:nvml meter, checked against its model at their stamps. */
+struct nvml_seen {
+    const struct jb__sim *model;
+    uint64_t origin;
+    atomic_int n, bad, disorder;
+    uint64_t last_t;
+};
+
+static void on_nvml_energy(void *user, size_t i, const struct jb_energy *e)
+{
+    struct nvml_seen *s = user;
+    double want;
+
+    (void)i;
+    want = jb__sim_counter_j(s->model, (double)(e->t_mono_ns - s->origin) / 1e9);
+    if (e->energy_j != want)
+        atomic_fetch_add(&s->bad, 1);
+    if (e->t_mono_ns < s->last_t)
+        atomic_fetch_add(&s->disorder, 1);
+    s->last_t = e->t_mono_ns;
+    atomic_fetch_add(&s->n, 1);
+}
+
+static void test_nvml_schedules(void **state)
+{
+    static const int modes[] = {JB_ENERGY_LOCKED, JB_ENERGY_FIXED, JB_ENERGY_ON_DEMAND};
+
+    (void)state;
+    for (size_t k = 0; k < sizeof(modes) / sizeof(modes[0]); k++) {
+        struct jb_meter_set *set = set_of("sim:nvml:offset_ms=40:read_ms=2:const=300");
+        struct nvml_seen *seen = calloc(1, sizeof(*seen));
+        struct jb_sampler_opts o;
+        struct jb_sampler *s;
+
+        assert_non_null(seen);
+        seen->model = jb__sim_of_meter(jb_meter_set_get(set, 0), &seen->origin);
+        memset(&o, 0, sizeof(o));
+        o.on_energy = on_nvml_energy;
+        o.user = seen;
+        o.energy_on_demand = modes[k];
+        assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+        assert_true(atomic_load(&seen->n) >= 1);
+        sleep_ms(300);
+        assert_int_equal(jb_sampler_read_energy_now(s), 0);
+        jb_sampler_stop(s);
+        assert_true(atomic_load(&seen->n) >= 3); /* first, on demand, last */
+        assert_int_equal(atomic_load(&seen->bad), 0);
+        assert_int_equal(atomic_load(&seen->disorder), 0);
+        free(seen);
+        jb_meter_set_free(set);
+    }
+    {
+        struct jb_meter_set *set = set_of("sim");
+        struct jb_sampler_opts o;
+        struct jb_sampler *s;
+        memset(&o, 0, sizeof(o));
+        o.energy_on_demand = 3;
+        assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
+        o.energy_on_demand = -1;
+        assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
+        jb_meter_set_free(set);
+    }
+}
+
 int main(void)
 {
     const char *dir = getenv("JB_FAKE_DIR");
@@ -253,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_run),
         cmocka_unit_test(test_failing_meter),
+        cmocka_unit_test(test_nvml_schedules),
     };
 
     if (dir)

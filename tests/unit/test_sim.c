@@ -4,8 +4,12 @@
  * simulation's time origin (when the meter was added) and the time of each read are bracketed by
  * jb_now_ns() calls, and since energy never decreases, a reading must lie between the analytic
  * integral at the shortest and at the longest elapsed time the brackets allow.  Also: parse
- * errors with their messages (trace file:line), non-increasing trace times.  Not a test of the
- * sampler (test_sampler.c).
+ * errors with their messages (trace file:line), non-increasing trace times.  The NVML-faithful
+ * meter (sim:nvml...): its parser (a pure function, bounded and strict), and its model against
+ * the definitions in src/lib/sim.h: a counter that is stale between updates and moves by the
+ * true energy at each, updates on the grid within their jitter, the 1 s average and the windowed
+ * instant readings, bursts and steps loads; and the real-time meter's read cost.  Not a test of
+ * the sampler (test_sampler.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <cmocka.h>
 
 #include "joulebench.h"
+#include "sim.h"
 
 static char dir[64];
 static struct jb_meter_set *set;
@@ -289,7 +294,9 @@ static void test_spec_errors(void **state)
     }
     expect_fail("sim:pulse=3", JB_EINVAL,
                 "unknown simulated meter 'sim:pulse=3' (expected sim, sim:const=W, "
-                "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY or sim:trace=FILE)",
+                "sim:square=LOW_W:HIGH_W:PERIOD_MS:DUTY, sim:burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS, "
+                "sim:steps=W:MS[:W:MS...] or sim:trace=FILE, each optionally after "
+                "sim:nvml[:OPTION=V...])",
                 0);
     expect_fail("sim:", JB_EINVAL, "unknown simulated meter 'sim:'", 1);
     expect_fail("sim:trace=", JB_EINVAL, "bad simulated meter 'sim:trace=': no file", 0);
@@ -340,6 +347,194 @@ static void test_trace_errors(void **state)
     }
 }
 
+/* ---- the NVML-faithful meter ------------------------------------------------------------- */
+
+static void parse_ok(const char *arg, struct jb__sim_config *c)
+{
+    char err[512];
+
+    if (jb__sim_parse(arg, c, err, sizeof(err)) != 0)
+        fail_msg("'sim%s': %s", arg, err);
+}
+
+static void parse_bad(const char *arg, const char *want)
+{
+    struct jb__sim_config c;
+    char err[512];
+
+    assert_int_equal(jb__sim_parse(arg, &c, err, sizeof(err)), JB_EINVAL);
+    if (!strstr(err, want))
+        fail_msg("'sim%s': message '%s' lacks '%s'", arg, err, want);
+}
+
+static void test_nvml_parse(void **state)
+{
+    struct jb__sim_config c;
+    char big[JB_SIM_SPEC_MAX + 16];
+
+    (void)state;
+    parse_ok(":nvml", &c);
+    assert_int_equal(c.nvml, 1);
+    assert_float_equal(c.update_s, 0.1, 1e-12);
+    assert_float_equal(c.read_s, 0.004, 1e-12);
+    assert_float_equal(c.window_s, 0.025, 1e-12);
+    assert_float_equal(c.offset_s, 0, 0);
+    assert_float_equal(c.jitter_s, 0, 0);
+    assert_string_equal(c.name, "simulated NVML-like (100 ms updates) constant 100 W");
+    parse_ok(":nvml:update_ms=50:offset_ms=12.5:jitter_ms=2:read_ms=0:window_ms=10:seed=7:"
+             "burst=130:700:25:101",
+             &c);
+    assert_float_equal(c.update_s, 0.05, 1e-12);
+    assert_float_equal(c.offset_s, 0.0125, 1e-12);
+    assert_float_equal(c.jitter_s, 0.002, 1e-12);
+    assert_float_equal(c.read_s, 0, 0);
+    assert_float_equal(c.window_s, 0.01, 1e-12);
+    assert_int_equal(c.seed, 7);
+    assert_int_equal(c.n_steps, 2);
+    assert_float_equal(c.step_w[0], 700, 0);
+    assert_float_equal(c.step_s[0], 0.025, 1e-12);
+    assert_float_equal(c.step_w[1], 130, 0);
+    assert_float_equal(c.step_s[1], 0.076, 1e-12);
+    assert_string_equal(c.name, "simulated NVML-like (50 ms updates) bursts of 700 W for 25 ms "
+                                "every 101 ms, 130 W between");
+    parse_ok(":steps=650:62:420:14:180:7", &c);
+    assert_int_equal(c.nvml, 0);
+    assert_int_equal(c.n_steps, 3);
+    assert_string_equal(c.name, "simulated steps 650 W 62 ms, 420 W 14 ms, 180 W 7 ms");
+    parse_ok(":nvml:trace=/a/b,c.csv", &c);
+    assert_int_equal(c.shape, JB_SIM_TRACE);
+    assert_string_equal(c.trace_path, "/a/b,c.csv");
+
+    parse_bad(":nvml:", "unknown option ''");
+    parse_bad(":nvml:period=100", "unknown option 'period'");
+    parse_bad(":nvml:update_ms", "unknown option 'update_ms'");
+    parse_bad(":nvml:update_ms=100:update_ms=50", "option 'update_ms' given twice");
+    parse_bad(":nvml:update_ms=0.5", "update_ms must be >= 1");
+    parse_bad(":nvml:update_ms=20000", "update_ms needs a number in 0..10000");
+    parse_bad(":nvml:update_ms=1e2x", "update_ms needs a number");
+    parse_bad(":nvml:update_ms= 100", "update_ms needs a number");
+    parse_bad(":nvml:offset_ms=100", "offset_ms must be below update_ms (100)");
+    parse_bad(":nvml:jitter_ms=9", "jitter_ms must be at most update_ms / 12");
+    parse_bad(":nvml:window_ms=0", "window_ms must be > 0");
+    parse_bad(":nvml:seed=1.5", "seed needs a number in 0..");
+    parse_bad(":nvml:read_ms=nan", "read_ms needs a number");
+    parse_bad(":nvml:const=5:x", "const=W needs a power >= 0");
+    parse_bad(":nvmlx", "unknown simulated meter 'sim:nvmlx'");
+    parse_bad(":nvml:pulse=3", "unknown option 'pulse'");
+    parse_bad(":burst=1:2:0:10", "expected burst=LOW_W:HIGH_W:BURST_MS:EVERY_MS");
+    parse_bad(":burst=1:2:20:10", "expected burst=");
+    parse_bad(":steps=100", "expected steps=W:MS");
+    parse_bad(":steps=100:0", "expected steps=W:MS");
+    parse_bad(":steps=100:0.5", "a period of at least 1 ms");
+    parse_bad(":steps=1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1",
+              "up to 16 levels");
+    memset(big, 'x', sizeof(big));
+    memcpy(big, ":trace=", 7);
+    big[sizeof(big) - 1] = '\0';
+    parse_bad(big, "longer than 4096 bytes");
+    assert_int_equal(jb__sim_parse(NULL, &c, NULL, 0), JB_EINVAL);
+}
+
+static struct jb__sim nvml_model(const char *arg)
+{
+    struct jb__sim_config c;
+    struct jb__sim m;
+    char err[256];
+
+    parse_ok(arg, &c);
+    if (jb__sim_init(&m, &c, err, sizeof(err)) < 0)
+        fail_msg("%s", err);
+    return m;
+}
+
+/* The counter between updates is stale; at each update it moves by the true energy since the
+ * previous one (to the mJ); updates lie on the grid within 3 sd of jitter. */
+static void test_nvml_counter(void **state)
+{
+    struct jb__sim m = nvml_model(":nvml:offset_ms=30:jitter_ms=2:seed=3:square=130:700:1000:0.3");
+
+    (void)state;
+    assert_float_equal(jb__sim_counter_j(&m, 0), 0, 0);
+    for (int64_t k = 0; k < 200; k++) {
+        double u0 = jb__sim_update_s(&m, k), u1 = jb__sim_update_s(&m, k + 1);
+        double grid = 0.030 + 0.1 * (double)k;
+        assert_true(fabs(u0 - grid) <= 0.006 + 1e-12);
+        assert_int_equal(jb__sim_last_update(&m, u0), k);
+        assert_int_equal(jb__sim_last_update(&m, u1 - 1e-9), k);
+        /* Stale in between: the same value wherever it is read. */
+        assert_float_equal(jb__sim_counter_j(&m, u0), jb__sim_counter_j(&m, u1 - 1e-6), 0);
+        assert_float_equal(jb__sim_counter_j(&m, u1) - jb__sim_counter_j(&m, u0),
+                           jb__sim_true_energy_j(&m, u0, u1), 0.0011);
+    }
+    jb__sim_release(&m);
+}
+
+/* Average = trailing 1 s mean at the last update, instant = mean over the window before it. */
+static void test_nvml_readings(void **state)
+{
+    struct jb__sim m = nvml_model(":nvml:window_ms=25:burst=100:600:25:100");
+    double t = 5.0525; /* 52.5 ms after update 50 at 5.0 s; the burst was [5.0, 5.025) */
+
+    (void)state;
+    /* Window [4.975, 5.0): idle. */
+    assert_float_equal(jb__sim_instant_power_w(&m, t), 100, 1e-6);
+    /* 1 s before 5.0: ten bursts: 10 x 25 ms x 600 + 750 ms x 100 = 225 W. */
+    assert_float_equal(jb__sim_avg_power_w(&m, t), 225, 1e-6);
+    /* Power and energy agree: the energy over a period is the integral of the power. */
+    assert_float_equal(jb__sim_true_energy_j(&m, 1.0, 1.1), 0.025 * 600 + 0.075 * 100, 1e-9);
+    assert_float_equal(jb__sim_power_w(&m, 1.01), 600, 0);
+    assert_float_equal(jb__sim_power_w(&m, 1.03), 100, 0);
+    assert_float_equal(jb__sim_energy_j(&m, -0.1), -(0.025 * 600 + 0.075 * 100), 1e-9);
+    jb__sim_release(&m);
+
+    m = nvml_model(":nvml:offset_ms=60:steps=650:62:420:14:180:7");
+    t = 3.21;
+    {
+        double u = jb__sim_update_s(&m, jb__sim_last_update(&m, t));
+        assert_float_equal(u, 3.16, 1e-9);
+        assert_float_equal(jb__sim_instant_power_w(&m, t),
+                           jb__sim_true_energy_j(&m, u - 0.025, u) / 0.025, 0.0006);
+    }
+    jb__sim_release(&m);
+}
+
+/* The real-time meter: instant power too, and a counter read that takes its read cost. */
+static void test_nvml_meter(void **state)
+{
+    struct jb_meter *m;
+    const struct jb__sim *model;
+    struct jb_energy e;
+    struct jb_sample s;
+    uint64_t origin, t0, t1;
+
+    (void)state;
+    m = add("sim:nvml:read_ms=6:const=200");
+    assert_int_equal(jb_meter_get_info(m)->caps,
+                     JB_CAP_ENERGY | JB_CAP_POWER | JB_CAP_POWER_INSTANT);
+    assert_int_equal(jb_meter_get_info(m)->simulated, 1);
+    model = jb__sim_of_meter(m, &origin);
+    assert_non_null(model);
+    t0 = jb_now_ns();
+    assert_int_equal(jb_meter_read_energy(m, &e), 0);
+    t1 = jb_now_ns();
+    assert_true(t1 - t0 >= 6000000ull);
+    assert_true(e.t_mono_ns > t0 && e.t_mono_ns < t1);
+    assert_float_equal(e.energy_j, jb__sim_counter_j(model, (double)(e.t_mono_ns - origin) / 1e9),
+                       0);
+    assert_int_equal(jb_meter_read_sample(m, &s), 0);
+    assert_int_equal(s.valid, JB_CAP_POWER | JB_CAP_POWER_INSTANT);
+    assert_float_equal(s.power_instant_w, 200, 1e-9);
+    assert_null(jb__sim_of_meter(NULL, NULL));
+    /* A trace file whose name has a comma: the meter list does not split it. */
+    {
+        const char *p = trace("a,b.csv", "0,50\n");
+        char spec[300];
+        snprintf(spec, sizeof(spec), "sim:nvml:read_ms=0:trace=%s", p);
+        m = add(spec);
+        assert_non_null(strstr(jb_meter_get_info(m)->name, "a,b.csv"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +543,10 @@ int main(void)
         cmocka_unit_test_teardown(test_trace, free_set),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_nvml_parse),
+        cmocka_unit_test(test_nvml_counter),
+        cmocka_unit_test(test_nvml_readings),
+        cmocka_unit_test_teardown(test_nvml_meter, free_set),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
