@@ -13,6 +13,7 @@
 #define JB_SRC_RUN_GRID_INT_H
 
 #include "run/grid.h"
+#include "util/fsutil.h"
 
 #include <stddef.h>
 #include <yaml.h>

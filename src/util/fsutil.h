@@ -36,6 +36,8 @@ int fs_read_regular(const char *path, size_t max_bytes, char **data, size_t *len
 #define FS_READ_MAX ((size_t)(sizeof(size_t) > 4 ? (4ull << 30) : (2u << 30)))
 /* fs_read_regular(path, FS_READ_MAX, ...): every whole-file read of an input. */
 int fs_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen);
+/* The longest grid name or run id: a file name (255 bytes) with room for suffixes (".lock"). */
+#define FS_NAME_MAX 200
 /* Makes s safe as a file name in place: every byte outside [A-Za-z0-9._+=-] becomes '_', and a
  * leading '.' becomes '_' (so it is never hidden, never '.' or '..').  The rule of run ids. */
 void fs_safe_name(char *s);
