@@ -14,6 +14,7 @@
 #include "util/fsutil.h"
 #include "util/strbuf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -49,17 +50,34 @@ static void trim_line(const char **b, const char **e)
         (*e)--;
 }
 
+/* [b, e) escaped for HTML, with Markdown's backslash escapes of ASCII punctuation undone (what
+ * util/mdesc.c writes for level values). */
 static void esc_n(struct strbuf *sb, const char *b, const char *e)
 {
     char tmp[512];
 
     while (b < e) {
-        size_t n = (size_t)(e - b) < sizeof(tmp) - 1 ? (size_t)(e - b) : sizeof(tmp) - 1;
-        memcpy(tmp, b, n);
+        size_t n = 0;
+        while (b < e && n < sizeof(tmp) - 1) {
+            if (*b == '\\' && b + 1 < e && ispunct((unsigned char)b[1]))
+                b++;
+            tmp[n++] = *b++;
+        }
         tmp[n] = '\0';
         esc(sb, tmp);
-        b += n;
     }
+}
+
+/* The next '|' of [b, e) that is not escaped, or NULL. */
+static const char *next_pipe(const char *b, const char *e)
+{
+    for (; b < e; b++) {
+        if (*b == '\\' && b + 1 < e)
+            b++;
+        else if (*b == '|')
+            return b;
+    }
+    return NULL;
 }
 
 static int is_table_rule(const char *b, const char *e)
@@ -81,12 +99,12 @@ static void table_row(struct strbuf *sb, const char *b, const char *e, int head)
 
     if (b < e && *b == '|')
         b++;
-    if (e > b && e[-1] == '|')
+    if (e > b && e[-1] == '|' && !(e - 1 > b && e[-2] == '\\'))
         e--;
     sb_puts(sb, "<tr>");
     while (b <= e) {
         const char *cb, *ce;
-        cell = memchr(b, '|', (size_t)(e - b));
+        cell = next_pipe(b, e);
         ce = cell ? cell : e;
         cb = b;
         trim_line(&cb, &ce);

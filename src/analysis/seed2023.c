@@ -7,6 +7,7 @@
 
 #include "analysis/series.h"
 #include "util/jsonw.h"
+#include "util/mdesc.h"
 #include "util/strbuf.h"
 
 #include <math.h>
@@ -199,8 +200,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
                  "post-processing, reproduced: unweighted mean power per epoch x epoch time, "
                  "averaged over runs per epoch.  See docs/METHODOLOGY.md for what it gets wrong."
                  "\n\n|");
-    for (size_t k = 0; k < in->nlevels; k++)
-        sb_printf(&md, " %s |", in->levels[k]);
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(&md, ' ');
+        md_escape_cell(&md, in->levels[k]);
+        sb_puts(&md, " |");
+    }
     sb_puts(&md, " runs | energy (kJ) | mean power (W) | GPU util (%) | final accuracy | time (s) "
                  "|\n|");
     for (size_t k = 0; k < in->nlevels + 6; k++)
@@ -268,8 +272,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
             free(pe);
         }
         sb_putc(&md, '|');
-        for (size_t k = 0; k < in->nlevels; k++)
-            sb_printf(&md, " %s |", cf->vals[k]);
+        for (size_t k = 0; k < in->nlevels; k++) {
+            sb_putc(&md, ' ');
+            md_escape_cell(&md, cf->vals[k]);
+            sb_puts(&md, " |");
+        }
         sb_printf(&md, " %zu | %.3f | %.2f | %.2f | %.3f | %.1f |\n", cf->n, s->energy_kj,
                   s->power_w, s->util_pct, s->acc, s->time_s);
         jw_object_begin(&w);
