@@ -39,6 +39,33 @@ static void sb_shq(struct strbuf *sb, const char *s)
     sb_putc(sb, '\'');
 }
 
+/*
+ * Appends s as one value of an #SBATCH line.  sbatch (22.05) reads those lines itself, not
+ * through the shell: a value may be double-quoted (so spaces stay in it), a backslash escapes the
+ * next character, and an unescaped '#' ends the line even inside quotes.  In a file-name pattern
+ * (--output), '%' starts a replacement symbol: a literal one is '%%'.
+ */
+static void sb_sbatch_value(struct strbuf *sb, const char *s, int pattern)
+{
+    sb_putc(sb, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\' || *s == '#')
+            sb_putc(sb, '\\');
+        if (*s == '%' && pattern)
+            sb_putc(sb, '%');
+        sb_putc(sb, *s);
+    }
+    sb_putc(sb, '"');
+}
+
+/* Appends s to a comment line: a control character (a newline would end the comment and start a
+ * command) becomes '?'. */
+static void sb_comment_text(struct strbuf *sb, const char *s)
+{
+    for (; *s; s++)
+        sb_putc(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* Values that go onto #SBATCH lines: one line each, nothing the shell or sbatch would split. */
 static int sbatch_value_ok(const char *s)
 {
@@ -193,34 +220,64 @@ int cmd_slurm(int argc, char **argv)
     }
     logdir = sb.buf;
     sb = (struct strbuf)STRBUF_INIT;
+    /* In --output, sbatch takes any backslash as "no replacement symbols": %A_%a would stay. */
+    if (strchr(logdir, '\\') || strpbrk(logdir, "\n\r")) {
+        rc = cli_error("results folder '%s': a backslash or line break cannot be in sbatch's "
+                       "--output (choose another --results)",
+                       results_abs);
+        goto done;
+    }
     if (fs_mkdir_p(logdir, err, sizeof(err)) < 0) {
         rc = cli_error("%s", err);
         goto done;
     }
 
     sb_puts(&sb, "#!/bin/bash\n");
-    sb_printf(&sb, "# joulebench %s: Slurm job array for grid '%s' (%s).\n", JB_VERSION, g->name,
-              grid_abs);
-    sb_printf(&sb, "# %zu tasks: task i runs run i of 'joulebench run %s --dry-run'.\n", g->n_runs,
-              grid_abs);
+    sb_printf(&sb, "# joulebench %s: Slurm job array for grid '%s' (", JB_VERSION, g->name);
+    sb_comment_text(&sb, grid_abs);
+    sb_printf(&sb, ").\n# %zu tasks: task i runs run i of 'joulebench run ", g->n_runs);
+    sb_comment_text(&sb, grid_abs);
+    sb_puts(&sb, " --dry-run'.\n");
     sb_puts(&sb, "# Submit with 'sbatch THIS_FILE'.  Submitting again is safe: complete runs are "
                  "skipped.\n");
-    sb_printf(&sb, "#SBATCH --job-name=jb-%s\n", g->name);
+    sb_printf(&sb, "#SBATCH --job-name=jb-%s\n", g->name); /* a grid name needs no quoting */
     sb_printf(&sb, "#SBATCH --array=0-%zu", g->n_runs - 1);
     if (conc)
         sb_printf(&sb, "%%%ld", conc);
     sb_putc(&sb, '\n');
-    sb_printf(&sb, "#SBATCH --output=%s/%%A_%%a.out\n", logdir);
-    if (partition)
-        sb_printf(&sb, "#SBATCH --partition=%s\n", partition);
-    if (gres)
-        sb_printf(&sb, "#SBATCH --gres=%s\n", gres);
-    if (time_s)
-        sb_printf(&sb, "#SBATCH --time=%s\n", time_s);
+    /* Every path and value quoted for sbatch's own parser (a results folder with a space). */
+    sb_puts(&sb, "#SBATCH --output=");
+    sb_sbatch_value(&sb, logdir, 1);
+    sb.len--; /* the pattern goes inside the quotes, its '%' unescaped */
+    sb_puts(&sb, "/%A_%a.out\"\n");
+    if (partition) {
+        sb_puts(&sb, "#SBATCH --partition=");
+        sb_sbatch_value(&sb, partition, 0);
+        sb_putc(&sb, '\n');
+    }
+    if (gres) {
+        sb_puts(&sb, "#SBATCH --gres=");
+        sb_sbatch_value(&sb, gres, 0);
+        sb_putc(&sb, '\n');
+    }
+    if (time_s) {
+        sb_puts(&sb, "#SBATCH --time=");
+        sb_sbatch_value(&sb, time_s, 0);
+        sb_putc(&sb, '\n');
+    }
     if (cpus)
         sb_printf(&sb, "#SBATCH --cpus-per-task=%ld\n", cpus);
-    for (size_t i = 0; i < n_extra; i++)
-        sb_printf(&sb, "#SBATCH %s\n", extra[i]);
+    for (size_t i = 0; i < n_extra; i++) {
+        const char *eq = strchr(extra[i], '=');
+        sb_puts(&sb, "#SBATCH ");
+        if (eq) {
+            sb_append(&sb, extra[i], (size_t)(eq - extra[i]) + 1);
+            sb_sbatch_value(&sb, eq + 1, 0);
+        } else {
+            sb_puts(&sb, extra[i]);
+        }
+        sb_putc(&sb, '\n');
+    }
     sb_puts(&sb, "set -eu\ncd ");
     sb_shq(&sb, cwd);
     sb_puts(&sb, "\nexec ");
