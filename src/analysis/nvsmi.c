@@ -524,6 +524,48 @@ void nvsmi_log_free(struct nvsmi_log *log)
     memset(log, 0, sizeof(*log));
 }
 
+/* The header of a metric file: which columns are epoch and timestamp, and the metrics'
+ * names.  0, or -1 with a message. */
+static int epochs_header(const char **fb, const char **fe, int n, struct epoch_log *log,
+                         int *metric_of, int *ep_col, int *ts_col, const char *name, size_t line,
+                         char *err, size_t errlen)
+{
+    if (n < 0) {
+        set_err(err, errlen, "%s:%zu: too many columns", name, line);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *hb = fb[i], *he = fe[i];
+        trim(&hb, &he);
+        metric_of[i] = -1;
+        if (he - hb == 5 && !strncmp(hb, "epoch", 5)) {
+            *ep_col = i;
+        } else if (he - hb == 9 && !strncmp(hb, "timestamp", 9)) {
+            *ts_col = i;
+        } else {
+            char **names = realloc(log->names, (log->nnames + 1) * sizeof(*names));
+            if (!names)
+                goto oom;
+            log->names = names;
+            log->names[log->nnames] = strndup(hb, (size_t)(he - hb));
+            if (!log->names[log->nnames])
+                goto oom;
+            metric_of[i] = (int)log->nnames++;
+        }
+    }
+    if (*ep_col < 0 || *ts_col < 0) {
+        set_err(err, errlen,
+                "%s:%zu: header lacks 'epoch' or 'timestamp' (want e.g. "
+                "epoch;precision;recall;accuracy;f1;timestamp)",
+                name, line);
+        return -1;
+    }
+    return 0;
+oom:
+    set_err(err, errlen, "%s: out of memory", name);
+    return -1;
+}
+
 int epochs_parse(const char *text, size_t len, const char *name, int strict, struct epoch_log *log,
                  nvsmi_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
@@ -546,37 +588,10 @@ int epochs_parse(const char *text, size_t len, const char *name, int strict, str
             continue;
         int n = split_fields(b, e, ';', fb, fe, MAX_FIELDS);
         if (ncols < 0) {
-            if (n < 0) {
-                set_err(err, errlen, "%s:%zu: too many columns", name, line);
+            if (epochs_header(fb, fe, n, log, metric_of, &ep_col, &ts_col, name, line, err,
+                              errlen) < 0)
                 return -1;
-            }
             ncols = n;
-            for (int i = 0; i < n; i++) {
-                const char *hb = fb[i], *he = fe[i];
-                trim(&hb, &he);
-                metric_of[i] = -1;
-                if (he - hb == 5 && !strncmp(hb, "epoch", 5))
-                    ep_col = i;
-                else if (he - hb == 9 && !strncmp(hb, "timestamp", 9))
-                    ts_col = i;
-                else {
-                    char **names = realloc(log->names, (log->nnames + 1) * sizeof(*names));
-                    if (!names)
-                        goto oom;
-                    log->names = names;
-                    log->names[log->nnames] = strndup(hb, (size_t)(he - hb));
-                    if (!log->names[log->nnames])
-                        goto oom;
-                    metric_of[i] = (int)log->nnames++;
-                }
-            }
-            if (ep_col < 0 || ts_col < 0) {
-                set_err(err, errlen,
-                        "%s:%zu: header lacks 'epoch' or 'timestamp' (want e.g. "
-                        "epoch;precision;recall;accuracy;f1;timestamp)",
-                        name, line);
-                return -1;
-            }
             continue;
         }
         if (n != ncols) {
@@ -607,6 +622,12 @@ int epochs_parse(const char *text, size_t len, const char *name, int strict, str
         if (nvsmi_parse_time(fb[ts_col], (size_t)(fe[ts_col] - fb[ts_col]), &r.t_abs_s)) {
             if (bad_row(name, line, strict, warn, ctx, err, errlen, &log->bad_rows,
                         "column 'timestamp': not a time 'YYYY-MM-DD HH:MM:SS'; skipped"))
+                return -1;
+            continue;
+        }
+        if (r.t_abs_s < 0 || r.t_abs_s >= NVSMI_END_S) {
+            if (bad_row(name, line, strict, warn, ctx, err, errlen, &log->bad_rows,
+                        "column 'timestamp': not a year from 1970 to %d; skipped", NVSMI_MAX_YEAR))
                 return -1;
             continue;
         }

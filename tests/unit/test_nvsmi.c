@@ -297,6 +297,10 @@ static void test_units(void **state)
         assert_int_equal(epochs_parse(m, strlen(m), "m.csv", 1, &ep, on_warn, NULL, err, 256), -1);
         assert_non_null(strstr(err, "m.csv:2: column 'accuracy': not a number"));
         epoch_log_free(&ep);
+        m = "epoch;accuracy;timestamp\n0;0.5;9999-05-08 01:00:00\n";
+        assert_int_equal(epochs_parse(m, strlen(m), "m.csv", 1, &ep, on_warn, NULL, err, 256), -1);
+        assert_non_null(strstr(err, "m.csv:2: column 'timestamp': not a year from 1970 to 2199"));
+        epoch_log_free(&ep);
     }
 }
 
