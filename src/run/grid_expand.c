@@ -190,6 +190,11 @@ static int build_configs(struct gp *p, const yaml_node_t *levels_node,
                            GRID_MAX_COMBINATIONS);
         product *= g->levels[l].n_values;
     }
+    if (nl && product > (size_t)GRID_MAX_CELLS / nl)
+        return gp_fail(p, levels_node, "levels",
+                       "%zu combinations of %zu levels: more than %u values in the run list (use "
+                       "fewer levels or values)",
+                       product, nl, GRID_MAX_CELLS);
     if (g->n_exclude && product > (size_t)GRID_MAX_EXCLUDE_CHECKS / g->n_exclude)
         return gp_fail(p, exclude_node, "exclude",
                        "%zu rules over %zu combinations: more than %d rule checks, the most a "

@@ -31,6 +31,7 @@
 #ifndef GRID_MAX_RUNS
 #define GRID_MAX_RUNS 1000000u /* configurations x repeats */
 #endif
+#define GRID_MAX_CELLS 20000000u /* combinations x levels: the values of the run list */
 #ifndef GRID_MAX_EXCLUDE_CHECKS
 #define GRID_MAX_EXCLUDE_CHECKS 100000000 /* combinations x exclude rules */
 #endif

@@ -389,6 +389,17 @@ static void test_name_lengths(void **state)
         snprintf(many.buf + n, sizeof(many.buf) - n, "}\n");
         expect_error(many.buf, "t.yaml:3: levels: ", "100 levels give run ids longer than 200");
     }
+    {
+        /* 2^19 combinations of 39 levels (20 of them single-valued) hold 20.4 million values. */
+        struct strbuf_local many;
+        size_t n = 0;
+        n += (size_t)snprintf(many.buf, sizeof(many.buf), "name: t\ncommand: [x]\nlevels: {");
+        for (int i = 0; i < 39; i++)
+            n += (size_t)snprintf(many.buf + n, sizeof(many.buf) - n, "%sl%d: %s", i ? ", " : "", i,
+                                  i < 19 ? "[0, 1]" : "[0]");
+        snprintf(many.buf + n, sizeof(many.buf) - n, "}\n");
+        expect_error(many.buf, "t.yaml:3: levels: ", "more than 20000000 values in the run list");
+    }
     free(v201);
     free(v150);
 }
