@@ -254,19 +254,26 @@ static int parse_string(struct parser *p, char **out)
 
 static int parse_value(struct parser *p, struct jb_json **out, int depth);
 
+/* Appends an item (and its key); the arrays double, so a container of n items costs O(n), not
+ * the O(n^2) of growing by one (a realloc may copy: it always does under ASan). */
 static int append(struct jb_json *j, struct jb_json *item, char *key)
 {
-    struct jb_json **items = realloc(j->items, (j->n + 1) * sizeof(*items));
-    if (!items)
-        return -1;
-    j->items = items;
-    if (j->type == JB_JSON_OBJECT) {
-        char **keys = realloc(j->keys, (j->n + 1) * sizeof(*keys));
-        if (!keys)
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 4;
+        struct jb_json **items = realloc(j->items, cap * sizeof(*items));
+        if (!items)
             return -1;
-        j->keys = keys;
-        j->keys[j->n] = key;
+        j->items = items;
+        if (j->type == JB_JSON_OBJECT) {
+            char **keys = realloc(j->keys, cap * sizeof(*keys));
+            if (!keys)
+                return -1;
+            j->keys = keys;
+        }
+        j->cap = cap;
     }
+    if (j->type == JB_JSON_OBJECT)
+        j->keys[j->n] = key;
     j->items[j->n++] = item;
     return 0;
 }
