@@ -4,7 +4,7 @@
 #  2. an ASan+UBSan build running the C suites again (unit and CLI);
 #  3. the CLI tests under valgrind (memcheck, leaks are errors);
 #  4. cppcheck over the sources, and clang-format (.clang-format) over every C file;
-#  5. a short run of each libFuzzer target.
+#  5. a short run of each libFuzzer target (15 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -36,5 +36,5 @@ git ls-files '*.c' '*.h' 2>/dev/null | xargs clang-format --dry-run --Werror \
   || { echo "clang-format: run 'git ls-files \"*.c\" \"*.h\" | xargs clang-format -i'"; exit 1; }
 
 step "fuzzing (short)"
-./scripts/fuzz.sh 20
+./scripts/fuzz.sh 15
 echo "test-all: 6 passed, 0 failed"

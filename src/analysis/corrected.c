@@ -8,6 +8,7 @@
 #include "analysis/series.h"
 #include "analysis/stats.h"
 #include "util/jsonw.h"
+#include "util/mdesc.h"
 #include "util/strbuf.h"
 
 #include <math.h>
@@ -419,8 +420,15 @@ static void write_ratios(const struct report_input *in, const struct cfg_stats *
                 jw_kv_number(w, "df", r.df);
                 jw_object_end(w);
                 if (q == Q_ENERGY) {
-                    sb_printf(md, "| %s | %s / %s | %s | ", in->levels[f], in->configs[c].vals[f],
-                              ref, sb_str(&ctx));
+                    sb_puts(md, "| ");
+                    md_escape_cell(md, in->levels[f]);
+                    sb_puts(md, " | ");
+                    md_escape_cell(md, in->configs[c].vals[f]);
+                    sb_puts(md, " / ");
+                    md_escape_cell(md, ref);
+                    sb_puts(md, " | ");
+                    md_escape_cell(md, sb_str(&ctx));
+                    sb_puts(md, " | ");
                     if (isnan(r.lo))
                         sb_printf(md, "%.3f | - |\n", r.ratio);
                     else
@@ -554,8 +562,11 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
                      "a simulated meter, not from a measurement.\n\n");
     sb_putc(&md, '|');
-    for (size_t k = 0; k < in->nlevels; k++)
-        sb_printf(&md, " %s |", in->levels[k]);
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(&md, ' ');
+        md_escape_cell(&md, in->levels[k]);
+        sb_puts(&md, " |");
+    }
     sb_puts(&md, " n | energy (kJ) | time (s) | avg power (W) | epoch 1 power (W) | epochs 2..N "
                  "power (W) | GPU util (%) | final accuracy |\n|");
     for (size_t k = 0; k < in->nlevels + 8; k++)
@@ -566,8 +577,11 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         static const enum quantity shown[] = {Q_ENERGY,     Q_TIME, Q_AVG_POWER, Q_E1_POWER,
                                               Q_REST_POWER, Q_UTIL, Q_ACC};
         sb_putc(&md, '|');
-        for (size_t k = 0; k < in->nlevels; k++)
-            sb_printf(&md, " %s |", in->configs[c].vals[k]);
+        for (size_t k = 0; k < in->nlevels; k++) {
+            sb_putc(&md, ' ');
+            md_escape_cell(&md, in->configs[c].vals[k]);
+            sb_puts(&md, " |");
+        }
         sb_printf(&md, " %zu |", in->configs[c].n);
         for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
             double scale = shown[i] == Q_ENERGY ? 1e-3 : 1.0;

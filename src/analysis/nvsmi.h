@@ -8,8 +8,13 @@
  * `N/A` become unavailable (NaN).  Timestamps are nvidia-smi's local wall-clock
  * "YYYY/MM/DD HH:MM:SS.mmm"; they are kept as seconds of a proleptic calendar without time zone,
  * so differences are right whatever the zone was (a daylight-saving change inside a log is not).
- * Malformed rows are reported through a callback as "FILE:LINE: ..." and skipped, or with strict
- * set, rejected.  Pure parsing: no files are opened here, nothing is printed.  Not a run-directory
+ * Units, on a value or in the header's "[UNIT]", are converted to the gauge's (W from mW/kW,
+ * MiB from B/KiB/GiB/TiB, MHz from Hz/kHz/GHz) or the row refused; values outside a plausible
+ * range (power 0..10 kW, utilisation 0..100 %, memory 0..1 TiB, clocks 0..100 GHz, temperature
+ * -50..200 C), timestamps outside years 1970..2199, earlier than the row before or more than a
+ * day after it are malformed too.  Malformed rows are reported through a callback as
+ * "FILE:LINE: field 'NAME': ..." and skipped, or with strict set, rejected (the conversions are
+ * the same either way).  Pure parsing: no files are opened here, nothing is printed.  Not a run-directory
  * writer (see import.h).
  */
 #ifndef JB_SRC_ANALYSIS_NVSMI_H

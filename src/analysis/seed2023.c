@@ -7,6 +7,7 @@
 
 #include "analysis/series.h"
 #include "util/jsonw.h"
+#include "util/mdesc.h"
 #include "util/strbuf.h"
 
 #include <math.h>
@@ -212,8 +213,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
         sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
                      "a simulated meter, not from a measurement.\n\n");
     sb_putc(&md, '|');
-    for (size_t k = 0; k < in->nlevels; k++)
-        sb_printf(&md, " %s |", in->levels[k]);
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(&md, ' ');
+        md_escape_cell(&md, in->levels[k]);
+        sb_puts(&md, " |");
+    }
     sb_puts(&md, " runs | energy (kJ) | mean power (W) | GPU util (%) | final accuracy | time (s) "
                  "|\n|");
     for (size_t k = 0; k < in->nlevels + 6; k++)
@@ -281,8 +285,11 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
             free(pe);
         }
         sb_putc(&md, '|');
-        for (size_t k = 0; k < in->nlevels; k++)
-            sb_printf(&md, " %s |", cf->vals[k]);
+        for (size_t k = 0; k < in->nlevels; k++) {
+            sb_putc(&md, ' ');
+            md_escape_cell(&md, cf->vals[k]);
+            sb_puts(&md, " |");
+        }
         sb_printf(&md, " %zu |", cf->n);
         md_fixed(&md, s->energy_kj, 3);
         md_fixed(&md, s->power_w, 2);

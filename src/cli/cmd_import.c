@@ -207,7 +207,15 @@ static int import_batch(const char *dir, const char *out, const char *grid, int 
         const char *epochs = fs_exists(model_path) ? model_path : NULL;
         if (!epochs)
             cli_warn("'%s': no '%s'; imported without epochs", pl.v[i], model_path);
-        snprintf(runid, sizeof(runid), "%s-%s-%s-%s-r%ld", fw, ds, model, bs, repeat);
+        /* The run id as the runner makes one: file-name safe, never hidden or '..'. */
+        if (snprintf(runid, sizeof(runid), "%s-%s-%s-%s-r%ld", fw, ds, model, bs, repeat) >
+            FS_NAME_MAX) {
+            cli_warn("'%s': run id '%s' longer than %d bytes; skipped", pl.v[i], runid,
+                     FS_NAME_MAX);
+            skipped++;
+            continue;
+        }
+        fs_safe_name(runid);
         snprintf(rundir, sizeof(rundir), "%s/%s/%s", out, grid, runid);
         const char *keys[] = {"framework", "dataset", "model", "batch_size"};
         const char *vals[] = {fw, ds, model, bs};
@@ -271,6 +279,11 @@ int cmd_import(int argc, char **argv)
     }
     if (!out)
         return cli_usage_error(usage_str, "import: -o is required");
+    if (!fs_name_ok(grid, FS_NAME_MAX))
+        return cli_usage_error(usage_str,
+                               "import: --grid '%s': not a grid name (letters, digits, '.', '_', "
+                               "'+', '=', '-'; not starting with '.'; at most %d bytes)",
+                               grid, FS_NAME_MAX);
     if (batch) {
         if (optind != argc)
             return cli_usage_error(usage_str, "import: --batch takes no ENERGY.csv");

@@ -39,6 +39,35 @@ static void sb_shq(struct strbuf *sb, const char *s)
     sb_putc(sb, '\'');
 }
 
+/*
+ * Appends s as one value of an #SBATCH line.  sbatch (22.05) reads those lines itself, not
+ * through the shell: a value may be double-quoted (so spaces stay in it), a backslash escapes the
+ * next character, and an unescaped '#' ends the line even inside quotes.  In a file name of
+ * --output, '%' starts a replacement symbol: with pattern set, s is a file name whose '%' are
+ * written '%%', and pattern (such as "/%A_%a.out") follows it unescaped.
+ */
+static void sb_sbatch_value(struct strbuf *sb, const char *s, const char *pattern)
+{
+    sb_putc(sb, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\' || *s == '#')
+            sb_putc(sb, '\\');
+        if (*s == '%' && pattern)
+            sb_putc(sb, '%');
+        sb_putc(sb, *s);
+    }
+    sb_puts(sb, pattern ? pattern : ""); /* the file-name pattern itself, as it is */
+    sb_putc(sb, '"');
+}
+
+/* Appends s to a comment line: a control character (a newline would end the comment and start a
+ * command) becomes '?'. */
+static void sb_comment_text(struct strbuf *sb, const char *s)
+{
+    for (; *s; s++)
+        sb_putc(sb, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
 /* Values that go onto #SBATCH lines: one line each, nothing the shell or sbatch would split. */
 static int sbatch_value_ok(const char *s)
 {
@@ -71,6 +100,118 @@ static char *absolute(const char *path)
         return NULL;
     }
     return sb.buf;
+}
+
+/* What the script is made of: the options as given, the paths made absolute. */
+struct slurm_job {
+    const char *partition, *gres, *time_s, *const *extra;
+    size_t n_extra;
+    long cpus, conc;
+    const char *grid_abs, *results_abs, *logdir, *cwd, *self;
+};
+
+static void write_script(struct strbuf *sb, const struct slurm_job *j, const struct grid *g)
+{
+    sb_puts(sb, "#!/bin/bash\n");
+    sb_printf(sb, "# joulebench %s: Slurm job array for grid '%s' (", JB_VERSION, g->name);
+    sb_comment_text(sb, j->grid_abs);
+    sb_printf(sb, ").\n# %zu tasks: task i runs run i of 'joulebench run ", g->n_runs);
+    sb_comment_text(sb, j->grid_abs);
+    sb_puts(sb, " --dry-run'.\n");
+    sb_puts(sb, "# Submit with 'sbatch THIS_FILE'.  Submitting again is safe: complete runs are "
+                "skipped.\n");
+    sb_printf(sb, "#SBATCH --job-name=jb-%s\n", g->name); /* a grid name needs no quoting */
+    sb_printf(sb, "#SBATCH --array=0-%zu", g->n_runs - 1);
+    if (j->conc)
+        sb_printf(sb, "%%%ld", j->conc);
+    sb_putc(sb, '\n');
+    /* Every path and value quoted for sbatch's own parser (a results folder with a space). */
+    sb_puts(sb, "#SBATCH --output=");
+    sb_sbatch_value(sb, j->logdir, "/%A_%a.out");
+    sb_putc(sb, '\n');
+    if (j->partition) {
+        sb_puts(sb, "#SBATCH --partition=");
+        sb_sbatch_value(sb, j->partition, NULL);
+        sb_putc(sb, '\n');
+    }
+    if (j->gres) {
+        sb_puts(sb, "#SBATCH --gres=");
+        sb_sbatch_value(sb, j->gres, NULL);
+        sb_putc(sb, '\n');
+    }
+    if (j->time_s) {
+        sb_puts(sb, "#SBATCH --time=");
+        sb_sbatch_value(sb, j->time_s, NULL);
+        sb_putc(sb, '\n');
+    }
+    if (j->cpus)
+        sb_printf(sb, "#SBATCH --cpus-per-task=%ld\n", j->cpus);
+    for (size_t i = 0; i < j->n_extra; i++) {
+        const char *eq = strchr(j->extra[i], '=');
+        sb_puts(sb, "#SBATCH ");
+        if (eq) {
+            sb_append(sb, j->extra[i], (size_t)(eq - j->extra[i]) + 1);
+            sb_sbatch_value(sb, eq + 1, NULL);
+        } else {
+            sb_puts(sb, j->extra[i]);
+        }
+        sb_putc(sb, '\n');
+    }
+    sb_puts(sb, "set -eu\ncd ");
+    sb_shq(sb, j->cwd);
+    sb_puts(sb, "\nexec ");
+    sb_shq(sb, j->self);
+    sb_puts(sb, " run ");
+    sb_shq(sb, j->grid_abs);
+    sb_puts(sb, " --only \"$SLURM_ARRAY_TASK_ID\" -o ");
+    sb_shq(sb, j->results_abs);
+    sb_puts(sb, " --quiet\n");
+}
+
+/* Option values: one line each, extra options starting with '-'.  0, or -1 after a usage
+ * message. */
+static int check_options(const char *const *vals, size_t n, const char *const *extra,
+                         size_t n_extra)
+{
+    for (size_t i = 0; i < n; i++)
+        if (vals[i] && !sbatch_value_ok(vals[i])) {
+            cli_usage_error(SLURM_USAGE, "slurm: empty value or control character in an option");
+            return -1;
+        }
+    for (size_t i = 0; i < n_extra; i++)
+        if (!sbatch_value_ok(extra[i]) || extra[i][0] != '-') {
+            cli_usage_error(SLURM_USAGE,
+                            "slurm: --sbatch '%s': expected one sbatch option such as "
+                            "--account=abc",
+                            extra[i]);
+            return -1;
+        }
+    return 0;
+}
+
+/* The script to FILE (atomically, made executable) or to stdout.  0, or -1 after a message. */
+static int emit(const char *out, const struct strbuf *sb, size_t n_runs)
+{
+    char err[1024];
+
+    if (!out) {
+        if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len || fflush(stdout) != 0) {
+            cli_error("cannot write the script to stdout: %s", strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (fs_write_atomic(out, sb->buf, sb->len, err, sizeof(err)) < 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    if (chmod(out, 0755) < 0) {
+        cli_error("cannot make '%s' executable: %s", out, strerror(errno));
+        return -1;
+    }
+    fprintf(stderr, "joulebench: wrote %s: %zu array tasks; submit with: sbatch %s\n", out, n_runs,
+            out);
+    return 0;
 }
 
 static void print_help(void)
@@ -154,16 +295,8 @@ int cmd_slurm(int argc, char **argv)
         return cli_usage_error(SLURM_USAGE, "slurm: give one grid file");
     {
         const char *vals[] = {partition, gres, time_s, results, out};
-        for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-            if (vals[i] && !sbatch_value_ok(vals[i]))
-                return cli_usage_error(SLURM_USAGE, "slurm: empty value or control character "
-                                                    "in an option");
-        for (size_t i = 0; i < n_extra; i++)
-            if (!sbatch_value_ok(extra[i]) || extra[i][0] != '-')
-                return cli_usage_error(SLURM_USAGE,
-                                       "slurm: --sbatch '%s': expected one sbatch option such as "
-                                       "--account=abc",
-                                       extra[i]);
+        if (check_options(vals, sizeof(vals) / sizeof(vals[0]), extra, n_extra) < 0)
+            return JB_EXIT_USAGE;
     }
     g = grid_load(argv[optind], err, sizeof(err));
     if (!g)
@@ -193,62 +326,29 @@ int cmd_slurm(int argc, char **argv)
     }
     logdir = sb.buf;
     sb = (struct strbuf)STRBUF_INIT;
+    /* In --output, sbatch takes any backslash as "no replacement symbols": %A_%a would stay. */
+    if (strchr(logdir, '\\') || strpbrk(logdir, "\n\r")) {
+        rc = cli_error("results folder '%s': a backslash or line break cannot be in sbatch's "
+                       "--output (choose another --results)",
+                       results_abs);
+        goto done;
+    }
     if (fs_mkdir_p(logdir, err, sizeof(err)) < 0) {
         rc = cli_error("%s", err);
         goto done;
     }
 
-    sb_puts(&sb, "#!/bin/bash\n");
-    sb_printf(&sb, "# joulebench %s: Slurm job array for grid '%s' (%s).\n", JB_VERSION, g->name,
-              grid_abs);
-    sb_printf(&sb, "# %zu tasks: task i runs run i of 'joulebench run %s --dry-run'.\n", g->n_runs,
-              grid_abs);
-    sb_puts(&sb, "# Submit with 'sbatch THIS_FILE'.  Submitting again is safe: complete runs are "
-                 "skipped.\n");
-    sb_printf(&sb, "#SBATCH --job-name=jb-%s\n", g->name);
-    sb_printf(&sb, "#SBATCH --array=0-%zu", g->n_runs - 1);
-    if (conc)
-        sb_printf(&sb, "%%%ld", conc);
-    sb_putc(&sb, '\n');
-    sb_printf(&sb, "#SBATCH --output=%s/%%A_%%a.out\n", logdir);
-    if (partition)
-        sb_printf(&sb, "#SBATCH --partition=%s\n", partition);
-    if (gres)
-        sb_printf(&sb, "#SBATCH --gres=%s\n", gres);
-    if (time_s)
-        sb_printf(&sb, "#SBATCH --time=%s\n", time_s);
-    if (cpus)
-        sb_printf(&sb, "#SBATCH --cpus-per-task=%ld\n", cpus);
-    for (size_t i = 0; i < n_extra; i++)
-        sb_printf(&sb, "#SBATCH %s\n", extra[i]);
-    sb_puts(&sb, "set -eu\ncd ");
-    sb_shq(&sb, cwd);
-    sb_puts(&sb, "\nexec ");
-    sb_shq(&sb, self);
-    sb_puts(&sb, " run ");
-    sb_shq(&sb, grid_abs);
-    sb_puts(&sb, " --only \"$SLURM_ARRAY_TASK_ID\" -o ");
-    sb_shq(&sb, results_abs);
-    sb_puts(&sb, " --quiet\n");
+    {
+        struct slurm_job sj = {partition, gres,     time_s,      extra,  n_extra, cpus,
+                               conc,      grid_abs, results_abs, logdir, cwd,     self};
+        write_script(&sb, &sj, g);
+    }
     if (sb_failed(&sb)) {
         rc = cli_error("out of memory");
         goto done;
     }
-    if (out) {
-        if (fs_write_atomic(out, sb.buf, sb.len, err, sizeof(err)) < 0) {
-            rc = cli_error("%s", err);
-            goto done;
-        }
-        if (chmod(out, 0755) < 0) {
-            rc = cli_error("cannot make '%s' executable: %s", out, strerror(errno));
-            goto done;
-        }
-        fprintf(stderr, "joulebench: wrote %s: %zu array tasks; submit with: sbatch %s\n", out,
-                g->n_runs, out);
-    } else if (fwrite(sb.buf, 1, sb.len, stdout) != sb.len || fflush(stdout) != 0) {
-        rc = cli_error("cannot write the script to stdout: %s", strerror(errno));
+    if (emit(out, &sb, g->n_runs) < 0)
         goto done;
-    }
     rc = JB_EXIT_OK;
 done:
     sb_free(&sb);

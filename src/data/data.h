@@ -137,4 +137,13 @@ int data_manifest_read(const char *path, struct data_manifest *m, char *err, siz
 void data_chw_to_hwc(const uint8_t *chw, uint8_t *hwc);
 void data_colmajor_to_hwc(const uint8_t *colmajor, uint8_t *hwc);
 
+/*
+ * Checks that a Level 5 MAT-file holds every byte its elements declare (mat5.c): each element
+ * ends within the file, each numeric matrix holds one value per element of its dimensions, and
+ * the compressed matrices named in vars (NULL-terminated; NULL: none) inflate to their whole
+ * length.  Other MAT-file versions pass unchecked.  Returns 0, or -1 with "'PATH': damaged or cut
+ * short MAT-file: ..." in err.  Reads f from its start; O(file size), constant memory.
+ */
+int data_mat5_check(FILE *f, const char *path, const char *const *vars, char *err, size_t errlen);
+
 #endif

@@ -12,12 +12,16 @@
  */
 #include "data/data.h"
 
+#include "util/fsutil.h"
+
 #include <errno.h>
 #ifdef JB_HAVE_MATIO
 #include <matio.h>
 #endif
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void data_colmajor_to_hwc(const uint8_t *colmajor, uint8_t *hwc)
 {
@@ -54,21 +58,36 @@ static const char *why(void)
  * N values (Nx1 or 1xN). */
 static int probe(struct svhn_file *sf, char *err, size_t errlen)
 {
+    static const char *const vars[] = {"X", "y", NULL};
     mat_t *mat;
     matvar_t *x = NULL, *y = NULL;
-    int rc = -1;
+    FILE *f;
+    int fd, rc;
 
+    /* A regular file (a FIFO would hang), holding every byte it declares: libmatio reads a file
+     * cut short without an error, leaving the rest of a variable uninitialised. */
+    fd = fs_open_regular(sf->path, FS_READ_MAX, NULL, err, errlen);
+    if (fd < 0) {
+        int e = errno;
+        if (e != EINVAL && e != EFBIG)
+            snprintf(err, errlen, "cannot open '%s': %s (the SVHN directory must hold %s)",
+                     sf->path, strerror(e), sf->base);
+        return -1;
+    }
+    f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read '%s': %s", sf->path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    rc = data_mat5_check(f, sf->path, vars, err, errlen);
+    fclose(f);
+    if (rc < 0)
+        return -1;
+    rc = -1; /* until the shapes are checked */
     matio_msg[0] = '\0';
     mat = Mat_Open(sf->path, MAT_ACC_RDONLY);
     if (!mat) {
-        FILE *f = fopen(sf->path, "rb");
-        if (!f) {
-            int e = errno;
-            snprintf(err, errlen, "cannot open '%s': %s (the SVHN directory must hold %s)",
-                     sf->path, strerror(e), sf->base);
-            return -1;
-        }
-        fclose(f);
         snprintf(err, errlen, "cannot read '%s': %s", sf->path, why());
         return -1;
     }
@@ -143,9 +162,9 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
 {
     mat_t *mat;
     matvar_t *x = NULL, *y = NULL;
-    uint8_t hwc[DATA_IMAGE_BYTES];
+    uint8_t hwc[DATA_IMAGE_BYTES], *pixels = NULL;
     char msg[256];
-    int rc = -1;
+    int rc = -1, read_ok = 0;
 
     matio_msg[0] = '\0';
     mat = Mat_Open(sf->path, MAT_ACC_RDONLY);
@@ -153,11 +172,23 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
         snprintf(err, errlen, "cannot read '%s': %s", sf->path, why());
         return -1;
     }
-    x = Mat_VarRead(mat, "X");
-    if (!x || !x->data || x->class_type != MAT_C_UINT8 || x->isComplex ||
-        x->nbytes != sf->n * DATA_IMAGE_BYTES) {
+    /* X into a buffer of ours, zeroed: whatever libmatio does not fill is never garbage (the
+     * sizes were checked against the file by data_mat5_check). */
+    x = Mat_VarReadInfo(mat, "X");
+    if (x && sf->n <= SIZE_MAX / DATA_IMAGE_BYTES)
+        pixels = calloc(sf->n ? sf->n : 1, DATA_IMAGE_BYTES);
+    if (x && pixels && x->rank >= 1 && x->rank <= 4) {
+        int start[4] = {0, 0, 0, 0}, stride[4] = {1, 1, 1, 1}, edge[4] = {1, 1, 1, 1};
+        for (int i = 0; i < x->rank; i++)
+            edge[i] = (int)x->dims[i];
+        read_ok = Mat_VarReadData(mat, x, pixels, start, stride, edge) == 0;
+    }
+    if (!x || !pixels || !read_ok || x->class_type != MAT_C_UINT8 || x->isComplex ||
+        (x->rank == 4 ? x->dims[3] : 1) != sf->n) {
         snprintf(err, errlen, "'%s': cannot read variable 'X': %s", sf->path,
-                 matio_msg[0] ? matio_msg : "damaged or changed while reading");
+                 matio_msg[0]
+                     ? matio_msg
+                     : (pixels || !x ? "damaged or changed while reading" : "out of memory"));
         goto out;
     }
     y = Mat_VarRead(mat, "y");
@@ -178,7 +209,7 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
                      sf->path, (unsigned long long)i + 1);
             goto out;
         }
-        data_colmajor_to_hwc((const uint8_t *)x->data + i * DATA_IMAGE_BYTES, hwc);
+        data_colmajor_to_hwc(pixels + i * DATA_IMAGE_BYTES, hwc);
         if (sf->official_train)
             r = data_set_add_official_train(ds, hwc, label, msg, sizeof(msg));
         else
@@ -190,6 +221,7 @@ static int add_file(struct data_set *ds, const struct svhn_file *sf, char *err, 
     }
     rc = 0;
 out:
+    free(pixels);
     Mat_VarFree(x);
     Mat_VarFree(y);
     Mat_Close(mat);

@@ -1,7 +1,8 @@
 /*
  * json.c - recursive-descent JSON parser (RFC 8259) into a tree.  Written for small documents
  * (protocol lines, manifests); not streaming.  Depth is capped so hostile input cannot exhaust the
- * stack.
+ * stack.  Strings come out as valid UTF-8 whatever came in (invalid bytes, lone surrogates and
+ * \u0000 become U+FFFD), so what a workload sends can be written into JSON, CSV and HTML as is.
  */
 #include "json.h"
 
@@ -110,13 +111,56 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/* Parses a string at p->pos (which is at the opening quote); *out is malloc'ed. */
+/*
+ * The length of the UTF-8 sequence at s[0..n) (n >= 1), and whether it is a valid one (RFC 3629:
+ * no overlong forms, no surrogates, nothing beyond U+10FFFF).  An invalid one's length is its
+ * "maximal subpart" (Unicode 15, section 3.9): the bytes that could still have begun a valid
+ * sequence, at least 1, so that each is replaced by one U+FFFD.  (The same as src/util/jsonw.c's:
+ * the library and the tool share no code.)
+ */
+static size_t utf8_next(const unsigned char *s, size_t n, int *valid)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t len, i;
+
+    *valid = 1;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4;
+    else
+        len = 0;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    for (i = 1; i < len; i++) {
+        if (i >= n || s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF))
+            break;
+    }
+    if (len && i == len)
+        return len;
+    *valid = 0;
+    return i;
+}
+
+/* Parses a string at p->pos (which is at the opening quote); *out is malloc'ed, valid UTF-8: an
+ * invalid sequence of raw bytes, an unpaired surrogate escape and \u0000 (which no C string
+ * holds) each become U+FFFD. */
 static int parse_string(struct parser *p, char **out)
 {
     size_t start = ++p->pos, cap, o = 0;
     char *buf;
 
-    /* Decoded length never exceeds the encoded one. */
+    /* Decoded, a string is at most 3 times as long: a bad byte becomes the 3 bytes of U+FFFD. */
     while (p->pos < p->len && p->s[p->pos] != '"') {
         if (p->s[p->pos] == '\\')
             p->pos++;
@@ -126,7 +170,7 @@ static int parse_string(struct parser *p, char **out)
         p->pos = p->len; /* a trailing backslash stepped past the end */
         return fail(p, "unterminated string");
     }
-    cap = p->pos - start + 1;
+    cap = 3 * (p->pos - start) + 1;
     buf = malloc(cap);
     if (!buf)
         return fail(p, "out of memory");
@@ -137,6 +181,19 @@ static int parse_string(struct parser *p, char **out)
             free(buf);
             p->pos--;
             return fail(p, "control character in string");
+        }
+        if (c >= 0x80) {
+            int valid;
+            size_t k =
+                utf8_next((const unsigned char *)p->s + p->pos - 1, p->len - p->pos + 1, &valid);
+            if (valid) {
+                memcpy(buf + o, p->s + p->pos - 1, k);
+                o += k;
+            } else {
+                o += put_utf8(buf + o, 0xFFFD);
+            }
+            p->pos += k - 1;
+            continue;
         }
         if (c != '\\') {
             buf[o++] = (char)c;
@@ -176,7 +233,7 @@ static int parse_string(struct parser *p, char **out)
                     p->pos = after;
                     cp = 0xFFFD;
                 }
-            } else if (cp >= 0xDC00 && cp < 0xE000) {
+            } else if ((cp >= 0xDC00 && cp < 0xE000) || cp == 0) {
                 cp = 0xFFFD;
             }
             /* \uXXXX is 6 bytes in and at most 4 out; a pair is 12 in and 4 out. */
@@ -197,19 +254,26 @@ static int parse_string(struct parser *p, char **out)
 
 static int parse_value(struct parser *p, struct jb_json **out, int depth);
 
+/* Appends an item (and its key); the arrays double, so a container of n items costs O(n), not
+ * the O(n^2) of growing by one (a realloc may copy: it always does under ASan). */
 static int append(struct jb_json *j, struct jb_json *item, char *key)
 {
-    struct jb_json **items = realloc(j->items, (j->n + 1) * sizeof(*items));
-    if (!items)
-        return -1;
-    j->items = items;
-    if (j->type == JB_JSON_OBJECT) {
-        char **keys = realloc(j->keys, (j->n + 1) * sizeof(*keys));
-        if (!keys)
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 4;
+        struct jb_json **items = realloc(j->items, cap * sizeof(*items));
+        if (!items)
             return -1;
-        j->keys = keys;
-        j->keys[j->n] = key;
+        j->items = items;
+        if (j->type == JB_JSON_OBJECT) {
+            char **keys = realloc(j->keys, cap * sizeof(*keys));
+            if (!keys)
+                return -1;
+            j->keys = keys;
+        }
+        j->cap = cap;
     }
+    if (j->type == JB_JSON_OBJECT)
+        j->keys[j->n] = key;
     j->items[j->n++] = item;
     return 0;
 }

@@ -2,8 +2,9 @@
  * json.h - a small JSON parser into a tree (internal; used by the phase protocol and, through the
  * static library, by the tool to read manifest.json and report.json).  Not a writer: see
  * src/util/jsonw.h.  Numbers are doubles, read by RFC 8259's grammar strictly (01, +1, .5, 1.,
- * NaN and values beyond a double's range are errors); strings are NUL-terminated UTF-8 (\u escapes
- * decoded, an unpaired surrogate to U+FFFD; a \u0000 ends the C string early).
+ * NaN and values beyond a double's range are errors); strings are NUL-terminated, valid UTF-8 (\u
+ * escapes decoded; an unpaired surrogate, \u0000 and each invalid sequence of raw bytes become
+ * U+FFFD).  Parsing is linear in the input (arrays and objects grow geometrically).
  */
 #ifndef JB_SRC_LIB_JSON_H
 #define JB_SRC_LIB_JSON_H
@@ -25,6 +26,7 @@ struct jb_json {
     double number;
     char *string;           /* JB_JSON_STRING */
     size_t n;               /* items in an array or object */
+    size_t cap;             /* room in items (and keys) */
     struct jb_json **items; /* array items, or object values */
     char **keys;            /* object keys (parallel to items) */
 };

@@ -2,7 +2,9 @@
  * protocol.c - parser of the phase protocol (DESIGN.md section 3): one JSON object per line from
  * the workload, e.g. {"t":123,"event":"begin","phase":"epoch","index":1}.  It validates each field
  * and names the offending one; it does not read file descriptors or keep line numbers (the caller
- * does, so that a malformed line is reported and skipped, never stopping a measurement).
+ * does, so that a malformed line is reported and skipped, never stopping a measurement).  Every
+ * string it gives is valid UTF-8 (json.c replaces what is not; a text value cut to fit is cut
+ * between characters).
  */
 #include "json.h"
 #include "meter.h"
@@ -16,6 +18,21 @@ static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
     if (err && errlen)
         snprintf(err, errlen, fmt, arg);
     return JB_EPARSE;
+}
+
+/* Copies UTF-8 text into dst[size], cut (when it must be) before the character that does not fit
+ * whole: a cut through a character would make the text invalid UTF-8. */
+static void copy_text(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* A JSON number that is an integer in [min, max]. */
@@ -49,7 +66,7 @@ static int parse_values(const struct jb_json *vals, struct jb_event *ev, char *e
             out->is_number = 1;
             out->number = v->number;
             break;
-        case JB_JSON_STRING: jb__strlcpy(out->text, v->string, sizeof(out->text)); break;
+        case JB_JSON_STRING: copy_text(out->text, v->string, sizeof(out->text)); break;
         case JB_JSON_BOOL:
             jb__strlcpy(out->text, v->boolean ? "true" : "false", sizeof(out->text));
             break;

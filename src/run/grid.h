@@ -50,7 +50,7 @@ struct grid_run {
     size_t index;        /* position in the list (0-based), == its index in grid.runs */
     size_t config;       /* configuration number (product order, then includes) */
     int repeat;          /* 1-based */
-    const char **values; /* one per level, pointing into the grid's strings */
+    const char **values; /* one per level, pointing into grid.config_values */
     char *run_id;        /* file-name safe, unique within the grid */
 };
 
@@ -71,7 +71,7 @@ struct grid {
     char **argv_tmpl;
     size_t n_env;
     struct grid_env *env;
-    char *workdir_tmpl; /* NULL: the runner's current directory */
+    char *workdir_tmpl; /* absolute once expanded (relative ones are made relative to dir_abs) */
     double timeout_s;   /* 0: none */
     int retries;
     double idle_baseline_s;
@@ -83,6 +83,7 @@ struct grid {
     size_t n_configs;
     size_t n_runs;
     struct grid_run *runs;
+    const char **config_values; /* n_configs x n_levels values, pointing into the grid's strings */
 };
 
 /* Parses and expands a grid file.  Returns the grid, or NULL with a message in err. */

@@ -125,48 +125,177 @@ int fs_mkdir_p(const char *path, char *err, size_t errlen)
     return 0;
 }
 
-int fs_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
+static const char *file_kind(mode_t m)
 {
-    FILE *f = fopen(path, "rb");
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    if (S_ISSOCK(m))
+        return "a socket";
+    return "not a file";
+}
+
+/* have: the size, or 0 when only "more than max" is known (a file that grew while read). */
+static int too_big(const char *path, unsigned long long have, size_t max, char *err, size_t errlen)
+{
+    if (err && errlen && have)
+        snprintf(err, errlen,
+                 "cannot read '%s': %llu bytes, more than the %zu bytes joulebench reads from "
+                 "one file",
+                 path, have, max);
+    else if (err && errlen)
+        snprintf(err, errlen,
+                 "cannot read '%s': more than the %zu bytes joulebench reads from one file", path,
+                 max);
+    errno = EFBIG;
+    return -1;
+}
+
+int fs_open_regular(const char *path, size_t max_bytes, size_t *size, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd, fl;
+
+    if (size)
+        *size = 0;
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return failf(err, errlen, "open", path);
+    if (fstat(fd, &st) < 0) {
+        failf(err, errlen, "read", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot read '%s': not a regular file (%s)", path,
+                     file_kind(st.st_mode));
+        errno = EINVAL;
+        goto fail;
+    }
+    if ((unsigned long long)st.st_size > (unsigned long long)max_bytes) {
+        too_big(path, (unsigned long long)st.st_size, max_bytes, err, errlen);
+        goto fail;
+    }
+    fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        failf(err, errlen, "read", path);
+        goto fail;
+    }
+    if (size)
+        *size = (size_t)st.st_size;
+    return fd;
+fail : {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+}
+
+int fs_read_regular(const char *path, size_t max_bytes, char **data, size_t *len, char *err,
+                    size_t errlen)
+{
     char *buf = NULL;
-    size_t cap = 0, n = 0;
+    size_t cap, n = 0, size;
+    int fd;
 
     *data = NULL;
     if (len)
         *len = 0;
-    if (!f)
-        return failf(err, errlen, "open", path);
+    fd = fs_open_regular(path, max_bytes, &size, err, errlen);
+    if (fd < 0)
+        return -1;
+    /* The size from fstat plus one byte, to see that the file grew (then read on, bounded:
+     * having read max_bytes + 1 bytes is proof enough that it is too big). */
+    cap = (size < max_bytes ? size : max_bytes) + 1;
+    buf = malloc(cap + 1);
+    if (!buf) {
+        errno = ENOMEM;
+        failf(err, errlen, "read", path);
+        goto fail;
+    }
     for (;;) {
-        size_t got;
-        if (cap - n < 4096) {
+        ssize_t got;
+        if (n == cap) {
+            size_t ncap = cap > max_bytes / 2 ? max_bytes + 1 : cap * 2;
             char *p;
-            cap = cap ? cap * 2 : 8192;
-            p = realloc(buf, cap + 1);
+            if (cap > max_bytes)
+                break;
+            p = realloc(buf, ncap + 1);
             if (!p) {
-                free(buf);
-                fclose(f);
                 errno = ENOMEM;
-                return failf(err, errlen, "read", path);
+                failf(err, errlen, "read", path);
+                goto fail;
             }
             buf = p;
+            cap = ncap;
         }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
+        got = read(fd, buf + n, cap - n);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            failf(err, errlen, "read", path);
+            goto fail;
+        }
         if (got == 0)
             break;
+        n += (size_t)got;
     }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        errno = EIO;
-        return failf(err, errlen, "read", path);
+    if (n > max_bytes) {
+        too_big(path, 0, max_bytes, err, errlen);
+        goto fail;
     }
-    fclose(f);
+    close(fd);
     buf[n] = '\0';
     *data = buf;
     if (len)
         *len = n;
     return 0;
+fail : {
+    int e = errno;
+    free(buf);
+    close(fd);
+    errno = e;
+    return -1;
+}
+}
+
+int fs_read_file(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+    return fs_read_regular(path, FS_READ_MAX, data, len, err, errlen);
+}
+
+static int safe_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '+' || c == '=' || c == '-';
+}
+
+void fs_safe_name(char *s)
+{
+    if (*s == '.')
+        *s = '_';
+    for (; *s; s++)
+        if (!safe_char(*s))
+            *s = '_';
+}
+
+int fs_name_ok(const char *s, size_t max_len)
+{
+    size_t n = 0;
+
+    if (!*s || *s == '.')
+        return 0;
+    for (; *s; s++, n++)
+        if (!safe_char(*s) || n >= max_len)
+            return 0;
+    return 1;
 }
 
 int fs_exists(const char *path)

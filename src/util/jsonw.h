@@ -1,6 +1,9 @@
 /*
  * jsonw.h - a JSON writer onto a strbuf, tracking commas and nesting so callers cannot produce
- * invalid JSON.  NaN and infinities are written as null (JSON has no such numbers).
+ * invalid JSON.  NaN and infinities are written as null (JSON has no such numbers).  Strings are
+ * written as UTF-8 with the JSON escapes; bytes that are not valid UTF-8 (from a workload, a file
+ * name, a path) are written as U+FFFD, one per maximal invalid subsequence (Unicode's
+ * recommended practice), so the document is valid JSON whatever the strings held.
  */
 #ifndef JB_SRC_UTIL_JSONW_H
 #define JB_SRC_UTIL_JSONW_H

@@ -4,8 +4,10 @@
 # bad inputs: a missing file, a wrong shape, a bad label, each named, nothing left behind.
 source "$(dirname "$0")/lib.bash"
 
-# make_mat FILE N FIRST [xdims=AxBxCxD] [badlabel=1]: image n has pixel (h, w, c) =
-# (31 (FIRST + n) + 7 h + 3 w + 101 c) mod 256 and the digit (FIRST + n) mod 10.
+# make_mat FILE N FIRST [xdims=AxBxCxD] [badlabel=1] [order=yx] [plain=1] [shortz=1]: image n
+# has pixel (h, w, c) = (31 (FIRST + n) + 7 h + 3 w + 101 c) mod 256 and the digit
+# (FIRST + n) mod 10; order=yx writes y first, plain=1 leaves the variables uncompressed, shortz=1
+# compresses only the first half of X's element (it inflates to less than it declares).
 make_mat() {
   python3 - "$@" <<'PY'
 import struct, sys, zlib
@@ -30,7 +32,13 @@ xdims = [int(v) for v in opt.get("xdims", "32x32x3x%d" % n).split("x")]
 y = struct.pack("<%dd" % n, *digits)
 out = b"MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: joulebench test".ljust(116) \
     + b"\0" * 8 + struct.pack("<H", 0x0100) + b"IM"
-for e in (matrix("X", xdims, 9, 2, bytes(x)), matrix("y", [n, 1], 6, 9, y)):
+els = [matrix("X", xdims, 9, 2, bytes(x)), matrix("y", [n, 1], 6, 9, y)]
+if opt.get("shortz"):
+    els[0] = els[0][:len(els[0]) // 2]
+for e in (els[::-1] if opt.get("order") == "yx" else els):
+    if opt.get("plain"):
+        out += e
+        continue
     z = zlib.compress(e)
     out += struct.pack("<II", 15, len(z)) + z
 open(path, "wb").write(out)
@@ -109,4 +117,21 @@ make_mat "$T/b/train_32x32.mat" 3 0 badlabel=1
 expect_fail label "train_32x32.mat': variable 'y': element 3 is not a label 1..10"
 make_mat "$T/b/train_32x32.mat" 3 0
 expect_fail no-test "test_32x32.mat" --split official
+# Files cut short (issue 13): libmatio read them without an error, the missing pixels being
+# uninitialised heap ("4 train, 1 test images" from a file cut to 400 bytes).  Every cut fails,
+# naming the file; y first leaves the labels whole, so only X is missing.
+for opts in "order=yx" "order=yx plain=1" "plain=1" ""; do
+  # shellcheck disable=SC2086
+  make_mat "$T/whole.mat" 5 0 $opts
+  size=$(stat -c %s "$T/whole.mat")
+  for cut in 400 $((size / 2)) $((size - 1)); do
+    head -c "$cut" "$T/whole.mat" > "$T/b/train_32x32.mat"
+    expect_fail "cut to $cut ($opts)" "train_32x32.mat': damaged or cut short MAT-file"
+  done
+done
+make_mat "$T/b/train_32x32.mat" 5 0 shortz=1 order=yx
+expect_fail "short zlib stream" "a compressed matrix inflates to less than it declares"
+# A FIFO in place of the file fails at once (it used to wait for a writer).
+rm -f "$T/b/train_32x32.mat" && mkfifo "$T/b/train_32x32.mat"
+expect_fail fifo "train_32x32.mat': not a regular file (a FIFO)"
 echo ok

@@ -42,4 +42,22 @@ expect_eq "executions" "$(grep -c '^end' log)" 1
 jb run g.yaml --dry-run -o res --only 3,1-2 > dry3
 expect_eq "dry-run --only order" "$(awk '{ print $1 }' dry3 | grep -v '#' | tr '\n' ' ')" "3 1 2 "
 expect_grep "dry-run state" "^   3  $id3 *complete" dry3
+
+# Relative paths of a grid are relative to the grid file's folder, wherever 'run' is started
+# (issue 9, bug 4: they were relative to the current folder): the command runs there, a relative
+# workdir and a relative sim:trace= file are found there.
+mkdir -p elsewhere/sub
+printf 'print("hello")\n' > elsewhere/hello.py
+printf 'import os\nopen("cwd", "w").write(os.getcwd())\n' > elsewhere/sub/where.py
+printf '0,50\n10,50\n' > elsewhere/trace.csv
+printf 'name: rel\nmeters: sim:trace=trace.csv\ninterval_ms: 50\ncommand: [python3, hello.py]\n' \
+  > elsewhere/rel.yaml
+printf 'name: rel2\nmeters: sim\ninterval_ms: 50\nworkdir: sub\ncommand: [python3, where.py]\n' \
+  > elsewhere/rel2.yaml
+mkdir -p away && cd away
+jb run ../elsewhere/rel.yaml -o res 2> err || { cat err; fail "a grid with relative paths failed"; }
+expect_grep "the command ran in the grid's folder" hello res/rel/r1/stdout.log
+jb run "$T/elsewhere/rel2.yaml" -o res 2> err || { cat err; fail "a relative workdir failed"; }
+expect_eq "relative workdir" "$(cat "$T/elsewhere/sub/cwd")" "$T/elsewhere/sub"
+cd "$T"
 echo ok

@@ -60,4 +60,30 @@ for line in open('dry'):
     assert s['array_task_id'] == idx, (rid, s, idx)
     assert s['job_id'], (rid, s)
 PY
+
+# Every path of the script is quoted for what reads it (issue 13: a results folder with a space
+# made sbatch reject '#SBATCH --output=' as unquoted): sbatch's own parser for #SBATCH lines
+# ('"', '#' and '%' mean something there), the shell for the rest, and a comment for the grid's
+# path, which may hold a line break that would otherwise start a command.
+odd="$T/res dir%1#\"q"
+mkdir -p "$T/g"$'\n'"touch PWNED"
+write_grid sq 'x: [a, b]'
+mv g.yaml "$T/g"$'\n'"touch PWNED/g.yaml"
+jb slurm "$T/g"$'\n'"touch PWNED/g.yaml" --results "$odd" --sbatch '--comment=a b # c' -o job2.sh
+expect_grep "comment with the path's line break shown as ?" "^# joulebench .*(.*/g?touch PWNED/g.yaml)" job2.sh
+expect_grep "--output quoted" "^#SBATCH --output=\"$T/res dir%%1\\\\#\\\\\"q/sq/.slurm/%A_%a.out\"$" job2.sh
+job2=$(sbatch --parsable job2.sh) || { cat job2.sh; fail "sbatch refused the script of a results folder with a space"; }
+job2=${job2%%;*}
+deadline=$((SECONDS + 120))
+until [ "$(ls "$odd/sq"/*/manifest.json 2>/dev/null | wc -l)" = 2 ] && \
+      [ "$(ls "$odd/sq/.slurm/" 2>/dev/null | grep -c "^${job2}_[01].out$")" = 2 ]; do
+  if [ $SECONDS -ge $deadline ]; then
+    squeue >&2 || true
+    scancel "$job2" 2>/dev/null || true
+    ls -laR "$T" >&2
+    fail "job $job2 in a results folder with a space: runs or logs missing after 120 s"
+  fi
+  sleep 0.5
+done
+[ ! -e PWNED ] && [ ! -e "$T/PWNED" ] || fail "the grid's path ran a command"
 echo ok

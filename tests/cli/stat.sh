@@ -105,4 +105,26 @@ expect_grep "unknown meter message" "unknown meter 'nonsense'" "$T/e3"
 jb stat -m sim:square=1:2:0:0.5 -- true 2>"$T/e4"; rc=$?
 expect_eq "bad square" "$rc" 1
 set -e
+
+# 8. Strings that are not UTF-8 (issue 13: an info value was copied raw into manifest.json, which
+#    then was not JSON): replaced by U+FFFD on the way in; manifest.json and --json parse.  The
+#    working folder, recorded in the manifest, is not UTF-8 either.
+RD="$T/run-$(printf '\xe9')"
+mkdir "$RD" && cd "$RD"
+jb stat -q -m sim -o "$RD" --json "$T/u.json" -- python3 -c '
+import os
+fd = int(os.environ["JOULEBENCH_FD"])
+os.write(fd, b"{\"event\":\"info\",\"values\":{\"framework\":\"py\xff\xfetorch\",\"ok\":\"\xc3\xa9\"}}\n")
+' || fail "stat with invalid UTF-8 info"
+cd "$T"
+python3 - "$RD/manifest.json" "$T/u.json" <<'PY' || fail "manifest.json with invalid UTF-8 is not valid JSON"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+raw.decode("utf-8")  # strict: valid UTF-8
+m = json.loads(raw)
+text = json.dumps(m, ensure_ascii=False)
+assert "py\ufffd\ufffdtorch" in text, text
+assert "\u00e9" in text, text
+json.loads(open(sys.argv[2], "rb").read().decode("utf-8"))
+PY
 echo "stat: all passed"

@@ -1,7 +1,8 @@
 /*
  * test_fsutil.c - file-system helpers (src/util/fsutil.c): atomic replacement of a whole file,
  * no temporary file left when a write fails (a rename onto a directory; a directory not writable,
- * checked in a forked child that drops to uid 65534 when run as root), mkdir -p, whole-file reads.
+ * checked in a forked child that drops to uid 65534 when run as root), mkdir -p, whole-file reads
+ * of regular files only, size-bounded, and the file-name rule of run ids.
  * Not a test of crash consistency (fsync) itself.
  */
 #include <setjmp.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +260,67 @@ static void test_read_file(void **state)
     assert_true(fs_exists(root));
 }
 
+/* Inputs are regular files of bounded size: a FIFO hung 'report', /dev/zero filled memory. */
+static void test_read_regular_only(void **state)
+{
+    const char *fifo = path_of("fifo"), *zero = path_of("zero");
+    char *data = (char *)1;
+    size_t len = 99, size = 99;
+    int fd;
+
+    (void)state;
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    /* Without O_NONBLOCK this open would wait for a writer for ever. */
+    assert_int_equal(fs_read_file(fifo, &data, &len, err, sizeof(err)), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_null(data);
+    assert_non_null(strstr(err, "/fifo': not a regular file (a FIFO)"));
+    assert_int_equal(symlink("/dev/zero", zero), 0);
+    assert_int_equal(fs_read_file(zero, &data, &len, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/zero': not a regular file (a character device)"));
+    assert_int_equal(fs_open_regular(root, 100, &size, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a regular file (a directory)"));
+
+    write_plain(path_of("ten"), "0123456789");
+    assert_int_equal(fs_read_regular(path_of("ten"), 9, &data, &len, err, sizeof(err)), -1);
+    assert_int_equal(errno, EFBIG);
+    assert_null(data);
+    assert_non_null(strstr(err, "/ten': 10 bytes, more than the 9 bytes joulebench reads"));
+    assert_int_equal(fs_read_regular(path_of("ten"), 10, &data, &len, err, sizeof(err)), 0);
+    assert_int_equal(len, 10);
+    assert_string_equal(data, "0123456789");
+    free(data);
+    /* A symbolic link to a regular file is that file. */
+    assert_int_equal(symlink(path_of("ten"), path_of("link")), 0);
+    fd = fs_open_regular(path_of("link"), 10, &size, err, sizeof(err));
+    assert_true(fd >= 0);
+    assert_int_equal(size, 10);
+    /* Reads block normally again (O_NONBLOCK cleared). */
+    assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+}
+
+static void test_safe_names(void **state)
+{
+    char a[] = "../x y$;z", b[] = ".hidden", c[] = "ok-1.2_+=";
+    (void)state;
+    fs_safe_name(a);
+    assert_string_equal(a, "_._x_y__z");
+    fs_safe_name(b);
+    assert_string_equal(b, "_hidden");
+    fs_safe_name(c);
+    assert_string_equal(c, "ok-1.2_+=");
+    assert_true(fs_name_ok("seed-2023", 200));
+    assert_false(fs_name_ok("", 200));
+    assert_false(fs_name_ok(".hidden", 200));
+    assert_false(fs_name_ok("..", 200));
+    assert_false(fs_name_ok("../../escape", 200));
+    assert_false(fs_name_ok("a/b", 200));
+    assert_false(fs_name_ok("a b", 200));
+    assert_true(fs_name_ok("abc", 3));
+    assert_false(fs_name_ok("abcd", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +329,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_atomic_unwritable_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_regular_only, setup, teardown),
+        cmocka_unit_test(test_safe_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,11 @@ static struct grid *load(const char *text)
     return grid_load_string(text, strlen(text), "t.yaml", err, sizeof(err));
 }
 
+static struct grid *load_at(const char *text, const char *path)
+{
+    return grid_load_string(text, strlen(text), path, err, sizeof(err));
+}
+
 /* The text must fail with a message that starts with `prefix` and contains `part`. */
 static void expect_error(const char *text, const char *prefix, const char *part)
 {
@@ -263,6 +268,279 @@ static void test_caps(void **state)
     free(text);
 }
 
+/* ---- hostile input: every limit is enforced with a message naming it -------------------- */
+
+static char *repeat_str(const char *head, const char *unit, size_t n, const char *tail)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
+    char *s = malloc(hl + ul * n + tl + 1), *q = s;
+    assert_non_null(s);
+    memcpy(q, head, hl);
+    q += hl;
+    for (size_t i = 0; i < n; i++, q += ul)
+        memcpy(q, unit, ul);
+    memcpy(q, tail, tl + 1);
+    return s;
+}
+
+static void test_nesting_cap(void **state)
+{
+    char *text;
+    (void)state;
+    /* 100,000 nested '[' took minutes in libyaml's scanner: now refused at depth 33. */
+    text = repeat_str(BASE "levels: {a: ", "[", 100000, "}\n");
+    expect_error(text, "t.yaml:3:", "nested more than 32 deep");
+    free(text);
+    text = repeat_str(BASE "x: ", "{a: ", 100000, "}\n");
+    expect_error(text, "t.yaml:3:", "nested more than 32 deep");
+    free(text);
+    /* Block nesting counts too ("- - - x" is a list of lists). */
+    text = repeat_str(BASE "x:\n  ", "- ", 40, "1\n");
+    expect_error(text, "t.yaml:4:", "nested more than 32 deep");
+    free(text);
+    /* 30 deep passes the event pass (the key is then unknown). */
+    text = repeat_str(BASE "x: ", "[", 30, "");
+    {
+        char *t2 = repeat_str(text, "]", 30, "\n");
+        expect_error(t2, "t.yaml:3: x: ", "unknown key");
+        free(t2);
+    }
+    free(text);
+}
+
+static void test_size_and_node_caps(void **state)
+{
+    size_t n = (16u << 20) + 1;
+    char *text = malloc(n + 1);
+    struct grid *g;
+    (void)state;
+    assert_non_null(text);
+    memset(text, '#', n);
+    memcpy(text, BASE, strlen(BASE));
+    text[n] = '\0';
+    g = grid_load_string(text, n, "t.yaml", err, sizeof(err));
+    assert_null(g);
+    assert_non_null(strstr(err, "t.yaml: the file is 16777217 bytes; a grid file may have at most "
+                                "16777216 bytes"));
+    free(text);
+    /* Aliases count as what they name: 1000 x 3000 is 3 million nodes from 10 KB. */
+    text = repeat_str(BASE "x: &x [", "a,", 1000, "a]\ny: [");
+    {
+        char *t2 = repeat_str(text, "*x, ", 3000, "*x]\n");
+        expect_error(t2, "t.yaml:", "more than 2000000 values, lists and mappings");
+        free(t2);
+    }
+    free(text);
+}
+
+static void test_nul_bytes(void **state)
+{
+    static const char text[] = "name: t\ncommand: [a]\0\nlevels: {a: [1]}\n";
+    struct grid *g;
+    (void)state;
+    g = grid_load_string(text, sizeof(text) - 1, "t.yaml", err, sizeof(err));
+    assert_null(g);
+    assert_string_equal(err, "t.yaml:2:13: a NUL byte in the file (a grid file is UTF-8 text)");
+    /* A "\0" escape would be cut short by every C string after it. */
+    expect_error("name: t\ncommand: [a]\nlevels: {a: [\"x\\0y\"]}\n",
+                 "t.yaml:3:", "a NUL character");
+}
+
+static void test_empty_quoted_values(void **state)
+{
+    (void)state;
+    expect_error(BASE "levels:\n  a: [1, \"\"]\n", "t.yaml:4: levels.a: ", "value 2 is empty");
+    expect_error(BASE "levels:\n  a: ''\n", "t.yaml:4: levels.a: ", "value 1 is empty");
+    expect_error(BASE "levels: {a: [1, 2]}\nexclude: [{a: ''}]\n",
+                 "t.yaml:4: exclude[0].a: ", "empty value");
+    expect_error(BASE "levels: {a: [1, 2]}\ninclude: [{a: \"\"}]\n",
+                 "t.yaml:4: include[0].a: ", "empty value");
+}
+
+static void test_name_lengths(void **state)
+{
+    char *v201 = repeat_str("", "v", 201, "");
+    char *v150 = repeat_str("", "w", 150, "");
+    struct strbuf_local {
+        char buf[4096];
+    } t;
+    (void)state;
+    snprintf(t.buf, sizeof(t.buf), "name: t\ncommand: [x]\nlevels:\n  a: [1, %s]\n", v201);
+    expect_error(t.buf,
+                 "t.yaml:4: levels.a: ", "value 2 is 201 bytes; a value may have at most 200");
+    snprintf(t.buf, sizeof(t.buf), "name: t\ncommand: [x]\nlevels:\n  %s: [1]\n", v201);
+    expect_error(t.buf, "t.yaml:4: levels.", "a level name may have at most 200 bytes");
+    snprintf(t.buf, sizeof(t.buf), "name: %s\ncommand: [x]\n", v201);
+    expect_error(t.buf, "t.yaml:1: name: ", "201 bytes; a grid's name may have at most 200");
+    /* Each value fits, their run id does not: refused when loaded, not when run. */
+    snprintf(t.buf, sizeof(t.buf), "name: t\ncommand: [x]\nlevels:\n  a: [%s]\n  b: [%s]\n", v150,
+             v150);
+    expect_error(t.buf, "t.yaml:4: levels: ", "every run id is longer than 200 bytes");
+    snprintf(t.buf, sizeof(t.buf), "name: t\ncommand: [x]\nlevels:\n  a: [1, %s]\n  b: [1, %s]\n",
+             v150, v150);
+    expect_error(t.buf, "t.yaml:4: levels: ", "is 304 bytes; a run id may have at most 200");
+    {
+        struct strbuf_local many;
+        size_t n = 0;
+        n += (size_t)snprintf(many.buf, sizeof(many.buf), "name: t\ncommand: [x]\nlevels: {");
+        for (int i = 0; i < 100; i++)
+            n += (size_t)snprintf(many.buf + n, sizeof(many.buf) - n, "%sl%d: [1]", i ? ", " : "",
+                                  i);
+        snprintf(many.buf + n, sizeof(many.buf) - n, "}\n");
+        expect_error(many.buf, "t.yaml:3: levels: ", "100 levels give run ids longer than 200");
+    }
+    {
+        /* 2^19 combinations of 39 levels (20 of them single-valued) hold 20.4 million values. */
+        struct strbuf_local many;
+        size_t n = 0;
+        n += (size_t)snprintf(many.buf, sizeof(many.buf), "name: t\ncommand: [x]\nlevels: {");
+        for (int i = 0; i < 39; i++)
+            n += (size_t)snprintf(many.buf + n, sizeof(many.buf) - n, "%sl%d: %s", i ? ", " : "", i,
+                                  i < 19 ? "[0, 1]" : "[0]");
+        snprintf(many.buf + n, sizeof(many.buf) - n, "}\n");
+        expect_error(many.buf, "t.yaml:3: levels: ", "more than 20000000 values in the run list");
+    }
+    free(v201);
+    free(v150);
+}
+
+static void test_command_caps(void **state)
+{
+    char *big = repeat_str("name: t\ncommand: [x, '", "y", (128u << 10) + 1, "']\n");
+    (void)state;
+    expect_error(big, "t.yaml:2: command[1]: ", "an item may have at most 131072 bytes");
+    free(big);
+    big = repeat_str("name: t\ncommand: [x", ", '12345678'", 120000, "]\n");
+    expect_error(big, "t.yaml:2: command[", "exceed 1048576 bytes");
+    free(big);
+}
+
+/* One million values (the combination limit) load in linear-ish time: the duplicate check was
+ * quadratic (40,000 values took 4 s, a million hours).  The bound is ctest's timeout. */
+static void test_million_values(void **state)
+{
+    size_t cap = 16u << 20, n = 0;
+    char *text = malloc(cap);
+    struct grid *g;
+    (void)state;
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, "name: t\ncommand: [x, '{a}']\nlevels:\n  a: [");
+    for (int i = 0; i < 1000000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s%d", i ? ", " : "", i);
+    snprintf(text + n, cap - n, "]\n");
+    g = load(text);
+    assert_non_null(g);
+    assert_int_equal(g->n_runs, 1000000);
+    assert_string_equal(g->runs[999999].run_id, "999999-r1");
+    grid_free(g);
+    /* The same with the last value a duplicate of the first, and an include already there. */
+    memcpy(text + n - 6, "     0", 6);
+    expect_error(text, "t.yaml:4: levels.a: ", "value '0' is given twice");
+    memcpy(text + n - 6, "999999", 6);
+    snprintf(text + n, cap - n, "]\ninclude: [{a: 999999}]\n");
+    expect_error(text, "t.yaml:5: include[0]: ", "already in the grid");
+    /* Exclude rules over the product are capped. */
+    n += (size_t)snprintf(text + n, cap - n, "]\nexclude: [");
+    for (int i = 0; i < 101; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s{a: %d}", i ? ", " : "", i);
+    snprintf(text + n, cap - n, "]\n");
+    expect_error(text, "t.yaml:5: exclude: ", "101 rules over 1000000 combinations");
+    free(text);
+}
+
+static void test_big_mapping_duplicate(void **state)
+{
+    size_t cap = 4u << 20, n = 0;
+    char *text = malloc(cap);
+    (void)state;
+    assert_non_null(text);
+    n += (size_t)snprintf(text, cap, BASE "env:\n");
+    for (int i = 0; i < 100000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  V%d: x\n", i);
+    snprintf(text + n, cap - n, "  V7: y\n");
+    expect_error(text, "t.yaml:100004: env: ", "duplicate key 'V7' (first given on line 11)");
+    free(text);
+}
+
+static void test_many_excludes_and_includes(void **state)
+{
+    size_t cap = 12u << 20, n = 0;
+    char *text = malloc(cap);
+    struct grid *g;
+    (void)state;
+    assert_non_null(text);
+    /* 1000 x 100 product, 500 exclude rules, 350,000 includes: all linear or n log n (the
+     * include check compared each include with every configuration: 76 s for 100,000 and 260 s
+     * of CPU for 250,000, so well beyond ctest's 300 s for these). */
+    n += (size_t)snprintf(text, cap, "name: t\ncommand: [x]\nlevels:\n  a: [");
+    for (int i = 0; i < 1000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s%d", i ? ", " : "", i);
+    n += (size_t)snprintf(text + n, cap - n, "]\n  b: [");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%sb%d", i ? ", " : "", i);
+    n += (size_t)snprintf(text + n, cap - n, "]\nexclude:\n");
+    for (int i = 0; i < 500; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  - {a: %d, b: [b1, b2]}\n", i);
+    n += (size_t)snprintf(text + n, cap - n, "include:\n");
+    for (int i = 0; i < 350000; i++)
+        n += (size_t)snprintf(text + n, cap - n, "  - {a: x%d, b: b0}\n", i);
+    g = load(text);
+    assert_non_null(g);
+    assert_int_equal(g->n_configs, 100000 - 1000 + 350000);
+    grid_free(g);
+    free(text);
+}
+
+static void test_workdir_resolution(void **state)
+{
+    struct grid *g;
+    char *wd, want[4096];
+    (void)state;
+    /* No workdir: the grid file's folder. */
+    g = load_at(BASE, "/some/where/g.yaml");
+    assert_non_null(g);
+    wd = grid_expand(g, &g->runs[0], g->workdir_tmpl);
+    assert_string_equal(wd, "/some/where");
+    free(wd);
+    grid_free(g);
+    /* A relative workdir is relative to that folder; an absolute one stays. */
+    g = load_at(BASE "workdir: ../x/{repeat}\n", "/a/b/g.yaml");
+    assert_non_null(g);
+    wd = grid_expand(g, &g->runs[0], g->workdir_tmpl);
+    assert_string_equal(wd, "/a/b/../x/1");
+    free(wd);
+    grid_free(g);
+    g = load(BASE "workdir: /w/{grid}\n");
+    assert_non_null(g);
+    wd = grid_expand(g, &g->runs[0], g->workdir_tmpl);
+    assert_string_equal(wd, "/w/t");
+    free(wd);
+    grid_free(g);
+    /* Starting with a level: its values decide, and must agree. */
+    g = load(BASE "levels: {d: [/p, /q]}\ninclude: [{d: /r}]\nworkdir: '{d}/s'\n");
+    assert_non_null(g);
+    wd = grid_expand(g, &g->runs[2], g->workdir_tmpl);
+    assert_string_equal(wd, "/r/s");
+    free(wd);
+    grid_free(g);
+    g = load(BASE "levels: {d: [p, q]}\nworkdir: '{d}'\n");
+    assert_non_null(g);
+    wd = grid_expand(g, &g->runs[1], g->workdir_tmpl);
+    snprintf(want, sizeof(want), "%s/q", g->dir_abs);
+    assert_string_equal(wd, want);
+    free(wd);
+    grid_free(g);
+    expect_error(BASE "levels: {d: [p, /q]}\nworkdir: '{d}'\n",
+                 "t.yaml:4: workdir: ", "absolute paths and relative ones");
+    /* sim:trace= files of meters too. */
+    g = load_at(BASE "meters: 'sim,sim:trace=t.csv'\nmeters_fallback: sim:trace=/u.csv\n",
+                "/a/g.yaml");
+    assert_non_null(g);
+    assert_string_equal(g->meters, "sim,sim:trace=/a/t.csv");
+    assert_string_equal(g->meters_fallback, "sim:trace=/u.csv");
+    grid_free(g);
+}
+
 static void test_file(void **state)
 {
     char path[] = "/tmp/jb-test-grid-XXXXXX";
@@ -285,12 +563,28 @@ static void test_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_minimal),      cmocka_unit_test(test_syntax_errors),
-        cmocka_unit_test(test_keys),         cmocka_unit_test(test_types),
-        cmocka_unit_test(test_levels),       cmocka_unit_test(test_placeholders),
-        cmocka_unit_test(test_rules),        cmocka_unit_test(test_expand),
-        cmocka_unit_test(test_safe_run_ids), cmocka_unit_test(test_random_order),
-        cmocka_unit_test(test_caps),         cmocka_unit_test(test_file),
+        cmocka_unit_test(test_minimal),
+        cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_types),
+        cmocka_unit_test(test_levels),
+        cmocka_unit_test(test_placeholders),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_safe_run_ids),
+        cmocka_unit_test(test_random_order),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_file),
+        cmocka_unit_test(test_nesting_cap),
+        cmocka_unit_test(test_size_and_node_caps),
+        cmocka_unit_test(test_nul_bytes),
+        cmocka_unit_test(test_empty_quoted_values),
+        cmocka_unit_test(test_name_lengths),
+        cmocka_unit_test(test_command_caps),
+        cmocka_unit_test(test_million_values),
+        cmocka_unit_test(test_big_mapping_duplicate),
+        cmocka_unit_test(test_many_excludes_and_includes),
+        cmocka_unit_test(test_workdir_resolution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,8 +141,9 @@ static void test_escapes(void **state)
                                      "A");
     expect_str("\"\\ud800\\ud83d\\ude00\"", "\xef\xbf\xbd\xf0\x9f\x98\x80");
     expect_str("\"\\ud800\\n\"", "\xef\xbf\xbd\n");
-    /* \u0000 is decoded, but ends the C string. */
-    expect_str("\"a\\u0000b\"", "a");
+    /* \u0000 has no place in a C string: U+FFFD, not a string cut short. */
+    expect_str("\"a\\u0000b\"", "a\xef\xbf\xbd"
+                                "b");
     /* UTF-8 passes through unchanged. */
     expect_str("\"\xc3\xa9t\xc3\xa9\"", "\xc3\xa9t\xc3\xa9");
 
@@ -154,6 +155,25 @@ static void test_escapes(void **state)
     expect_err("\"abc", "at byte 5: unterminated string");
     expect_err("\"abc\\\"", "at byte 7: unterminated string");
     expect_err("\"ab\\", "at byte 5: unterminated string");
+}
+
+/* Raw bytes that are not UTF-8 (a workload's info value, issue 13) become U+FFFD, one per
+ * maximal invalid subpart, so whatever is parsed can be written as JSON again. */
+static void test_invalid_utf8(void **state)
+{
+#define R "\xef\xbf\xbd"
+    (void)state;
+    expect_str("\"\xff\"", R);
+    expect_str("\"a\xc3t\"", "a" R "t");
+    expect_str("\"\xe2\x82x\"", R "x");          /* a 3-byte sequence cut short: one */
+    expect_str("\"\xe2\x82\"", R);               /* ... also at the closing quote */
+    expect_str("\"\xed\xa0\x80\"", R R R);       /* an encoded surrogate */
+    expect_str("\"\xc0\xaf\"", R R);             /* an overlong '/' */
+    expect_str("\"\xf4\x90\x80\x80\"", R R R R); /* beyond U+10FFFF */
+    expect_str("\"\xf0\x9f\x98\"", R);
+    expect_str("\"\x80\x80\"", R R);
+    expect_str("\"\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"", "\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf");
+#undef R
 }
 
 static void test_numbers(void **state)
@@ -249,7 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document), cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_numbers),  cmocka_unit_test(test_depth),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_errors),   cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,6 +115,38 @@ static void test_values(void **state)
 }
 
 /* What the writer writes, the parser reads back the same (numbers to the writer's 10 digits). */
+/* Strings that are not UTF-8 (a path, a workload's text) are written as U+FFFD: the document
+ * stays valid JSON, and a valid UTF-8 string is written unchanged. */
+static void test_invalid_utf8(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"a\xff"
+         "b",
+         "\"a\xef\xbf\xbd"
+         "b\""},
+        {"\xe2\x82", "\"\xef\xbf\xbd\""},
+        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+        {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
+        {"\x7f\x01", "\"\x7f\\u0001\""},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct strbuf sb = STRBUF_INIT;
+        struct jsonw w;
+        struct jb_json *j = NULL;
+        char err[128];
+        jw_init(&w, &sb, 0);
+        jw_string(&w, cases[i].in);
+        assert_string_equal(sb_str(&sb), cases[i].out);
+        assert_int_equal(jb__json_parse(sb_str(&sb), sb.len, &j, err, sizeof(err)), 0);
+        jb__json_free(j);
+        sb_free(&sb);
+    }
+}
+
 static void test_round_trip(void **state)
 {
     static const char *const strings[] = {
@@ -182,10 +214,9 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compact),
-        cmocka_unit_test(test_pretty),
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_compact),      cmocka_unit_test(test_pretty),
+        cmocka_unit_test(test_values),       cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_invalid_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -230,6 +230,80 @@ static void test_import_rundir(void **state)
 }
 
 /* The fast paths must give exactly what strtod and printf give. */
+/* Units are converted or refused, implausible values refused (issue 13: "36.72 kW" was read as
+ * 36.72 W, "36820 mW" as 36820 W, "0 GiB" as 0 MiB, even with --strict). */
+static void test_units(void **state)
+{
+    (void)state;
+    struct nvsmi_log log;
+    char err[256];
+    const char *text = "timestamp, power.draw [W], memory.used [MiB], clocks.sm [MHz]\n"
+                       "2023/05/08 01:00:00.000, 0.3672 kW, 2 GiB, 1.5 GHz\n"
+                       "2023/05/08 01:00:01.000, 36820 mW, 512 KiB, 1500000 kHz\n"
+                       "2023/05/08 01:00:02.000, 36.5, 100, 1400\n";
+    assert_int_equal(parse(text, NULL, 1, &log, err), 0);
+    assert_int_equal(log.n, 3);
+    assert_true(fabs(log.rows[0].v[NVV_POWER_W] - 367.2) < 1e-9);
+    assert_true(fabs(log.rows[0].v[NVV_MEM_USED_MIB] - 2048) < 1e-9);
+    assert_true(fabs(log.rows[0].v[NVV_SM_CLOCK_MHZ] - 1500) < 1e-9);
+    assert_true(fabs(log.rows[1].v[NVV_POWER_W] - 36.82) < 1e-9);
+    assert_true(fabs(log.rows[1].v[NVV_MEM_USED_MIB] - 0.5) < 1e-9);
+    assert_true(fabs(log.rows[2].v[NVV_POWER_W] - 36.5) < 1e-9); /* the header's unit */
+    nvsmi_log_free(&log);
+
+    /* Each refused row names file, line and field, with and without --strict. */
+    static const struct {
+        const char *row, *msg;
+    } bad[] = {
+        {"2023/05/08 01:00:01.000, 36.72 kW, 1 MiB", "field 'power.draw [W]': 36720 W is out of "
+                                                     "range (0 to 10000 W)"},
+        {"2023/05/08 01:00:01.000, -5 W, 1 MiB", "field 'power.draw [W]': -5 W is negative"},
+        {"2023/05/08 01:00:01.000, 5 kWh, 1 MiB", "unit 'kWh' is not one of W, mW, kW"},
+        {"2023/05/08 01:00:01.000, 5 W, 1 MB", "field 'memory.used [MiB]': unit 'MB' is not one "
+                                               "of MiB, KiB, GiB, TiB, B"},
+        {"2023/05/08 01:00:01.000, 5 W, 2 TiB", "2.09715e+06 MiB is out of range"},
+        {"9999/05/08 01:00:01.000, 5 W, 1 MiB", "field 'timestamp': not a year from 1970 to 2199"},
+        {"2023/05/10 01:00:01.000, 5 W, 1 MiB",
+         "field 'timestamp': 172801 s after the row before, more than 86400 s"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char t[512];
+        snprintf(t, sizeof(t),
+                 "timestamp, power.draw [W], memory.used [MiB]\n"
+                 "2023/05/08 01:00:00.000, 10 W, 1 MiB\n%s\n"
+                 "2023/05/08 01:00:02.000, 12 W, 1 MiB\n",
+                 bad[i].row);
+        assert_int_equal(parse(t, NULL, 0, &log, err), 0);
+        assert_int_equal(log.n, 2);
+        assert_int_equal(log.bad_rows, 1);
+        if (strncmp(last_warn, "log.csv:3: ", 11) || !strstr(last_warn, bad[i].msg))
+            fail_msg("warning '%s' does not name line 3 and '%s'", last_warn, bad[i].msg);
+        nvsmi_log_free(&log);
+        assert_int_equal(parse(t, NULL, 1, &log, err), -1);
+        if (strncmp(err, "log.csv:3: ", 11) || !strstr(err, bad[i].msg))
+            fail_msg("error '%s' does not name line 3 and '%s'", err, bad[i].msg);
+        nvsmi_log_free(&log);
+    }
+    /* A header's unit must be one the gauge knows, or nothing in the column means anything. */
+    assert_int_equal(
+        parse("timestamp, power.draw [kWh]\n2023/05/08 01:00:00.000, 1\n", NULL, 0, &log, err), -1);
+    assert_string_equal(err, "log.csv:1: field 'power.draw [kWh]': unit 'kWh' is not one of W, "
+                             "mW, kW");
+    nvsmi_log_free(&log);
+    /* Metrics are plain numbers. */
+    {
+        struct epoch_log ep = {0};
+        const char *m = "epoch;accuracy;timestamp\n0;0.5 kW;2023-05-08 01:00:00\n";
+        assert_int_equal(epochs_parse(m, strlen(m), "m.csv", 1, &ep, on_warn, NULL, err, 256), -1);
+        assert_non_null(strstr(err, "m.csv:2: column 'accuracy': not a number"));
+        epoch_log_free(&ep);
+        m = "epoch;accuracy;timestamp\n0;0.5;9999-05-08 01:00:00\n";
+        assert_int_equal(epochs_parse(m, strlen(m), "m.csv", 1, &ep, on_warn, NULL, err, 256), -1);
+        assert_non_null(strstr(err, "m.csv:2: column 'timestamp': not a year from 1970 to 2199"));
+        epoch_log_free(&ep);
+    }
+}
+
 static void test_fastnum(void **state)
 {
     (void)state;
@@ -277,7 +351,7 @@ int main(void)
         cmocka_unit_test(test_study_format), cmocka_unit_test(test_headerless_and_order),
         cmocka_unit_test(test_malformed),    cmocka_unit_test(test_epochs),
         cmocka_unit_test(test_series),       cmocka_unit_test(test_import_rundir),
-        cmocka_unit_test(test_fastnum),
+        cmocka_unit_test(test_fastnum),      cmocka_unit_test(test_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

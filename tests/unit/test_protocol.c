@@ -166,6 +166,24 @@ static void test_limits(void **state)
     assert_int_equal(ev.index, -2147483647L);
 }
 
+/* A text value cut to fit (127 bytes) is cut between characters, so it stays UTF-8; invalid bytes
+ * become U+FFFD (issue 13: they reached manifest.json raw). */
+static void test_utf8_values(void **state)
+{
+    char line[1024];
+    size_t n = 0;
+    (void)state;
+    n += (size_t)snprintf(line, sizeof(line), "{\"event\":\"info\",\"values\":{\"a\":\"");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "\xc3\xa9"); /* 2 bytes each */
+    snprintf(line + n, sizeof(line) - n, "\",\"b\":\"x\xff\xfey\"}}");
+    expect_ok(line);
+    assert_int_equal(ev.n_values, 2);
+    assert_int_equal(strlen(ev.values[0].text), 126); /* 63 whole characters, not 127 bytes */
+    assert_int_equal((unsigned char)ev.values[0].text[125], 0xa9);
+    assert_string_equal(ev.values[1].text, "x\xef\xbf\xbd\xef\xbf\xbdy");
+}
+
 static void test_field_errors(void **state)
 {
     static const struct {
@@ -250,9 +268,9 @@ static void test_not_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_begin_end), cmocka_unit_test(test_metric_info_values),
-        cmocka_unit_test(test_limits),    cmocka_unit_test(test_field_errors),
-        cmocka_unit_test(test_not_json),
+        cmocka_unit_test(test_begin_end),   cmocka_unit_test(test_metric_info_values),
+        cmocka_unit_test(test_limits),      cmocka_unit_test(test_field_errors),
+        cmocka_unit_test(test_utf8_values), cmocka_unit_test(test_not_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
