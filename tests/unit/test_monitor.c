@@ -176,6 +176,32 @@ static void test_constant_nvml(void **state)
     jb_monitor_free(mon);
 }
 
+/* Two meters, one exact and one NVML-faithful: a window waits for both, each has its own. */
+static void test_two_meters(void **state)
+{
+    struct jb_monitor *mon = monitor_of("sim:const=100,sim:nvml:const=50", 0);
+    struct jb_window *w;
+    const struct jb_phase_result *r;
+    double d;
+
+    (void)state;
+    assert_int_equal(jb_monitor_meter_count(mon), 2);
+    w = window_of(mon, "both", 400);
+    d = duration_s(w);
+    assert_int_equal(jb_window_meter_count(w), 2);
+    expect_constant(w, 100, 0);
+    r = jb_window_result(w, 1);
+    assert_int_equal(r->meter, 1);
+    assert_string_equal(r->phase, "both");
+    assert_true(r->valid & JB_PHASE_ENERGY);
+    assert_true(r->flags & JB_PHASE_FLAG_STEPPED);
+    assert_true(fabs(jb_window_energy_j(w, 1) - 50 * d) <= 50 * NVML_TOL_S + 0.002);
+    assert_int_equal(r->t_begin_ns, jb_window_t_begin_ns(w));
+    assert_int_equal(r->t_end_ns, jb_window_t_end_ns(w));
+    jb_window_free(w);
+    jb_monitor_free(mon);
+}
+
 /* Changing loads: the true energy lies in the window's interval, on both kinds of counter and
  * without the reads at the bounds. */
 static void test_truth(void **state)
@@ -511,6 +537,7 @@ int main(void)
     const char *dir = getenv("JB_FAKE_DIR");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_constant_exact), cmocka_unit_test(test_constant_nvml),
+        cmocka_unit_test(test_two_meters),
         cmocka_unit_test(test_truth),          cmocka_unit_test(test_nested_overlapping),
         cmocka_unit_test(test_name_reuse),     cmocka_unit_test(test_wait_modes),
         cmocka_unit_test(test_errors),         cmocka_unit_test(test_no_meter),
