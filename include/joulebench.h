@@ -556,6 +556,9 @@ JB_API int jb_client_info(struct jb_client *c, const struct jb_value *values, si
  * the same name get JB_ESTATE for the second.  jb_window_* calls on one window are thread-safe
  * (a window is not changed after jb_monitor_wait returns it).
  *
+ * Processes.  A monitor belongs to the process that made it: in a child made by fork() (which has
+ * no sampler threads) every window call fails with JB_ESTATE and jb_monitor_free does nothing.
+ *
  * Errors.  Calls return 0 (or what is said) or a negative JB_E* code; jb_monitor_errmsg() has the
  * message of the calling thread's last failed jb_monitor_* call (thread-local, so threads do not
  * overwrite each other's messages).

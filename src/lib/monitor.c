@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NAME_MAX_BYTES 31
 
@@ -63,6 +64,7 @@ struct jb_monitor {
     pthread_cond_t resolved; /* CLOCK_MONOTONIC */
     struct table names, ids;
     uint64_t next_ticket;
+    pid_t pid;      /* of the process that made it: a forked child has no sampler threads */
     int bad_result; /* a result that matched no window (never expected) */
 };
 
@@ -346,6 +348,7 @@ int jb_monitor_new(struct jb_monitor **out, const char *meters, unsigned interva
     pthread_condattr_destroy(&ca);
     mon->flags = flags;
     mon->next_ticket = 1;
+    mon->pid = getpid();
     if (!(mon->set = jb_meter_set_new())) {
         rc = fail(JB_ENOMEM, "out of memory");
         goto out;
@@ -397,6 +400,10 @@ void jb_monitor_free(struct jb_monitor *mon)
 {
     if (!mon)
         return;
+    /* In a forked child the sampler's threads do not exist: joining them would hang.  The
+     * memory is the parent's copy; it is left as it is. */
+    if (mon->pid != getpid())
+        return;
     jb_sampler_stop(mon->sampler); /* last readings through the sinks, then no more threads */
     pthread_mutex_lock(&mon->lock);
     jb_phases_set_on_result(mon->phases, NULL, NULL); /* nobody will take them now */
@@ -441,6 +448,21 @@ const char *jb_monitor_note(const struct jb_monitor *mon, size_t i)
     return mon ? jb_meter_set_note(mon->set, i) : NULL;
 }
 
+/* A usable monitor: 0, or JB_EINVAL / JB_ESTATE with the message set. */
+static int check_monitor(const struct jb_monitor *mon)
+{
+    if (!mon)
+        return fail(JB_EINVAL, "no monitor");
+    /* After fork() the child has the monitor's memory but not its threads: no reading would
+     * come, and a wait would never end. */
+    if (mon->pid != getpid())
+        return fail(JB_ESTATE,
+                    "the monitor was made in process %ld, not this one (after fork(), "
+                    "make a new monitor in the child)",
+                    (long)mon->pid);
+    return 0;
+}
+
 /* ---- windows -------------------------------------------------------------------------------- */
 
 static int check_name(const char *name)
@@ -470,9 +492,7 @@ int jb_monitor_begin(struct jb_monitor *mon, const char *name)
     int rc;
 
     clear_error();
-    if (!mon)
-        return fail(JB_EINVAL, "no monitor");
-    if ((rc = check_name(name)) < 0)
+    if ((rc = check_monitor(mon)) < 0 || (rc = check_name(name)) < 0)
         return rc;
     w = calloc(1, sizeof(*w) + mon->n * sizeof(w->res[0]));
     if (!w)
@@ -515,9 +535,7 @@ static int end_window(struct jb_monitor *mon, const char *name, uint64_t *ticket
     clear_error();
     if (ticket)
         *ticket = 0;
-    if (!mon)
-        return fail(JB_EINVAL, "no monitor");
-    if ((rc = check_name(name)) < 0)
+    if ((rc = check_monitor(mon)) < 0 || (rc = check_name(name)) < 0)
         return rc;
     pthread_mutex_lock(&mon->lock);
     if (!(np = find_name(&mon->names, name))) {
@@ -629,8 +647,8 @@ int jb_monitor_wait(struct jb_monitor *mon, uint64_t ticket, int timeout_ms, str
     if (!out)
         return fail(JB_EINVAL, "no place for the window (out is NULL)");
     *out = NULL;
-    if (!mon)
-        return fail(JB_EINVAL, "no monitor");
+    if ((rc = check_monitor(mon)) < 0)
+        return rc;
     if (timeout_ms > 0)
         deadline_after(&deadline, timeout_ms);
     pthread_mutex_lock(&mon->lock);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -517,6 +518,33 @@ static void test_lost_meter(void **state)
     unsetenv("JOULEBENCH_NVML_LIB");
 }
 
+/* In a forked child the monitor refuses windows (no sampler threads there: a wait would never
+ * end) and its free does nothing (joining threads that do not exist would hang). */
+static void test_fork(void **state)
+{
+    struct jb_monitor *mon = monitor_of("sim:const=100", 0);
+    int st = 0;
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(jb_monitor_begin(mon, "parent"), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct jb_window *w = NULL;
+        int ok = jb_monitor_begin(mon, "child") == JB_ESTATE &&
+                 strstr(jb_monitor_errmsg(mon), "fork") &&
+                 jb_monitor_end(mon, "parent", NULL) == JB_ESTATE &&
+                 jb_monitor_wait(mon, 1, -1, &w) == JB_ESTATE;
+        jb_monitor_free(mon);
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    jb_window_free(window_of(mon, "after", 20)); /* the parent's monitor goes on */
+    jb_monitor_free(mon);
+}
+
 /* The monitor freed with a window open and results pending, waited for and not. */
 static void test_free_pending(void **state)
 {
@@ -536,12 +564,12 @@ int main(void)
 {
     const char *dir = getenv("JB_FAKE_DIR");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_constant_exact), cmocka_unit_test(test_constant_nvml),
-        cmocka_unit_test(test_two_meters),
-        cmocka_unit_test(test_truth),          cmocka_unit_test(test_nested_overlapping),
-        cmocka_unit_test(test_name_reuse),     cmocka_unit_test(test_wait_modes),
-        cmocka_unit_test(test_errors),         cmocka_unit_test(test_no_meter),
-        cmocka_unit_test(test_threads),        cmocka_unit_test(test_lost_meter),
+        cmocka_unit_test(test_constant_exact),     cmocka_unit_test(test_constant_nvml),
+        cmocka_unit_test(test_two_meters),         cmocka_unit_test(test_truth),
+        cmocka_unit_test(test_nested_overlapping), cmocka_unit_test(test_name_reuse),
+        cmocka_unit_test(test_wait_modes),         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_no_meter),           cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_lost_meter),         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_free_pending),
     };
 
