@@ -309,6 +309,23 @@ def test_threads(mon):
 
 
 @needs_lib
+def test_forked_child(mon):
+    """In a fork()ed child the monitor refuses windows (its sampler threads are the parent's)."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            mon.begin_window("child")
+        except jb.WindowError as e:
+            code = 0 if "fork" in str(e) else 2
+        finally:
+            os._exit(code)
+    _, st = os.waitpid(pid, 0)
+    assert os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0
+    expect_constant(_window(mon, "parent"), 100, 0)
+
+
+@needs_lib
 def test_no_bound_reads():
     with jb.Monitor("sim:const=100", bound_reads=False, interval_ms=20) as mon:
         expect_constant(_window(mon, "nb", 0.2), 100, 0)
