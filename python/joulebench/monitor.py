@@ -291,6 +291,7 @@ class Monitor:
         self._state = threading.Condition()
         self._busy = 0
         self._closed = False
+        self._freed = [False]  # shared with the finalizer
         flags = 0 if bound_reads else _lib.JB_MONITOR_NO_BOUND_READS
         rc = self._lib.jb_monitor_new(ctypes.byref(self._handle), meters.encode("utf-8"),
                                       interval_ms, energy_interval_ms, flags)
@@ -302,13 +303,16 @@ class Monitor:
         self.notes = tuple(_lib.text(self._lib.jb_monitor_note(self._handle, i))
                            for i in range(self._lib.jb_monitor_note_count(self._handle)))
         self.simulated = any(m.simulated for m in self.meters)
-        self._finalizer = weakref.finalize(self, _free, self._lib, self._handle.value)
+        # Freed at close(), when the monitor is collected, or at interpreter exit (before any
+        # PendingMeasurement's __del__, which then finds it closed: the flag is shared).
+        self._finalizer = weakref.finalize(self, _free, self._lib, self._handle.value,
+                                           self._freed)
 
     # ---- library calls, kept apart from close() -------------------------------------------
 
     def _enter(self):
         with self._state:
-            if self._closed:
+            if self._closed or self._freed[0]:
                 raise JoulebenchError("the monitor is closed")
             self._busy += 1
 
@@ -442,7 +446,7 @@ class Monitor:
 
     def _forget(self, ticket):
         with self._state:
-            if self._closed:
+            if self._closed or self._freed[0]:
                 return
             self._busy += 1
         try:
@@ -502,7 +506,7 @@ class Monitor:
 
     @property
     def closed(self):
-        return self._closed
+        return self._closed or self._freed[0]
 
     def __enter__(self):
         return self
@@ -514,9 +518,10 @@ class Monitor:
     def __repr__(self):
         return "Monitor(meters=%r%s%s)" % ([m.id for m in self.meters],
                                            ", simulated=True" if self.simulated else "",
-                                           ", closed" if self._closed else "")
+                                           ", closed" if self.closed else "")
 
 
-def _free(lib, handle):
+def _free(lib, handle, freed):
+    freed[0] = True
     if handle:
         lib.jb_monitor_free(handle)

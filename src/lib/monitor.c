@@ -359,10 +359,14 @@ int jb_monitor_new(struct jb_monitor **out, const char *meters, unsigned interva
     }
     mon->n = jb_meter_set_count(mon->set);
     if (!mon->n) {
+        /* Say why auto found nothing (the notes: "RAPL not readable: ...") */
+        const char *n0 = jb_meter_set_note_count(mon->set) ? jb_meter_set_note(mon->set, 0) : "";
+        const char *n1 =
+            jb_meter_set_note_count(mon->set) > 1 ? jb_meter_set_note(mon->set, 1) : "";
         rc = fail(JB_ENODEV,
-                  "no meter to measure with in '%s' (no NVIDIA GPU and no readable "
-                  "RAPL domain; \"sim\" gives a simulated meter)",
-                  meters ? meters : "auto");
+                  "no meter to measure with in '%s' (no NVIDIA GPU and no readable RAPL domain; "
+                  "\"sim\" gives a simulated meter)%s%s%s%s",
+                  meters ? meters : "auto", *n0 ? ": " : "", n0, *n1 ? "; " : "", n1);
         goto out;
     }
     for (size_t i = 0; i < mon->n; i++) {
