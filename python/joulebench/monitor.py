@@ -35,7 +35,10 @@ import warnings
 import weakref
 
 from joulebench import _lib
-from joulebench._lib import LibraryNotFoundError  # noqa: F401  (re-exported)
+from joulebench._lib import LibraryNotFoundError
+
+__all__ = ["Monitor", "Measurement", "PendingMeasurement", "Window", "MeterInfo",
+           "JoulebenchError", "WindowError", "LibraryNotFoundError"]
 
 MAX_NAME_BYTES = 31
 
