@@ -288,6 +288,10 @@ class Monitor:
                 raise ValueError("%s must be an integer 10..60000, got %r" % (label, v))
         if not isinstance(meters, str) or not meters:
             raise ValueError("meters must be a non-empty str such as 'auto', 'gpu0' or 'sim'")
+        loaded = _lib.library_path()
+        if library and loaded is not None and loaded != library:
+            raise ValueError("libjoulebench is already loaded from %s in this process; it cannot "
+                             "be loaded from %s too" % (loaded, library))
         self._lib = _lib.load({_lib.ENV_VAR: library} if library else None)
         self._sync = sync
         self._handle = ctypes.c_void_p()

@@ -265,6 +265,9 @@ def test_errors(mon):
         jb.Monitor("sim", sync="torch")
     with pytest.raises(ValueError):
         jb.Monitor("")
+    with pytest.raises(ValueError, match="already loaded"):
+        jb.Monitor("sim", library="/elsewhere/libjoulebench.so.0")
+    jb.Monitor("sim", library=_lib.library_path()).close()  # the same one: fine
     m2 = jb.Monitor("sim")
     m2.close()
     m2.close()  # idempotent
