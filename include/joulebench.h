@@ -526,6 +526,129 @@ JB_API int jb_client_metric(struct jb_client *c, const char *phase, long index,
 /* An info event: n (1..32) facts about the run (framework, device, precision, ...). */
 JB_API int jb_client_info(struct jb_client *c, const struct jb_value *values, size_t n);
 
+/* ---- monitor: measurement windows inside a program ------------------------------------ */
+
+/*
+ * A monitor owns a meter set, a sampler and a phase accountant, so that a program measures
+ * windows of its own execution without writing callbacks: begin a window by name, end it, wait
+ * for its result.  It is what the Python package's joulebench.Monitor calls (python/joulebench/
+ * monitor.py, docs/python.md); windows are phases of the accountant above, so a window gets the
+ * very estimate `joulebench stat` gives a phase (counter-anchored energy, its interval, the power
+ * integral, flags, peak), and windows may nest and overlap freely.
+ *
+ * Timing.  A window's bounds are jb_now_ns() at the call (synchronise the device first).  Its
+ * result needs counter readings past its end: the estimator resolves a bound only once the
+ * readings have passed it (for a step-function counter, two counter updates past it).  So a
+ * result is ready about 100-200 ms after jb_monitor_end on NVML (a 100 ms counter; longer in
+ * the first ~1.5 s of a monitor, while the counter's update grid is being found, and up to 5 s
+ * for a counter that stops moving), and about one interval_ms on an exact counter (RAPL,
+ * simulated exact meters).  jb_monitor_end does not wait: it returns a ticket, and
+ * jb_monitor_wait waits for (or polls) the result.
+ *
+ * Costs.  Every counter is read at each window bound (as stat reads them at phase bounds), in
+ * the calling thread: ~4 ms per NVML GPU; JB_MONITOR_NO_BOUND_READS leaves the counters to the
+ * sampler's schedule (the estimate then rests on the locked reads alone).  The sampler reads only
+ * power and the counter (JB_CAP_ENERGY | JB_CAP_POWER | JB_CAP_POWER_INSTANT).
+ *
+ * Thread-safety.  Every jb_monitor_* call is thread-safe (one lock per monitor, never held while
+ * reading a meter), except jb_monitor_free, which must not run concurrently with any other call on
+ * the same monitor.  Window names are the monitor's, not the thread's: two threads beginning
+ * the same name get JB_ESTATE for the second.  jb_window_* calls on one window are thread-safe
+ * (a window is not changed after jb_monitor_wait returns it).
+ *
+ * Processes.  A monitor belongs to the process that made it: in a child made by fork() (which has
+ * no sampler threads) every window call fails with JB_ESTATE and jb_monitor_free does nothing.
+ *
+ * Errors.  Calls return 0 (or what is said) or a negative JB_E* code; jb_monitor_errmsg() has the
+ * message of the calling thread's last failed jb_monitor_* call (thread-local, so threads do not
+ * overwrite each other's messages).
+ */
+struct jb_monitor;
+struct jb_window;
+
+/* jb_monitor_new flags. */
+#define JB_MONITOR_NO_BOUND_READS (1u << 0) /* no counter read at window bounds */
+
+/*
+ * Adds the meters of `meters` (the syntax of jb_meter_set_add; NULL means "auto") and starts the
+ * sampler: gauges every interval_ms and counters every energy_interval_ms (each 10..60000; 0
+ * means 100).  Returns 0 with *out set, or a negative code with *out NULL: JB_EINVAL (a bad
+ * specification or flag), JB_ERANGE (an interval), JB_ENODEV (no meter: no GPU and no readable
+ * RAPL domain under auto), JB_ENOMEM, JB_ESYS (threads), or the code of the meter that failed
+ * to open; jb_monitor_errmsg(NULL) says why.  Notes on meters skipped under auto are kept
+ * (jb_monitor_note).
+ */
+JB_API int jb_monitor_new(struct jb_monitor **out, const char *meters, unsigned interval_ms,
+                          unsigned energy_interval_ms, unsigned flags);
+/*
+ * Stops the sampler (one last reading of every meter), closes the windows still open, drops
+ * every result not taken, closes the meters and frees the monitor.  Tickets and windows taken
+ * stay valid as windows (jb_window_free them).  Accepts NULL.
+ */
+JB_API void jb_monitor_free(struct jb_monitor *mon);
+
+/* The meters, in the order of the specification; info owned by the monitor, NULL out of range. */
+JB_API size_t jb_monitor_meter_count(const struct jb_monitor *mon);
+JB_API const struct jb_meter *jb_monitor_meter(const struct jb_monitor *mon, size_t i);
+/* Why meter i stopped being read ("" while it is read: a lost GPU stops it, and its part of
+ * later windows is marked partial).  Owned by the monitor, valid until it is freed. */
+JB_API const char *jb_monitor_meter_error(const struct jb_monitor *mon, size_t i);
+/* Notes gathered while adding the meters (jb_meter_set_note). */
+JB_API size_t jb_monitor_note_count(const struct jb_monitor *mon);
+JB_API const char *jb_monitor_note(const struct jb_monitor *mon, size_t i);
+
+/*
+ * Begins window `name` (1 to 31 bytes) now.  JB_EINVAL for a bad name, JB_ESTATE when a window
+ * of that name is open.  Windows of different names may nest and overlap in any way; a name may
+ * be used again once its window has ended.
+ */
+JB_API int jb_monitor_begin(struct jb_monitor *mon, const char *name);
+/*
+ * Ends window `name` now; *ticket gets the id that jb_monitor_wait takes, unique for the
+ * monitor's life and never 0 (ticket NULL: nobody will take the result, it is dropped as
+ * jb_monitor_cancel drops it).  Does not wait for the result.  JB_ESTATE when no window of that
+ * name is open (never begun, or already ended).  Every ended window's result is held until
+ * taken (jb_monitor_wait) or dropped (jb_monitor_forget): take or forget every ticket.
+ */
+JB_API int jb_monitor_end(struct jb_monitor *mon, const char *name, uint64_t *ticket);
+/* Ends window `name` and drops its result (JB_ESTATE when not open). */
+JB_API int jb_monitor_cancel(struct jb_monitor *mon, const char *name);
+/*
+ * Waits up to timeout_ms (< 0: until it comes; 0: do not wait) for the result of the window
+ * ended with `ticket`.  Returns 1 with *out a window that the caller owns (jb_window_free), 0
+ * when the result is not ready yet (*out NULL; the ticket stays valid), JB_ESTATE for a ticket
+ * not issued, already taken or forgotten, JB_ENOMEM.  The wait is bounded by the readings: see
+ * "Timing" above; a meter that fails stops being waited for.
+ */
+JB_API int jb_monitor_wait(struct jb_monitor *mon, uint64_t ticket, int timeout_ms,
+                           struct jb_window **out);
+/* Drops the result of `ticket`, now or when it comes.  Unknown tickets are ignored. */
+JB_API void jb_monitor_forget(struct jb_monitor *mon, uint64_t ticket);
+/* The calling thread's last jb_monitor_* failure ("" when none); mon may be NULL.  Valid until
+ * that thread's next jb_monitor_* call. */
+JB_API const char *jb_monitor_errmsg(const struct jb_monitor *mon);
+
+/* A window's result: one jb_phase_result per meter of the monitor (phase = the window's name).
+ * Owned by the caller; accessors accept only the window jb_monitor_wait gave. */
+JB_API void jb_window_free(struct jb_window *w); /* accepts NULL */
+JB_API const char *jb_window_name(const struct jb_window *w);
+JB_API uint64_t jb_window_ticket(const struct jb_window *w);
+JB_API uint64_t jb_window_t_begin_ns(const struct jb_window *w);
+JB_API uint64_t jb_window_t_end_ns(const struct jb_window *w);
+JB_API size_t jb_window_meter_count(const struct jb_window *w);
+/* Meter i's result (fields as documented for struct jb_phase_result; JB_PHASE_PARTIAL when the
+ * readings did not cover the window, e.g. the monitor was freed first); NULL out of range.
+ * Read through this pointer only: the struct may grow. */
+JB_API const struct jb_phase_result *jb_window_result(const struct jb_window *w, size_t i);
+/* Meter i's energy: the counter's estimate where there is one, else the power integral; NAN
+ * when neither (check jb_window_result()->valid). */
+JB_API double jb_window_energy_j(const struct jb_window *w, size_t i);
+/* Where that energy came from, as stat's energy_source: "simulated" (a simulated meter, whatever
+ * its reading), "counter", "power-integral", or "none".  Static strings. */
+JB_API const char *jb_window_energy_source(const struct jb_window *w, size_t i);
+/* 1 when any meter of the window is simulated: every output must say so. */
+JB_API int jb_window_simulated(const struct jb_window *w);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,15 +12,29 @@ JOULEBENCH_FD every call does nothing, so a workload runs standalone unchanged.
         p.items = n_images
     jb.metric("eval", 1, accuracy=0.51, loss=1.37)
 
-This module does not measure anything and does not talk to libjoulebench; it only writes lines.
-A write that fails (reader gone: EPIPE; fd closed: EBADF) disables the client with one warning on
+The phase functions measure nothing and do not talk to libjoulebench; they only write lines.  A
+write that fails (reader gone: EPIPE; fd closed: EBADF) disables the client with one warning on
 stderr; the workload goes on.
+
+In-process measurement is the other half of the package: joulebench.Monitor measures windows of
+this program itself through libjoulebench (ctypes; the library is loaded when the first Monitor
+is made, so importing joulebench needs nothing but Python):
+
+    mon = jb.Monitor(meters="auto", sync=torch.cuda.synchronize)
+    with mon.window("train") as w:
+        ...train...
+    print(w.measurement.energy_j)        # {"gpu0": 1234.5}
 """
 
 from joulebench.client import Client, Phase, default_client
+from joulebench.monitor import (JoulebenchError, LibraryNotFoundError, Measurement, MeterInfo,
+                                Monitor, PendingMeasurement, Window, WindowError)
+
+__version__ = "0.1.0"
 
 __all__ = ["Client", "Phase", "phase", "begin", "end", "metric", "info", "enabled",
-           "default_client"]
+           "default_client", "Monitor", "Measurement", "PendingMeasurement", "Window",
+           "MeterInfo", "JoulebenchError", "WindowError", "LibraryNotFoundError", "__version__"]
 
 
 def enabled():

@@ -199,12 +199,13 @@ static void *energy_main(void *arg)
         return NULL;
     }
     while (!meter_failed(s, ec->i)) {
-        uint64_t now = jb_now_ns(), stamp, start;
+        uint64_t now = jb_now_ns(), stamp, start, half_read;
         pthread_mutex_lock(&ec->lock);
-        stamp = jb__lock_next(&ec->sched, now + ec->read_ns / 2);
+        half_read = ec->read_ns / 2; /* under the lock: on-demand reads update it */
+        stamp = jb__lock_next(&ec->sched, now + half_read);
         pthread_mutex_unlock(&ec->lock);
         /* Start the read so that its middle, where it is stamped, falls on the target. */
-        start = stamp - ec->read_ns / 2;
+        start = stamp - half_read;
         if (start > now) {
             next.tv_sec = (time_t)(start / 1000000000ull);
             next.tv_nsec = (long)(start % 1000000000ull);
