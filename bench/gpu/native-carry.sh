@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dest=${1:-/work/main}/.native-carry
 build=${2:-build-carry}
-cmake -S . -B "$build" -G Ninja -DJB_WITH_ARCHIVE=OFF -DJB_WITH_MATIO=OFF -DJB_TESTS=OFF >/dev/null
+cmake -S . -B "$build" -G Ninja -DJB_WITH_ARCHIVE=OFF -DJB_WITH_MATIO=OFF -DJB_WITH_CAIRO=OFF -DJB_TESTS=OFF >/dev/null
 nice ninja -C "$build" joulebench_bin jb-native-train >/dev/null
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/src"

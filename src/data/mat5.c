@@ -22,6 +22,14 @@
 #include <string.h>
 #include <sys/types.h>
 #ifdef JB_HAVE_MATIO
+static int wanted(const struct m5 *m)
+{
+    for (const char *const *v = m->vars; v && *v; v++)
+        if (!strcmp(*v, m->name))
+            return 1;
+    return 0;
+}
+
 #include <zlib.h>
 #endif
 
@@ -167,6 +175,7 @@ static int check_matrix(struct m5 *m)
     return 0;
 }
 
+#ifdef JB_HAVE_MATIO
 static int wanted(const struct m5 *m)
 {
     for (const char *const *v = m->vars; v && *v; v++)
@@ -175,7 +184,6 @@ static int wanted(const struct m5 *m)
     return 0;
 }
 
-#ifdef JB_HAVE_MATIO
 /* Inflates the compressed element of len bytes at the file's position: its header into head,
  * then (for a wanted variable) on to its declared end, which must be there. */
 static int inflate_element(struct m5 *m, uint64_t len)
