@@ -45,6 +45,18 @@ extern char **environ;
 #define STDERR_TAIL_BYTES 2048
 #define MAX_LINE 65536
 
+/*
+ * After the command ends the sampler runs on for MEASURE_TAIL_S (longer for a slow counter:
+ * 2.5 update periods, at most MEASURE_TAIL_MAX_S) when a meter's counter is a step function, so
+ * that the last phases get the counter updates after their end that the estimator needs (two
+ * updates past a bound; docs/METHODOLOGY.md).  Without it they would be resolved at
+ * jb_phases_finish with only the updates before their end: a wider interval, and the tail of the
+ * command smeared.  Exact counters need no tail.
+ */
+#define MEASURE_TAIL_S 0.25
+#define MEASURE_TAIL_PERIODS 2.5
+#define MEASURE_TAIL_MAX_S 2.0
+
 struct metric {
     char phase[32];
     long index;
@@ -74,6 +86,12 @@ struct meas {
     struct jb_sampler *sampler;
     pthread_mutex_t lock;
     struct jb_phases *phases;
+    struct measure_result *r; /* phase results land here as they resolve (on_phase_result) */
+    size_t keep_phases, cap_phases, cap_aggs;
+    int phases_oom;
+    FILE *phases_out; /* phases.csv.partial, streamed as phases resolve; NULL without rundir */
+    int phases_error;
+    char phases_errmsg[256];
     FILE *samples; /* samples.csv.partial; NULL without a run directory or after a write error */
     int samples_error;
     char samples_errmsg[256];
@@ -249,9 +267,11 @@ static void sink_sample(void *user, size_t i, const struct jb_sample *s)
         if (m->cmd_begin_ns && !m->cmd_end_ns && s->t_mono_ns >= m->cmd_begin_ns &&
             (isnan(m->peak_power_w[i]) || w > m->peak_power_w[i]))
             m->peak_power_w[i] = w;
-        if (jb_phases_add_power(m->phases, i, s->t_mono_ns, w) < 0)
-            warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     }
+    /* Every sample, with the reading it is (instant or averaged power), goes to the estimator:
+     * it places the counter's updates with them and labels the peak with its source. */
+    if (jb_phases_add_sample(m->phases, i, s) < 0)
+        warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     if (m->samples && !m->samples_error) {
         FILE *f = m->samples;
         fprintf(f, "%.6f,%s", t_rel(m, s->t_mono_ns), info->id);
@@ -301,6 +321,104 @@ static void sink_error(void *user, size_t i, int code, const char *msg)
         jb_phases_meter_gone(m->phases, i); /* phases stop waiting for it */
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- phase results (under `lock`, from inside a jb_phases_* call on any thread) ------------ */
+
+static void phases_write_error(struct meas *m)
+{
+    if (!m->phases_error) {
+        m->phases_error = errno ? errno : EIO;
+        snprintf(m->phases_errmsg, sizeof(m->phases_errmsg), "cannot write phases.csv: %s",
+                 strerror(m->phases_error));
+    }
+}
+
+static int always_kept(const struct jb_phase_result *p)
+{
+    return p->index == 0 && (!strcmp(p->phase, "command") || !strcmp(p->phase, "idle"));
+}
+
+/* Sums p into its (phase name, meter) aggregate. */
+static void aggregate(struct meas *m, const struct jb_phase_result *p)
+{
+    struct measure_result *r = m->r;
+    struct measure_phase_agg *a = NULL;
+    double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
+
+    for (size_t k = r->n_phase_aggs; k-- > 0 && !a;)
+        if (r->phase_aggs[k].meter == p->meter && !strcmp(r->phase_aggs[k].phase, p->phase))
+            a = &r->phase_aggs[k];
+    if (!a) {
+        if (r->n_phase_aggs == m->cap_aggs) {
+            size_t nc = m->cap_aggs ? m->cap_aggs * 2 : 16;
+            struct measure_phase_agg *q = realloc(r->phase_aggs, nc * sizeof(*q));
+            if (!q) {
+                m->phases_oom = 1;
+                return;
+            }
+            r->phase_aggs = q;
+            m->cap_aggs = nc;
+        }
+        a = &r->phase_aggs[r->n_phase_aggs++];
+        memset(a, 0, sizeof(*a));
+        memcpy(a->phase, p->phase, sizeof(a->phase));
+        a->meter = p->meter;
+        a->valid = p->valid & ~JB_PHASE_PARTIAL;
+    }
+    a->count++;
+    a->valid &= p->valid;
+    a->flags |= p->flags;
+    a->n_partial += (p->valid & JB_PHASE_PARTIAL) != 0;
+    for (unsigned b = 0; b < sizeof(a->n_flagged) / sizeof(a->n_flagged[0]); b++)
+        a->n_flagged[b] += (p->flags >> b) & 1u;
+    a->duration_s += dur;
+    a->energy_j += (p->valid & JB_PHASE_ENERGY) ? p->energy_j : 0;
+    a->energy_j_lo += (p->valid & JB_PHASE_ENERGY_BOUNDS) ? p->energy_j_lo : 0;
+    a->energy_j_hi += (p->valid & JB_PHASE_ENERGY_BOUNDS) ? p->energy_j_hi : 0;
+    a->energy_j_power += (p->valid & JB_PHASE_ENERGY_POWER) ? p->energy_j_power : 0;
+    a->items += (p->valid & JB_PHASE_ITEMS) ? p->items : 0;
+}
+
+static void keep_result(struct meas *m, const struct jb_phase_result *p)
+{
+    struct measure_result *r = m->r;
+
+    r->n_phases_total++;
+    if (r->n_phases >= m->keep_phases && !always_kept(p)) {
+        aggregate(m, p);
+        return;
+    }
+    if (r->n_phases == m->cap_phases) {
+        size_t nc = m->cap_phases ? m->cap_phases * 2 : 64;
+        struct jb_phase_result *q = realloc(r->phases, nc * sizeof(*q));
+        if (!q) {
+            m->phases_oom = 1;
+            return;
+        }
+        r->phases = q;
+        m->cap_phases = nc;
+    }
+    r->phases[r->n_phases++] = *p;
+}
+
+static void phase_row(struct meas *m, const struct jb_phase_result *p, struct strbuf *sb);
+
+/* Each result as it resolves: one row of phases.csv, and kept (bounded) for the caller. */
+static void on_phase_result(void *user, const struct jb_phase_result *p)
+{
+    struct meas *m = user;
+
+    if (m->phases_out && !m->phases_error) {
+        struct strbuf sb = STRBUF_INIT;
+        phase_row(m, p, &sb);
+        if (sb_failed(&sb))
+            errno = ENOMEM;
+        if (sb_failed(&sb) || fwrite(sb_str(&sb), 1, sb.len, m->phases_out) != sb.len)
+            phases_write_error(m);
+        sb_free(&sb);
+    }
+    keep_result(m, p);
 }
 
 /* ---- protocol events (main thread) --------------------------------------------------------- */
@@ -840,31 +958,30 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     sb_putc(sb, '\n');
 }
 
-static void phases_csv(struct meas *m, const struct measure_result *r, struct strbuf *sb)
-{
-    sb_puts(sb, "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,"
-                "avg_power_w,items\n");
-    for (size_t i = 0; i < r->n_phases; i++) {
-        const struct jb_phase_result *p = &r->phases[i];
-        double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
-        double e = best_energy(p);
+static const char *phases_header = "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,"
+                                   "energy_j_power,avg_power_w,items\n";
 
-        sb_csv_field(sb, p->phase);
-        sb_printf(sb, ",%ld,%s,%.6f,%.6f,%.6f,", p->index, r->meters[p->meter].id,
-                  t_rel(m, p->t_begin_ns), t_rel(m, p->t_end_ns), dur);
-        if (p->valid & JB_PHASE_ENERGY)
-            sb_printf(sb, "%.6f", p->energy_j);
-        sb_putc(sb, ',');
-        if (p->valid & JB_PHASE_ENERGY_POWER)
-            sb_printf(sb, "%.6f", p->energy_j_power);
-        sb_putc(sb, ',');
-        if (dur > 0 && !isnan(e))
-            sb_printf(sb, "%.4f", e / dur);
-        sb_putc(sb, ',');
-        if (p->valid & JB_PHASE_ITEMS)
-            sb_printf(sb, "%.17g", p->items);
-        sb_putc(sb, '\n');
-    }
+static void phase_row(struct meas *m, const struct jb_phase_result *p, struct strbuf *sb)
+{
+    const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, p->meter));
+    double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
+    double e = best_energy(p);
+
+    sb_csv_field(sb, p->phase);
+    sb_printf(sb, ",%ld,%s,%.6f,%.6f,%.6f,", p->index, info->id, t_rel(m, p->t_begin_ns),
+              t_rel(m, p->t_end_ns), dur);
+    if (p->valid & JB_PHASE_ENERGY)
+        sb_printf(sb, "%.6f", p->energy_j);
+    sb_putc(sb, ',');
+    if (p->valid & JB_PHASE_ENERGY_POWER)
+        sb_printf(sb, "%.6f", p->energy_j_power);
+    sb_putc(sb, ',');
+    if (dur > 0 && !isnan(e))
+        sb_printf(sb, "%.4f", e / dur);
+    sb_putc(sb, ',');
+    if (p->valid & JB_PHASE_ITEMS)
+        sb_printf(sb, "%.17g", p->items);
+    sb_putc(sb, '\n');
 }
 
 static void metrics_csv(const struct meas *m, struct strbuf *sb)
@@ -936,6 +1053,54 @@ static void compute_totals(struct meas *m, struct measure_result *r, double idle
         if (!isnan(t->idle_power_w) && !isnan(t->energy_j))
             t->net_energy_j = t->energy_j - t->idle_power_w * r->duration_s;
     }
+}
+
+/* Removes the *.partial files of a measurement that failed: a failed run leaves no temporaries
+ * (what was renamed into place stays, but without a manifest the run counts as not done). */
+static void remove_partials(const char *dir)
+{
+    static const char *const names[] = {"samples.csv.partial", "phases.csv.partial",
+                                        "stdout.log.partial", "stderr.log.partial"};
+    char path[PATH_MAX];
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        path_in(path, sizeof(path), dir, names[i]);
+        unlink(path); /* ENOENT: never created or already renamed */
+    }
+}
+
+/* Keeps the sampler running after the command for the counter updates the last phases need
+ * (MEASURE_TAIL_S); nothing when no meter's counter is a step function.  Signals arriving
+ * meanwhile wait in the self-pipe: the command has ended, the run is being written. */
+static void sampler_tail(struct meas *m)
+{
+    double tail_s = 0;
+
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct jb_phases_meter_stats *st = jb_phases_meter_stats(m->phases, i);
+        double want;
+        if (!st || !st->stepped || m->meter_errors[i])
+            continue;
+        want = MEASURE_TAIL_PERIODS * st->update_period_s;
+        want = want > MEASURE_TAIL_S ? want : MEASURE_TAIL_S;
+        tail_s = want > tail_s ? want : tail_s;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (tail_s <= 0)
+        return;
+    if (tail_s > MEASURE_TAIL_MAX_S)
+        tail_s = MEASURE_TAIL_MAX_S;
+    {
+        uint64_t end = jb_now_ns() + (uint64_t)(tail_s * 1e9);
+        for (uint64_t now = jb_now_ns(); now < end; now = jb_now_ns()) {
+            struct timespec ts = {0, (long)(end - now)};
+            if (end - now >= 1000000000ull)
+                ts = (struct timespec){1, 0};
+            nanosleep(&ts, NULL); /* EINTR (a signal): go on sleeping */
+        }
+    }
+    jb_sampler_read_energy_now(m->sampler);
 }
 
 /* Sleeps up to secs, returning early (1) when SIGINT/SIGTERM arrives. */
@@ -1116,6 +1281,8 @@ static void meas_free(struct meas *m)
     m->sampler = NULL;
     if (m->samples)
         fclose(m->samples);
+    if (m->phases_out)
+        fclose(m->phases_out);
     jb_phases_free(m->phases);
     for (size_t i = 0; m->meter_errors && i < m->n; i++)
         free(m->meter_errors[i]);
@@ -1134,8 +1301,10 @@ void measure_result_free(struct measure_result *r)
         return;
     free(r->meters);
     free(r->phases);
+    free(r->phase_aggs);
     r->meters = NULL;
     r->phases = NULL;
+    r->phase_aggs = NULL;
 }
 
 int measure_run(const struct measure_opts *o, struct measure_result *r,
@@ -1190,6 +1359,11 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     r->n_meters = m.n;
     for (size_t i = 0; i < m.n; i++)
         m.last_power_w[i] = m.peak_power_w[i] = NAN;
+    /* Results are handed over as they resolve, so memory stays bounded for any number of
+     * phases: streamed to phases.csv, kept up to keep_phases, summed beyond. */
+    m.r = r;
+    m.keep_phases = o->keep_phases ? o->keep_phases : MEASURE_KEEP_PHASES;
+    jb_phases_set_on_result(m.phases, on_phase_result, &m);
 
     /* Signals first: once the run directory exists, a SIGINT/SIGTERM must end in a manifest
      * that says "interrupted", not in a killed process. */
@@ -1216,6 +1390,9 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         fputs("t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
               "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
               m.samples);
+        if (!(m.phases_out = open_partial(o->rundir, "phases.csv.partial", err, errlen)))
+            goto out;
+        fputs(phases_header, m.phases_out);
         if (o->capture) {
             if (!(out.capture = open_partial(o->rundir, "stdout.log.partial", err, errlen)) ||
                 !(errs.capture = open_partial(o->rundir, "stderr.log.partial", err, errlen)))
@@ -1339,19 +1516,16 @@ finish:
         pthread_mutex_unlock(&m.lock);
         r->duration_s = (double)(m.cmd_end_ns - m.cmd_begin_ns) / 1e9;
     }
+    sampler_tail(&m);
     jb_sampler_stop(m.sampler); /* last readings, then the threads are gone */
     m.sampler = NULL;
-    jb_phases_finish(m.phases, jb_now_ns());
+    jb_phases_finish(m.phases, jb_now_ns()); /* the last results, through on_phase_result */
     clock_gettime(CLOCK_REALTIME, &end_utc);
     r->n_protocol_errors = m.n_protocol_errors;
-    r->n_phases = jb_phases_result_count(m.phases);
-    r->phases = calloc(r->n_phases ? r->n_phases : 1, sizeof(*r->phases));
-    if (!r->phases) {
+    if (m.phases_oom) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < r->n_phases; i++)
-        r->phases[i] = *jb_phases_result(m.phases, i);
     compute_totals(&m, r, idle_s);
 
     if (o->rundir) {
@@ -1377,14 +1551,20 @@ finish:
         }
         if (!bad)
             bad = rename_in(o->rundir, "samples.csv.partial", "samples.csv", err, errlen) < 0;
+        if (!bad && (m.phases_error || sync_file(m.phases_out) != 0)) {
+            if (!m.phases_error)
+                phases_write_error(&m);
+            snprintf(err, errlen, "cannot write '%s/phases.csv': %s", o->rundir,
+                     strerror(m.phases_error));
+            bad = 1;
+        }
+        fclose(m.phases_out);
+        m.phases_out = NULL;
         if (!bad && out.capture)
             bad = rename_in(o->rundir, "stdout.log.partial", "stdout.log", err, errlen) < 0 ||
                   rename_in(o->rundir, "stderr.log.partial", "stderr.log", err, errlen) < 0;
-        if (!bad) {
-            phases_csv(&m, r, &sb);
-            bad = write_doc(o->rundir, "phases.csv", &sb, err, errlen) < 0;
-            sb_reset(&sb);
-        }
+        if (!bad)
+            bad = rename_in(o->rundir, "phases.csv.partial", "phases.csv", err, errlen) < 0;
         if (!bad) {
             metrics_csv(&m, &sb);
             bad = write_doc(o->rundir, "metrics.csv", &sb, err, errlen) < 0;
@@ -1423,5 +1603,7 @@ out:
     if (signals_installed)
         restore_signals(&saved);
     meas_free(&m);
+    if (rc < 0 && o->rundir)
+        remove_partials(o->rundir);
     return rc;
 }
