@@ -17,6 +17,8 @@
  */
 #include "run/measure.h"
 
+#include "rundir/rundir.h"
+
 #include "json.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
@@ -94,6 +96,7 @@ struct meas {
     char phases_errmsg[256];
     FILE *samples; /* samples.csv.partial; NULL without a run directory or after a write error */
     int samples_error;
+    struct strbuf row; /* samples_put's buffer */
     char samples_errmsg[256];
     uint64_t t0_ns; /* anchor of t_s */
     struct timespec t0_utc;
@@ -199,32 +202,6 @@ static double t_rel(const struct meas *m, uint64_t t_ns)
     return ((double)t_ns - (double)m->t0_ns) / 1e9;
 }
 
-static void path_in(char *out, size_t n, const char *dir, const char *name)
-{
-    snprintf(out, n, "%s/%s", dir, name);
-}
-
-/* Rename dir/from to dir/to and make it durable. */
-static int rename_in(const char *dir, const char *from, const char *to, char *err, size_t errlen)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-
-    path_in(a, sizeof(a), dir, from);
-    path_in(b, sizeof(b), dir, to);
-    if (rename(a, b) < 0) {
-        snprintf(err, errlen, "cannot rename '%s' to '%s': %s", a, b, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int sync_file(FILE *f)
-{
-    if (fflush(f) != 0)
-        return -1;
-    return fsync(fileno(f));
-}
-
 static void utc_string(const struct timespec *ts, char *out, size_t n)
 {
     struct tm tm;
@@ -245,11 +222,15 @@ static void samples_write_error(struct meas *m)
     }
 }
 
-static void put_cell(FILE *f, uint32_t valid, uint32_t bit, const char *fmt, double v)
+/* One samples.csv row (caller holds the lock; m->row is the sinks' scratch buffer). */
+static void samples_put(struct meas *m, double t_s, const char *meter, const double *v)
 {
-    fputc(',', f);
-    if (valid & bit)
-        fprintf(f, fmt, v);
+    sb_reset(&m->row);
+    rundir_samples_row(&m->row, t_s, meter, v, 0);
+    if (sb_failed(&m->row))
+        errno = ENOMEM;
+    if (sb_failed(&m->row) || fwrite(sb_str(&m->row), 1, m->row.len, m->samples) != m->row.len)
+        samples_write_error(m);
 }
 
 static void sink_sample(void *user, size_t i, const struct jb_sample *s)
@@ -273,19 +254,9 @@ static void sink_sample(void *user, size_t i, const struct jb_sample *s)
     if (jb_phases_add_sample(m->phases, i, s) < 0)
         warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     if (m->samples && !m->samples_error) {
-        FILE *f = m->samples;
-        fprintf(f, "%.6f,%s", t_rel(m, s->t_mono_ns), info->id);
-        put_cell(f, s->valid, JB_CAP_POWER, "%.3f", s->power_w);
-        fputc(',', f); /* energy_j: counter rows only */
-        put_cell(f, s->valid, JB_CAP_TEMP, "%.1f", s->temp_c);
-        put_cell(f, s->valid, JB_CAP_UTIL, "%.0f", s->util_pct);
-        put_cell(f, s->valid, JB_CAP_MEM_UTIL, "%.0f", s->mem_util_pct);
-        put_cell(f, s->valid, JB_CAP_MEM_USED, "%.0f", s->mem_used_mib);
-        put_cell(f, s->valid, JB_CAP_SM_CLOCK, "%.0f", s->sm_clock_mhz);
-        put_cell(f, s->valid, JB_CAP_MEM_CLOCK, "%.0f", s->mem_clock_mhz);
-        put_cell(f, s->valid, JB_CAP_POWER_INSTANT, "%.3f", s->power_instant_w);
-        if (fputc('\n', f) == EOF)
-            samples_write_error(m);
+        double v[RUNDIR_S_NCOLS - 2];
+        rundir_sample_values(s, v);
+        samples_put(m, t_rel(m, s->t_mono_ns), info->id, v);
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -299,9 +270,11 @@ static void sink_energy(void *user, size_t i, const struct jb_energy *e)
     if (jb_phases_add_energy(m->phases, i, e) < 0)
         warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     if (m->samples && !m->samples_error) {
-        if (fprintf(m->samples, "%.6f,%s,,%.6f,,,,,,,\n", t_rel(m, e->t_mono_ns), info->id,
-                    e->energy_j) < 0)
-            samples_write_error(m);
+        double v[RUNDIR_S_NCOLS - 2];
+        for (int k = 0; k < RUNDIR_S_NCOLS - 2; k++)
+            v[k] = NAN;
+        v[RUNDIR_S_ENERGY_J - RUNDIR_S_POWER_W] = e->energy_j;
+        samples_put(m, t_rel(m, e->t_mono_ns), info->id, v);
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -402,16 +375,17 @@ static void keep_result(struct meas *m, const struct jb_phase_result *p)
     r->phases[r->n_phases++] = *p;
 }
 
-static void phase_row(struct meas *m, const struct jb_phase_result *p, struct strbuf *sb);
-
 /* Each result as it resolves: one row of phases.csv, and kept (bounded) for the caller. */
 static void on_phase_result(void *user, const struct jb_phase_result *p)
 {
     struct meas *m = user;
 
     if (m->phases_out && !m->phases_error) {
+        const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, p->meter));
         struct strbuf sb = STRBUF_INIT;
-        phase_row(m, p, &sb);
+        struct rundir_phase_row row;
+        rundir_phase_row_from_result(&row, p, info->id, m->t0_ns);
+        rundir_phases_row(&sb, &row);
         if (sb_failed(&sb))
             errno = ENOMEM;
         if (sb_failed(&sb) || fwrite(sb_str(&sb), 1, sb.len, m->phases_out) != sb.len)
@@ -958,68 +932,52 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     sb_putc(sb, '\n');
 }
 
-static const char *phases_header = "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,"
-                                   "energy_j_power,avg_power_w,items\n";
-
-static void phase_row(struct meas *m, const struct jb_phase_result *p, struct strbuf *sb)
-{
-    const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, p->meter));
-    double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
-    double e = best_energy(p);
-
-    sb_csv_field(sb, p->phase);
-    sb_printf(sb, ",%ld,%s,%.6f,%.6f,%.6f,", p->index, info->id, t_rel(m, p->t_begin_ns),
-              t_rel(m, p->t_end_ns), dur);
-    if (p->valid & JB_PHASE_ENERGY)
-        sb_printf(sb, "%.6f", p->energy_j);
-    sb_putc(sb, ',');
-    if (p->valid & JB_PHASE_ENERGY_POWER)
-        sb_printf(sb, "%.6f", p->energy_j_power);
-    sb_putc(sb, ',');
-    if (dur > 0 && !isnan(e))
-        sb_printf(sb, "%.4f", e / dur);
-    sb_putc(sb, ',');
-    if (p->valid & JB_PHASE_ITEMS)
-        sb_printf(sb, "%.17g", p->items);
-    sb_putc(sb, '\n');
-}
-
 static void metrics_csv(const struct meas *m, struct strbuf *sb)
 {
-    sb_puts(sb, "phase,index,name,value\n");
-    for (size_t i = 0; i < m->n_metrics; i++) {
-        sb_csv_field(sb, m->metrics[i].phase);
-        sb_printf(sb, ",%ld,", m->metrics[i].index);
-        sb_csv_field(sb, m->metrics[i].name);
-        sb_putc(sb, ',');
-        sb_num(sb, m->metrics[i].value, 17);
-        sb_putc(sb, '\n');
-    }
+    sb_puts(sb, rundir_metrics_header);
+    for (size_t i = 0; i < m->n_metrics; i++)
+        rundir_metrics_row(sb, m->metrics[i].phase, m->metrics[i].index, m->metrics[i].name,
+                           m->metrics[i].value);
 }
 
-static int write_doc(const char *dir, const char *name, const struct strbuf *sb, char *err,
-                     size_t errlen)
+/* The run directory's files after the command: the streamed ones committed (fsync, rename),
+ * then metrics.csv and, last, manifest.json.  Each file is old or new, never a mix; a failure
+ * leaves no manifest, so the run counts as not done. */
+static int write_rundir(struct meas *m, const struct measure_result *r, struct stream *out,
+                        struct stream *errs, const struct timespec *end_utc, double idle_s,
+                        char *err, size_t errlen)
 {
-    char path[PATH_MAX];
+    const char *dir = m->o->rundir;
+    struct strbuf sb = STRBUF_INIT;
+    int bad;
 
-    if (sb_failed(sb)) {
-        snprintf(err, errlen, "out of memory writing '%s/%s'", dir, name);
-        return -1;
+    bad = rundir_commit_partial(m->samples, m->samples_error, dir, "samples.csv", err, errlen);
+    m->samples = NULL;
+    for (int k = 0; k < 2; k++) {
+        struct stream *s = k ? errs : out;
+        if (s->capture && !bad)
+            bad = rundir_commit_partial(s->capture, 0, dir, k ? "stderr.log" : "stdout.log", err,
+                                        errlen);
+        else if (s->capture)
+            fclose(s->capture);
+        s->capture = NULL;
     }
-    path_in(path, sizeof(path), dir, name);
-    return fs_write_atomic(path, sb_str(sb), sb->len, err, errlen);
-}
-
-static FILE *open_partial(const char *dir, const char *name, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    FILE *f;
-
-    path_in(path, sizeof(path), dir, name);
-    f = fopen(path, "w");
-    if (!f)
-        snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
-    return f;
+    if (!bad)
+        bad = rundir_commit_partial(m->phases_out, m->phases_error, dir, "phases.csv", err, errlen);
+    else
+        fclose(m->phases_out);
+    m->phases_out = NULL;
+    if (!bad) {
+        metrics_csv(m, &sb);
+        bad = rundir_write_doc(dir, "metrics.csv", &sb, err, errlen);
+        sb_reset(&sb);
+    }
+    if (!bad) {
+        manifest_json(m, r, &sb, end_utc, idle_s);
+        bad = rundir_write_doc(dir, "manifest.json", &sb, err, errlen);
+    }
+    sb_free(&sb);
+    return bad ? -1 : 0;
 }
 
 /* ---- the measurement --------------------------------------------------------------------- */
@@ -1052,20 +1010,6 @@ static void compute_totals(struct meas *m, struct measure_result *r, double idle
         }
         if (!isnan(t->idle_power_w) && !isnan(t->energy_j))
             t->net_energy_j = t->energy_j - t->idle_power_w * r->duration_s;
-    }
-}
-
-/* Removes the *.partial files of a measurement that failed: a failed run leaves no temporaries
- * (what was renamed into place stays, but without a manifest the run counts as not done). */
-static void remove_partials(const char *dir)
-{
-    static const char *const names[] = {"samples.csv.partial", "phases.csv.partial",
-                                        "stdout.log.partial", "stderr.log.partial"};
-    char path[PATH_MAX];
-
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        path_in(path, sizeof(path), dir, names[i]);
-        unlink(path); /* ENOENT: never created or already renamed */
     }
 }
 
@@ -1291,6 +1235,7 @@ static void meas_free(struct meas *m)
     free(m->peak_power_w);
     free(m->metrics);
     free(m->infos);
+    sb_free(&m->row);
     jb_meter_set_free(m->set);
     pthread_mutex_destroy(&m->lock);
 }
@@ -1378,24 +1323,22 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     if (o->rundir) {
         if (fs_mkdir_p(o->rundir, err, errlen) < 0)
             goto out;
-        path_in(path, sizeof(path), o->rundir, "manifest.json");
+        snprintf(path, sizeof(path), "%s/manifest.json", o->rundir);
         if (unlink(path) < 0 && errno != ENOENT) {
             snprintf(err, errlen, "cannot remove '%s': %s", path, strerror(errno));
             goto out;
         }
         fs_sync_dir(o->rundir);
-        if (!(m.samples = open_partial(o->rundir, "samples.csv.partial", err, errlen)))
+        if (!(m.samples = rundir_open_partial(o->rundir, "samples.csv", rundir_samples_header, err,
+                                              errlen)))
             goto out;
         setvbuf(m.samples, NULL, _IOFBF, 1 << 16);
-        fputs("t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
-              "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
-              m.samples);
-        if (!(m.phases_out = open_partial(o->rundir, "phases.csv.partial", err, errlen)))
+        if (!(m.phases_out =
+                  rundir_open_partial(o->rundir, "phases.csv", rundir_phases_header, err, errlen)))
             goto out;
-        fputs(phases_header, m.phases_out);
         if (o->capture) {
-            if (!(out.capture = open_partial(o->rundir, "stdout.log.partial", err, errlen)) ||
-                !(errs.capture = open_partial(o->rundir, "stderr.log.partial", err, errlen)))
+            if (!(out.capture = rundir_open_partial(o->rundir, "stdout.log", NULL, err, errlen)) ||
+                !(errs.capture = rundir_open_partial(o->rundir, "stderr.log", NULL, err, errlen)))
                 goto out;
         }
     }
@@ -1528,56 +1471,8 @@ finish:
     }
     compute_totals(&m, r, idle_s);
 
-    if (o->rundir) {
-        struct strbuf sb = STRBUF_INIT;
-        int bad = 0;
-
-        if (m.samples_error || sync_file(m.samples) != 0) {
-            if (!m.samples_error)
-                samples_write_error(&m);
-            snprintf(err, errlen, "cannot write '%s/samples.csv': %s", o->rundir,
-                     strerror(m.samples_error));
-            bad = 1;
-        }
-        fclose(m.samples);
-        m.samples = NULL;
-        for (int k = 0; k < 2 && !bad; k++) {
-            FILE *f = k ? errs.capture : out.capture;
-            if (f && sync_file(f) != 0) {
-                snprintf(err, errlen, "cannot write '%s/%s': %s", o->rundir,
-                         k ? "stderr.log" : "stdout.log", strerror(errno));
-                bad = 1;
-            }
-        }
-        if (!bad)
-            bad = rename_in(o->rundir, "samples.csv.partial", "samples.csv", err, errlen) < 0;
-        if (!bad && (m.phases_error || sync_file(m.phases_out) != 0)) {
-            if (!m.phases_error)
-                phases_write_error(&m);
-            snprintf(err, errlen, "cannot write '%s/phases.csv': %s", o->rundir,
-                     strerror(m.phases_error));
-            bad = 1;
-        }
-        fclose(m.phases_out);
-        m.phases_out = NULL;
-        if (!bad && out.capture)
-            bad = rename_in(o->rundir, "stdout.log.partial", "stdout.log", err, errlen) < 0 ||
-                  rename_in(o->rundir, "stderr.log.partial", "stderr.log", err, errlen) < 0;
-        if (!bad)
-            bad = rename_in(o->rundir, "phases.csv.partial", "phases.csv", err, errlen) < 0;
-        if (!bad) {
-            metrics_csv(&m, &sb);
-            bad = write_doc(o->rundir, "metrics.csv", &sb, err, errlen) < 0;
-            sb_reset(&sb);
-        }
-        if (!bad) {
-            manifest_json(&m, r, &sb, &end_utc, idle_s);
-            bad = write_doc(o->rundir, "manifest.json", &sb, err, errlen) < 0;
-        }
-        sb_free(&sb);
-        if (bad)
-            goto out;
-    }
+    if (o->rundir && write_rundir(&m, r, &out, &errs, &end_utc, idle_s, err, errlen) < 0)
+        goto out;
     rc = 0;
 out:
     if (c.pid > 0 && !c.exited) {
@@ -1604,6 +1499,6 @@ out:
         restore_signals(&saved);
     meas_free(&m);
     if (rc < 0 && o->rundir)
-        remove_partials(o->rundir);
+        rundir_remove_partials(o->rundir);
     return rc;
 }
