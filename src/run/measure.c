@@ -91,7 +91,8 @@ struct meas {
     struct measure_result *r; /* phase results land here as they resolve (on_phase_result) */
     size_t keep_phases, cap_phases, cap_aggs;
     int phases_oom;
-    FILE *phases_out; /* phases.csv.partial, streamed as phases resolve; NULL without rundir */
+    size_t flag_counts[8]; /* phase results per JB_PHASE_FLAG_* bit (index: bit position) */
+    FILE *phases_out;      /* phases.csv.partial, streamed as phases resolve; NULL without rundir */
     int phases_error;
     char phases_errmsg[256];
     FILE *samples; /* samples.csv.partial; NULL without a run directory or after a write error */
@@ -392,6 +393,8 @@ static void on_phase_result(void *user, const struct jb_phase_result *p)
             phases_write_error(m);
         sb_free(&sb);
     }
+    for (unsigned b = 0; b < sizeof(m->flag_counts) / sizeof(m->flag_counts[0]); b++)
+        m->flag_counts[b] += (p->flags >> b) & 1u;
     keep_result(m, p);
 }
 
@@ -772,6 +775,86 @@ static double best_energy(const struct jb_phase_result *r)
     return NAN;
 }
 
+/* The estimator's view of meter i's counter over the run (jb_phases_meter_stats). */
+static void write_counter_stats(struct jsonw *w, const struct jb_phases_meter_stats *st)
+{
+    jw_key(w, "counter");
+    if (!st) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_kv_bool(w, "stepped", st->stepped);
+    jw_kv_bool(w, "update_grid", st->grid);
+    jw_key(w, "update_period_s");
+    st->update_period_s > 0 ? jw_number(w, st->update_period_s) : jw_null(w);
+    jw_key(w, "update_jitter_s");
+    st->grid ? jw_number(w, st->update_jitter_s) : jw_null(w);
+    jw_kv_int(w, "updates", (long long)st->updates);
+    jw_kv_int(w, "located_updates", (long long)st->located_updates);
+    jw_kv_number(w, "idle_power_w", st->idle_power_w);
+    jw_kv_number(w, "max_power_w", st->max_power_w);
+    jw_kv_int(w, "check_windows", (long long)st->check_windows);
+    jw_kv_int(w, "aliased_windows", (long long)st->aliased_windows);
+    jw_key(w, "worst_rel_diff");
+    st->check_windows ? jw_number(w, st->worst_rel_diff) : jw_null(w);
+    jw_object_end(w);
+}
+
+static void write_flag_names(struct jsonw *w, const char *key, uint32_t flags)
+{
+    jw_key(w, key);
+    jw_array_begin(w);
+    for (uint32_t bit = 1; bit; bit <<= 1)
+        if ((flags & bit) && jb_phase_flag_name(bit))
+            jw_string(w, jb_phase_flag_name(bit));
+    jw_array_end(w);
+}
+
+/* The command phase's estimate on meter i: interval, cross-check, peak source, flags. */
+static void write_command_estimate(struct jsonw *w, const struct measure_result *r, size_t i)
+{
+    const struct jb_phase_result *p = NULL;
+
+    for (size_t k = 0; k < r->n_phases && !p; k++)
+        if (r->phases[k].meter == i && r->phases[k].index == 0 &&
+            !strcmp(r->phases[k].phase, "command"))
+            p = &r->phases[k];
+    if (!p)
+        return;
+    jw_key(w, "energy_j_lo");
+    (p->valid & JB_PHASE_ENERGY_BOUNDS) ? jw_number(w, p->energy_j_lo) : jw_null(w);
+    jw_key(w, "energy_j_hi");
+    (p->valid & JB_PHASE_ENERGY_BOUNDS) ? jw_number(w, p->energy_j_hi) : jw_null(w);
+    jw_key(w, "power_rel_diff");
+    (p->valid & JB_PHASE_POWER_DIFF) ? jw_number(w, p->power_rel_diff) : jw_null(w);
+    jw_key(w, "peak_power_source");
+    (p->valid & JB_PHASE_PEAK) ? jw_string(w, jb_power_source_name(p->peak_power_source))
+                               : jw_null(w);
+    jw_key(w, "peak_interval_power_w");
+    (p->valid & JB_PHASE_PEAK_INTERVAL) ? jw_number(w, p->peak_interval_power_w) : jw_null(w);
+    write_flag_names(w, "flags", p->flags);
+    jw_kv_bool(w, "partial", (p->valid & JB_PHASE_PARTIAL) != 0);
+}
+
+/* How many phase results (all meters, all of phases.csv) carry each flag. */
+static void write_phase_summary(struct jsonw *w, const struct meas *m,
+                                const struct measure_result *r)
+{
+    jw_key(w, "phase_results");
+    jw_object_begin(w);
+    jw_kv_int(w, "count", (long long)r->n_phases_total);
+    jw_key(w, "flags");
+    jw_object_begin(w);
+    for (unsigned b = 0; b < 32; b++) {
+        const char *name = jb_phase_flag_name(1u << b);
+        if (name && b < sizeof(m->flag_counts) / sizeof(m->flag_counts[0]))
+            jw_kv_int(w, name, (long long)m->flag_counts[b]);
+    }
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
 static void manifest_json(struct meas *m, const struct measure_result *r, struct strbuf *sb,
                           const struct timespec *end_utc, double idle_s)
 {
@@ -846,6 +929,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         jw_kv_bool(&w, "simulated", info->simulated);
         write_caps(&w, info->caps);
         jw_kv_string(&w, "energy_source", energy_source(info));
+        write_counter_stats(&w, jb_phases_meter_stats(m->phases, i));
         if (m->meter_errors[i])
             jw_kv_string(&w, "error", m->meter_errors[i]);
         jw_object_end(&w);
@@ -908,6 +992,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         jw_kv_number(&w, "peak_power_w", t->peak_power_w);
         if (!isnan(t->net_energy_j))
             jw_kv_number(&w, "net_energy_j", t->net_energy_j);
+        write_command_estimate(&w, r, i);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -925,6 +1010,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     }
     if (getenv("CUDA_VISIBLE_DEVICES"))
         jw_kv_string(&w, "cuda_visible_devices", getenv("CUDA_VISIBLE_DEVICES"));
+    write_phase_summary(&w, m, r);
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
     if (m->samples_error)
         jw_kv_string(&w, "samples_error", m->samples_errmsg);
