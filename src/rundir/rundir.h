@@ -78,8 +78,8 @@ extern const char *const rundir_metrics_header;
 /* ---- rows (write.c); NaN = an empty cell ------------------------------------------------- */
 
 /* One samples.csv row: v[k] is column k + RUNDIR_S_POWER_W (power_w .. power_instant_w), NaN
- * for none; trim drops the
- * readings' trailing zeros (imports, whose readings have fewer decimals; t_s keeps its six). */
+ * for none; trim drops the readings' trailing zeros (imports, whose readings have fewer
+ * decimals; t_s keeps its six). */
 void rundir_samples_row(struct strbuf *sb, double t_s, const char *meter,
                         const double v[RUNDIR_S_NCOLS - 2], int trim);
 /* The value columns of a jb_sample (its valid bits say which), for rundir_samples_row. */
