@@ -6,9 +6,9 @@
 #include "analysis/import.h"
 #include "analysis/rundir_read.h"
 
-#include "analysis/fastnum.h"
 #include "analysis/series.h"
 #include "joulebench.h"
+#include "rundir/rundir.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
 #include "util/strbuf.h"
@@ -26,27 +26,25 @@ struct meter_series {
     double *t, *p;
 };
 
-static int write_file(const char *dir, const char *name, const struct strbuf *sb, char *err,
-                      size_t errlen)
-{
-    char path[4096];
-    if (sb_failed(sb)) {
-        snprintf(err, errlen, "%s/%s: out of memory", dir, name);
-        return -1;
-    }
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    return fs_write_atomic(path, sb_str(sb), sb->len, err, errlen);
-}
-
 static void phase_row(struct strbuf *sb, const char *phase, long index, int gpu,
                       const struct meter_series *m, double a, double b)
 {
     double e = series_integral(m->t, m->p, m->n, a, b, NULL);
-    sb_printf(sb, "%s,%ld,gpu%d,%.6f,%.6f,%.6f,,", phase, index, gpu, a, b, b - a);
-    sb_num(sb, e, 10);
-    sb_putc(sb, ',');
-    sb_num(sb, b > a ? e / (b - a) : NAN, 10);
-    sb_puts(sb, ",\n");
+    char id[32];
+    struct rundir_phase_row row;
+
+    snprintf(id, sizeof(id), "gpu%d", gpu);
+    rundir_phase_row_init(&row); /* nvidia-smi has no counter: energy_j and the rest empty */
+    row.phase = phase;
+    row.index = index;
+    row.meter = id;
+    row.t_begin_s = a;
+    row.t_end_s = b;
+    row.duration_s = b - a;
+    row.energy_j_power = e;
+    row.avg_power_w = b > a ? e / (b - a) : NAN;
+    row.trim = 1;
+    rundir_phases_row(sb, &row);
 }
 
 int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
@@ -90,37 +88,38 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
     }
 
     /* samples.csv */
-    sb_puts(&sb, "t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
-                 "sm_clock_mhz,mem_clock_mhz,power_instant_w\n");
-    static const int order[] = {NVV_TEMP_C,         NVV_UTIL_PCT,     NVV_MEM_UTIL_PCT,
-                                NVV_MEM_USED_MIB,   NVV_SM_CLOCK_MHZ, NVV_MEM_CLOCK_MHZ,
-                                NVV_POWER_INSTANT_W};
-    char gpu[16] = "0,";
+    sb_puts(&sb, rundir_samples_header);
+    static const struct {
+        int col, v;
+    } map[] = {{RUNDIR_S_POWER_W, NVV_POWER_W},
+               {RUNDIR_S_TEMP_C, NVV_TEMP_C},
+               {RUNDIR_S_UTIL_PCT, NVV_UTIL_PCT},
+               {RUNDIR_S_MEM_UTIL_PCT, NVV_MEM_UTIL_PCT},
+               {RUNDIR_S_MEM_USED_MIB, NVV_MEM_USED_MIB},
+               {RUNDIR_S_SM_CLOCK_MHZ, NVV_SM_CLOCK_MHZ},
+               {RUNDIR_S_MEM_CLOCK_MHZ, NVV_MEM_CLOCK_MHZ},
+               {RUNDIR_S_POWER_INSTANT_W, NVV_POWER_INSTANT_W}};
+    char gpu[16] = "gpu0";
     int last_gpu = 0;
     for (size_t i = 0; i < log->n; i++) {
         const struct nvsmi_row *r = &log->rows[i];
-        fastnum_put(&sb, r->t_abs_s - t0, 6, 0);
-        sb_append(&sb, ",gpu", 4);
+        double v[RUNDIR_S_NCOLS - 2];
         if (r->gpu != last_gpu) {
-            snprintf(gpu, sizeof(gpu), "%d,", r->gpu);
+            snprintf(gpu, sizeof(gpu), "gpu%d", r->gpu);
             last_gpu = r->gpu;
         }
-        sb_puts(&sb, gpu);
-        fastnum_put(&sb, r->v[NVV_POWER_W], 6, 1);
-        sb_putc(&sb, ',');
-        for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-            sb_putc(&sb, ',');
-            fastnum_put(&sb, r->v[order[k]], 6, 1);
-        }
-        sb_putc(&sb, '\n');
+        for (int k = 0; k < RUNDIR_S_NCOLS - 2; k++)
+            v[k] = NAN; /* energy_j: nvidia-smi has no counter */
+        for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+            v[map[k].col - RUNDIR_S_POWER_W] = r->v[map[k].v];
+        rundir_samples_row(&sb, r->t_abs_s - t0, gpu, v, 1);
     }
-    if (write_file(o->outdir, "samples.csv", &sb, err, errlen))
+    if (rundir_write_doc(o->outdir, "samples.csv", &sb, err, errlen))
         goto out;
 
     /* phases.csv */
     sb_reset(&sb);
-    sb_puts(&sb, "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,"
-                 "avg_power_w,items\n");
+    sb_puts(&sb, rundir_phases_header);
     for (size_t k = 0; k < nm; k++)
         phase_row(&sb, "command", 0, ms[k].gpu, &ms[k], 0.0, tlast);
     if (ep) {
@@ -142,22 +141,18 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
             prev = end;
         }
     }
-    if (write_file(o->outdir, "phases.csv", &sb, err, errlen))
+    if (rundir_write_doc(o->outdir, "phases.csv", &sb, err, errlen))
         goto out;
 
     /* metrics.csv */
     sb_reset(&sb);
-    sb_puts(&sb, "phase,index,name,value\n");
+    sb_puts(&sb, rundir_metrics_header);
     if (ep)
         for (size_t i = 0; i < ep->n; i++)
-            for (size_t k = 0; k < ep->nnames; k++) {
-                if (isnan(ep->recs[i].vals[k]))
-                    continue;
-                sb_printf(&sb, "eval,%zu,", i + 1);
-                sb_csv_field(&sb, ep->names[k]);
-                sb_printf(&sb, ",%.15g\n", ep->recs[i].vals[k]);
-            }
-    if (write_file(o->outdir, "metrics.csv", &sb, err, errlen))
+            for (size_t k = 0; k < ep->nnames; k++)
+                if (!isnan(ep->recs[i].vals[k]))
+                    rundir_metrics_row(&sb, "eval", (long)i + 1, ep->names[k], ep->recs[i].vals[k]);
+    if (rundir_write_doc(o->outdir, "metrics.csv", &sb, err, errlen))
         goto out;
 
     /* manifest.json, last */
@@ -270,7 +265,7 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
         jw_object_end(&w);
         jw_object_end(&w);
         sb_putc(&sb, '\n');
-        if (write_file(o->outdir, "manifest.json", &sb, err, errlen))
+        if (rundir_write_doc(o->outdir, "manifest.json", &sb, err, errlen))
             goto out;
     }
     rc = 0;

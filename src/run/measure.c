@@ -17,6 +17,8 @@
  */
 #include "run/measure.h"
 
+#include "rundir/rundir.h"
+
 #include "json.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
@@ -44,6 +46,18 @@ extern char **environ;
 
 #define STDERR_TAIL_BYTES 2048
 #define MAX_LINE 65536
+
+/*
+ * After the command ends the sampler runs on for MEASURE_TAIL_S (longer for a slow counter:
+ * 2.5 update periods, at most MEASURE_TAIL_MAX_S) when a meter's counter is a step function, so
+ * that the last phases get the counter updates after their end that the estimator needs (two
+ * updates past a bound; docs/METHODOLOGY.md).  Without it they would be resolved at
+ * jb_phases_finish with only the updates before their end: a wider interval, and the tail of the
+ * command smeared.  Exact counters need no tail.
+ */
+#define MEASURE_TAIL_S 0.25
+#define MEASURE_TAIL_PERIODS 2.5
+#define MEASURE_TAIL_MAX_S 2.0
 
 struct metric {
     char phase[32];
@@ -74,8 +88,16 @@ struct meas {
     struct jb_sampler *sampler;
     pthread_mutex_t lock;
     struct jb_phases *phases;
+    struct measure_result *r; /* phase results land here as they resolve (on_phase_result) */
+    size_t keep_phases, cap_phases, cap_aggs;
+    int phases_oom;
+    size_t flag_counts[8]; /* phase results per JB_PHASE_FLAG_* bit (index: bit position) */
+    FILE *phases_out;      /* phases.csv.partial, streamed as phases resolve; NULL without rundir */
+    int phases_error;
+    char phases_errmsg[256];
     FILE *samples; /* samples.csv.partial; NULL without a run directory or after a write error */
     int samples_error;
+    struct strbuf row; /* samples_put's buffer */
     char samples_errmsg[256];
     uint64_t t0_ns; /* anchor of t_s */
     struct timespec t0_utc;
@@ -181,32 +203,6 @@ static double t_rel(const struct meas *m, uint64_t t_ns)
     return ((double)t_ns - (double)m->t0_ns) / 1e9;
 }
 
-static void path_in(char *out, size_t n, const char *dir, const char *name)
-{
-    snprintf(out, n, "%s/%s", dir, name);
-}
-
-/* Rename dir/from to dir/to and make it durable. */
-static int rename_in(const char *dir, const char *from, const char *to, char *err, size_t errlen)
-{
-    char a[PATH_MAX], b[PATH_MAX];
-
-    path_in(a, sizeof(a), dir, from);
-    path_in(b, sizeof(b), dir, to);
-    if (rename(a, b) < 0) {
-        snprintf(err, errlen, "cannot rename '%s' to '%s': %s", a, b, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int sync_file(FILE *f)
-{
-    if (fflush(f) != 0)
-        return -1;
-    return fsync(fileno(f));
-}
-
 static void utc_string(const struct timespec *ts, char *out, size_t n)
 {
     struct tm tm;
@@ -227,11 +223,15 @@ static void samples_write_error(struct meas *m)
     }
 }
 
-static void put_cell(FILE *f, uint32_t valid, uint32_t bit, const char *fmt, double v)
+/* One samples.csv row (caller holds the lock; m->row is the sinks' scratch buffer). */
+static void samples_put(struct meas *m, double t_s, const char *meter, const double *v)
 {
-    fputc(',', f);
-    if (valid & bit)
-        fprintf(f, fmt, v);
+    sb_reset(&m->row);
+    rundir_samples_row(&m->row, t_s, meter, v, 0);
+    if (sb_failed(&m->row))
+        errno = ENOMEM;
+    if (sb_failed(&m->row) || fwrite(sb_str(&m->row), 1, m->row.len, m->samples) != m->row.len)
+        samples_write_error(m);
 }
 
 static void sink_sample(void *user, size_t i, const struct jb_sample *s)
@@ -249,23 +249,15 @@ static void sink_sample(void *user, size_t i, const struct jb_sample *s)
         if (m->cmd_begin_ns && !m->cmd_end_ns && s->t_mono_ns >= m->cmd_begin_ns &&
             (isnan(m->peak_power_w[i]) || w > m->peak_power_w[i]))
             m->peak_power_w[i] = w;
-        if (jb_phases_add_power(m->phases, i, s->t_mono_ns, w) < 0)
-            warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     }
+    /* Every sample, with the reading it is (instant or averaged power), goes to the estimator:
+     * it places the counter's updates with them and labels the peak with its source. */
+    if (jb_phases_add_sample(m->phases, i, s) < 0)
+        warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     if (m->samples && !m->samples_error) {
-        FILE *f = m->samples;
-        fprintf(f, "%.6f,%s", t_rel(m, s->t_mono_ns), info->id);
-        put_cell(f, s->valid, JB_CAP_POWER, "%.3f", s->power_w);
-        fputc(',', f); /* energy_j: counter rows only */
-        put_cell(f, s->valid, JB_CAP_TEMP, "%.1f", s->temp_c);
-        put_cell(f, s->valid, JB_CAP_UTIL, "%.0f", s->util_pct);
-        put_cell(f, s->valid, JB_CAP_MEM_UTIL, "%.0f", s->mem_util_pct);
-        put_cell(f, s->valid, JB_CAP_MEM_USED, "%.0f", s->mem_used_mib);
-        put_cell(f, s->valid, JB_CAP_SM_CLOCK, "%.0f", s->sm_clock_mhz);
-        put_cell(f, s->valid, JB_CAP_MEM_CLOCK, "%.0f", s->mem_clock_mhz);
-        put_cell(f, s->valid, JB_CAP_POWER_INSTANT, "%.3f", s->power_instant_w);
-        if (fputc('\n', f) == EOF)
-            samples_write_error(m);
+        double v[RUNDIR_S_NCOLS - 2];
+        rundir_sample_values(s, v);
+        samples_put(m, t_rel(m, s->t_mono_ns), info->id, v);
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -279,9 +271,11 @@ static void sink_energy(void *user, size_t i, const struct jb_energy *e)
     if (jb_phases_add_energy(m->phases, i, e) < 0)
         warnf(m, "%s: %s", info->id, jb_phases_errmsg(m->phases));
     if (m->samples && !m->samples_error) {
-        if (fprintf(m->samples, "%.6f,%s,,%.6f,,,,,,,\n", t_rel(m, e->t_mono_ns), info->id,
-                    e->energy_j) < 0)
-            samples_write_error(m);
+        double v[RUNDIR_S_NCOLS - 2];
+        for (int k = 0; k < RUNDIR_S_NCOLS - 2; k++)
+            v[k] = NAN;
+        v[RUNDIR_S_ENERGY_J - RUNDIR_S_POWER_W] = e->energy_j;
+        samples_put(m, t_rel(m, e->t_mono_ns), info->id, v);
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -301,6 +295,107 @@ static void sink_error(void *user, size_t i, int code, const char *msg)
         jb_phases_meter_gone(m->phases, i); /* phases stop waiting for it */
     }
     pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- phase results (under `lock`, from inside a jb_phases_* call on any thread) ------------ */
+
+static void phases_write_error(struct meas *m)
+{
+    if (!m->phases_error) {
+        m->phases_error = errno ? errno : EIO;
+        snprintf(m->phases_errmsg, sizeof(m->phases_errmsg), "cannot write phases.csv: %s",
+                 strerror(m->phases_error));
+    }
+}
+
+static int always_kept(const struct jb_phase_result *p)
+{
+    return p->index == 0 && (!strcmp(p->phase, "command") || !strcmp(p->phase, "idle"));
+}
+
+/* Sums p into its (phase name, meter) aggregate. */
+static void aggregate(struct meas *m, const struct jb_phase_result *p)
+{
+    struct measure_result *r = m->r;
+    struct measure_phase_agg *a = NULL;
+    double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
+
+    for (size_t k = r->n_phase_aggs; k-- > 0 && !a;)
+        if (r->phase_aggs[k].meter == p->meter && !strcmp(r->phase_aggs[k].phase, p->phase))
+            a = &r->phase_aggs[k];
+    if (!a) {
+        if (r->n_phase_aggs == m->cap_aggs) {
+            size_t nc = m->cap_aggs ? m->cap_aggs * 2 : 16;
+            struct measure_phase_agg *q = realloc(r->phase_aggs, nc * sizeof(*q));
+            if (!q) {
+                m->phases_oom = 1;
+                return;
+            }
+            r->phase_aggs = q;
+            m->cap_aggs = nc;
+        }
+        a = &r->phase_aggs[r->n_phase_aggs++];
+        memset(a, 0, sizeof(*a));
+        memcpy(a->phase, p->phase, sizeof(a->phase));
+        a->meter = p->meter;
+        a->valid = p->valid & ~JB_PHASE_PARTIAL;
+    }
+    a->count++;
+    a->valid &= p->valid;
+    a->flags |= p->flags;
+    a->n_partial += (p->valid & JB_PHASE_PARTIAL) != 0;
+    for (unsigned b = 0; b < sizeof(a->n_flagged) / sizeof(a->n_flagged[0]); b++)
+        a->n_flagged[b] += (p->flags >> b) & 1u;
+    a->duration_s += dur;
+    a->energy_j += (p->valid & JB_PHASE_ENERGY) ? p->energy_j : 0;
+    a->energy_j_lo += (p->valid & JB_PHASE_ENERGY_BOUNDS) ? p->energy_j_lo : 0;
+    a->energy_j_hi += (p->valid & JB_PHASE_ENERGY_BOUNDS) ? p->energy_j_hi : 0;
+    a->energy_j_power += (p->valid & JB_PHASE_ENERGY_POWER) ? p->energy_j_power : 0;
+    a->items += (p->valid & JB_PHASE_ITEMS) ? p->items : 0;
+}
+
+static void keep_result(struct meas *m, const struct jb_phase_result *p)
+{
+    struct measure_result *r = m->r;
+
+    r->n_phases_total++;
+    if (r->n_phases >= m->keep_phases && !always_kept(p)) {
+        aggregate(m, p);
+        return;
+    }
+    if (r->n_phases == m->cap_phases) {
+        size_t nc = m->cap_phases ? m->cap_phases * 2 : 64;
+        struct jb_phase_result *q = realloc(r->phases, nc * sizeof(*q));
+        if (!q) {
+            m->phases_oom = 1;
+            return;
+        }
+        r->phases = q;
+        m->cap_phases = nc;
+    }
+    r->phases[r->n_phases++] = *p;
+}
+
+/* Each result as it resolves: one row of phases.csv, and kept (bounded) for the caller. */
+static void on_phase_result(void *user, const struct jb_phase_result *p)
+{
+    struct meas *m = user;
+
+    if (m->phases_out && !m->phases_error) {
+        const struct jb_meter_info *info = jb_meter_get_info(jb_meter_set_get(m->set, p->meter));
+        struct strbuf sb = STRBUF_INIT;
+        struct rundir_phase_row row;
+        rundir_phase_row_from_result(&row, p, info->id, m->t0_ns);
+        rundir_phases_row(&sb, &row);
+        if (sb_failed(&sb))
+            errno = ENOMEM;
+        if (sb_failed(&sb) || fwrite(sb_str(&sb), 1, sb.len, m->phases_out) != sb.len)
+            phases_write_error(m);
+        sb_free(&sb);
+    }
+    for (unsigned b = 0; b < sizeof(m->flag_counts) / sizeof(m->flag_counts[0]); b++)
+        m->flag_counts[b] += (p->flags >> b) & 1u;
+    keep_result(m, p);
 }
 
 /* ---- protocol events (main thread) --------------------------------------------------------- */
@@ -680,6 +775,86 @@ static double best_energy(const struct jb_phase_result *r)
     return NAN;
 }
 
+/* The estimator's view of meter i's counter over the run (jb_phases_meter_stats). */
+static void write_counter_stats(struct jsonw *w, const struct jb_phases_meter_stats *st)
+{
+    jw_key(w, "counter");
+    if (!st) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_kv_bool(w, "stepped", st->stepped);
+    jw_kv_bool(w, "update_grid", st->grid);
+    jw_key(w, "update_period_s");
+    st->update_period_s > 0 ? jw_number(w, st->update_period_s) : jw_null(w);
+    jw_key(w, "update_jitter_s");
+    st->grid ? jw_number(w, st->update_jitter_s) : jw_null(w);
+    jw_kv_int(w, "updates", (long long)st->updates);
+    jw_kv_int(w, "located_updates", (long long)st->located_updates);
+    jw_kv_number(w, "idle_power_w", st->idle_power_w);
+    jw_kv_number(w, "max_power_w", st->max_power_w);
+    jw_kv_int(w, "check_windows", (long long)st->check_windows);
+    jw_kv_int(w, "aliased_windows", (long long)st->aliased_windows);
+    jw_key(w, "worst_rel_diff");
+    st->check_windows ? jw_number(w, st->worst_rel_diff) : jw_null(w);
+    jw_object_end(w);
+}
+
+static void write_flag_names(struct jsonw *w, const char *key, uint32_t flags)
+{
+    jw_key(w, key);
+    jw_array_begin(w);
+    for (uint32_t bit = 1; bit; bit <<= 1)
+        if ((flags & bit) && jb_phase_flag_name(bit))
+            jw_string(w, jb_phase_flag_name(bit));
+    jw_array_end(w);
+}
+
+/* The command phase's estimate on meter i: interval, cross-check, peak source, flags. */
+static void write_command_estimate(struct jsonw *w, const struct measure_result *r, size_t i)
+{
+    const struct jb_phase_result *p = NULL;
+
+    for (size_t k = 0; k < r->n_phases && !p; k++)
+        if (r->phases[k].meter == i && r->phases[k].index == 0 &&
+            !strcmp(r->phases[k].phase, "command"))
+            p = &r->phases[k];
+    if (!p)
+        return;
+    jw_key(w, "energy_j_lo");
+    (p->valid & JB_PHASE_ENERGY_BOUNDS) ? jw_number(w, p->energy_j_lo) : jw_null(w);
+    jw_key(w, "energy_j_hi");
+    (p->valid & JB_PHASE_ENERGY_BOUNDS) ? jw_number(w, p->energy_j_hi) : jw_null(w);
+    jw_key(w, "power_rel_diff");
+    (p->valid & JB_PHASE_POWER_DIFF) ? jw_number(w, p->power_rel_diff) : jw_null(w);
+    jw_key(w, "peak_power_source");
+    (p->valid & JB_PHASE_PEAK) ? jw_string(w, jb_power_source_name(p->peak_power_source))
+                               : jw_null(w);
+    jw_key(w, "peak_interval_power_w");
+    (p->valid & JB_PHASE_PEAK_INTERVAL) ? jw_number(w, p->peak_interval_power_w) : jw_null(w);
+    write_flag_names(w, "flags", p->flags);
+    jw_kv_bool(w, "partial", (p->valid & JB_PHASE_PARTIAL) != 0);
+}
+
+/* How many phase results (all meters, all of phases.csv) carry each flag. */
+static void write_phase_summary(struct jsonw *w, const struct meas *m,
+                                const struct measure_result *r)
+{
+    jw_key(w, "phase_results");
+    jw_object_begin(w);
+    jw_kv_int(w, "count", (long long)r->n_phases_total);
+    jw_key(w, "flags");
+    jw_object_begin(w);
+    for (unsigned b = 0; b < 32; b++) {
+        const char *name = jb_phase_flag_name(1u << b);
+        if (name && b < sizeof(m->flag_counts) / sizeof(m->flag_counts[0]))
+            jw_kv_int(w, name, (long long)m->flag_counts[b]);
+    }
+    jw_object_end(w);
+    jw_object_end(w);
+}
+
 static void manifest_json(struct meas *m, const struct measure_result *r, struct strbuf *sb,
                           const struct timespec *end_utc, double idle_s)
 {
@@ -754,6 +929,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         jw_kv_bool(&w, "simulated", info->simulated);
         write_caps(&w, info->caps);
         jw_kv_string(&w, "energy_source", energy_source(info));
+        write_counter_stats(&w, jb_phases_meter_stats(m->phases, i));
         if (m->meter_errors[i])
             jw_kv_string(&w, "error", m->meter_errors[i]);
         jw_object_end(&w);
@@ -816,6 +992,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         jw_kv_number(&w, "peak_power_w", t->peak_power_w);
         if (!isnan(t->net_energy_j))
             jw_kv_number(&w, "net_energy_j", t->net_energy_j);
+        write_command_estimate(&w, r, i);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -833,6 +1010,7 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     }
     if (getenv("CUDA_VISIBLE_DEVICES"))
         jw_kv_string(&w, "cuda_visible_devices", getenv("CUDA_VISIBLE_DEVICES"));
+    write_phase_summary(&w, m, r);
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
     if (m->samples_error)
         jw_kv_string(&w, "samples_error", m->samples_errmsg);
@@ -840,69 +1018,52 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     sb_putc(sb, '\n');
 }
 
-static void phases_csv(struct meas *m, const struct measure_result *r, struct strbuf *sb)
-{
-    sb_puts(sb, "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,"
-                "avg_power_w,items\n");
-    for (size_t i = 0; i < r->n_phases; i++) {
-        const struct jb_phase_result *p = &r->phases[i];
-        double dur = (double)(p->t_end_ns - p->t_begin_ns) / 1e9;
-        double e = best_energy(p);
-
-        sb_csv_field(sb, p->phase);
-        sb_printf(sb, ",%ld,%s,%.6f,%.6f,%.6f,", p->index, r->meters[p->meter].id,
-                  t_rel(m, p->t_begin_ns), t_rel(m, p->t_end_ns), dur);
-        if (p->valid & JB_PHASE_ENERGY)
-            sb_printf(sb, "%.6f", p->energy_j);
-        sb_putc(sb, ',');
-        if (p->valid & JB_PHASE_ENERGY_POWER)
-            sb_printf(sb, "%.6f", p->energy_j_power);
-        sb_putc(sb, ',');
-        if (dur > 0 && !isnan(e))
-            sb_printf(sb, "%.4f", e / dur);
-        sb_putc(sb, ',');
-        if (p->valid & JB_PHASE_ITEMS)
-            sb_printf(sb, "%.17g", p->items);
-        sb_putc(sb, '\n');
-    }
-}
-
 static void metrics_csv(const struct meas *m, struct strbuf *sb)
 {
-    sb_puts(sb, "phase,index,name,value\n");
-    for (size_t i = 0; i < m->n_metrics; i++) {
-        sb_csv_field(sb, m->metrics[i].phase);
-        sb_printf(sb, ",%ld,", m->metrics[i].index);
-        sb_csv_field(sb, m->metrics[i].name);
-        sb_putc(sb, ',');
-        sb_num(sb, m->metrics[i].value, 17);
-        sb_putc(sb, '\n');
-    }
+    sb_puts(sb, rundir_metrics_header);
+    for (size_t i = 0; i < m->n_metrics; i++)
+        rundir_metrics_row(sb, m->metrics[i].phase, m->metrics[i].index, m->metrics[i].name,
+                           m->metrics[i].value);
 }
 
-static int write_doc(const char *dir, const char *name, const struct strbuf *sb, char *err,
-                     size_t errlen)
+/* The run directory's files after the command: the streamed ones committed (fsync, rename),
+ * then metrics.csv and, last, manifest.json.  Each file is old or new, never a mix; a failure
+ * leaves no manifest, so the run counts as not done. */
+static int write_rundir(struct meas *m, const struct measure_result *r, struct stream *out,
+                        struct stream *errs, const struct timespec *end_utc, double idle_s,
+                        char *err, size_t errlen)
 {
-    char path[PATH_MAX];
+    const char *dir = m->o->rundir;
+    struct strbuf sb = STRBUF_INIT;
+    int bad;
 
-    if (sb_failed(sb)) {
-        snprintf(err, errlen, "out of memory writing '%s/%s'", dir, name);
-        return -1;
+    bad = rundir_commit_partial(m->samples, m->samples_error, dir, "samples.csv", err, errlen);
+    m->samples = NULL;
+    for (int k = 0; k < 2; k++) {
+        struct stream *s = k ? errs : out;
+        if (s->capture && !bad)
+            bad = rundir_commit_partial(s->capture, 0, dir, k ? "stderr.log" : "stdout.log", err,
+                                        errlen);
+        else if (s->capture)
+            fclose(s->capture);
+        s->capture = NULL;
     }
-    path_in(path, sizeof(path), dir, name);
-    return fs_write_atomic(path, sb_str(sb), sb->len, err, errlen);
-}
-
-static FILE *open_partial(const char *dir, const char *name, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    FILE *f;
-
-    path_in(path, sizeof(path), dir, name);
-    f = fopen(path, "w");
-    if (!f)
-        snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
-    return f;
+    if (!bad)
+        bad = rundir_commit_partial(m->phases_out, m->phases_error, dir, "phases.csv", err, errlen);
+    else
+        fclose(m->phases_out);
+    m->phases_out = NULL;
+    if (!bad) {
+        metrics_csv(m, &sb);
+        bad = rundir_write_doc(dir, "metrics.csv", &sb, err, errlen);
+        sb_reset(&sb);
+    }
+    if (!bad) {
+        manifest_json(m, r, &sb, end_utc, idle_s);
+        bad = rundir_write_doc(dir, "manifest.json", &sb, err, errlen);
+    }
+    sb_free(&sb);
+    return bad ? -1 : 0;
 }
 
 /* ---- the measurement --------------------------------------------------------------------- */
@@ -936,6 +1097,40 @@ static void compute_totals(struct meas *m, struct measure_result *r, double idle
         if (!isnan(t->idle_power_w) && !isnan(t->energy_j))
             t->net_energy_j = t->energy_j - t->idle_power_w * r->duration_s;
     }
+}
+
+/* Keeps the sampler running after the command for the counter updates the last phases need
+ * (MEASURE_TAIL_S); nothing when no meter's counter is a step function.  Signals arriving
+ * meanwhile wait in the self-pipe: the command has ended, the run is being written. */
+static void sampler_tail(struct meas *m)
+{
+    double tail_s = 0;
+
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct jb_phases_meter_stats *st = jb_phases_meter_stats(m->phases, i);
+        double want;
+        if (!st || !st->stepped || m->meter_errors[i])
+            continue;
+        want = MEASURE_TAIL_PERIODS * st->update_period_s;
+        want = want > MEASURE_TAIL_S ? want : MEASURE_TAIL_S;
+        tail_s = want > tail_s ? want : tail_s;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (tail_s <= 0)
+        return;
+    if (tail_s > MEASURE_TAIL_MAX_S)
+        tail_s = MEASURE_TAIL_MAX_S;
+    {
+        uint64_t end = jb_now_ns() + (uint64_t)(tail_s * 1e9);
+        for (uint64_t now = jb_now_ns(); now < end; now = jb_now_ns()) {
+            struct timespec ts = {0, (long)(end - now)};
+            if (end - now >= 1000000000ull)
+                ts = (struct timespec){1, 0};
+            nanosleep(&ts, NULL); /* EINTR (a signal): go on sleeping */
+        }
+    }
+    jb_sampler_read_energy_now(m->sampler);
 }
 
 /* Sleeps up to secs, returning early (1) when SIGINT/SIGTERM arrives. */
@@ -1116,6 +1311,8 @@ static void meas_free(struct meas *m)
     m->sampler = NULL;
     if (m->samples)
         fclose(m->samples);
+    if (m->phases_out)
+        fclose(m->phases_out);
     jb_phases_free(m->phases);
     for (size_t i = 0; m->meter_errors && i < m->n; i++)
         free(m->meter_errors[i]);
@@ -1124,6 +1321,7 @@ static void meas_free(struct meas *m)
     free(m->peak_power_w);
     free(m->metrics);
     free(m->infos);
+    sb_free(&m->row);
     jb_meter_set_free(m->set);
     pthread_mutex_destroy(&m->lock);
 }
@@ -1134,8 +1332,10 @@ void measure_result_free(struct measure_result *r)
         return;
     free(r->meters);
     free(r->phases);
+    free(r->phase_aggs);
     r->meters = NULL;
     r->phases = NULL;
+    r->phase_aggs = NULL;
 }
 
 int measure_run(const struct measure_opts *o, struct measure_result *r,
@@ -1190,6 +1390,11 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     r->n_meters = m.n;
     for (size_t i = 0; i < m.n; i++)
         m.last_power_w[i] = m.peak_power_w[i] = NAN;
+    /* Results are handed over as they resolve, so memory stays bounded for any number of
+     * phases: streamed to phases.csv, kept up to keep_phases, summed beyond. */
+    m.r = r;
+    m.keep_phases = o->keep_phases ? o->keep_phases : MEASURE_KEEP_PHASES;
+    jb_phases_set_on_result(m.phases, on_phase_result, &m);
 
     /* Signals first: once the run directory exists, a SIGINT/SIGTERM must end in a manifest
      * that says "interrupted", not in a killed process. */
@@ -1204,21 +1409,22 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     if (o->rundir) {
         if (fs_mkdir_p(o->rundir, err, errlen) < 0)
             goto out;
-        path_in(path, sizeof(path), o->rundir, "manifest.json");
+        snprintf(path, sizeof(path), "%s/manifest.json", o->rundir);
         if (unlink(path) < 0 && errno != ENOENT) {
             snprintf(err, errlen, "cannot remove '%s': %s", path, strerror(errno));
             goto out;
         }
         fs_sync_dir(o->rundir);
-        if (!(m.samples = open_partial(o->rundir, "samples.csv.partial", err, errlen)))
+        if (!(m.samples = rundir_open_partial(o->rundir, "samples.csv", rundir_samples_header, err,
+                                              errlen)))
             goto out;
         setvbuf(m.samples, NULL, _IOFBF, 1 << 16);
-        fputs("t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,"
-              "sm_clock_mhz,mem_clock_mhz,power_instant_w\n",
-              m.samples);
+        if (!(m.phases_out =
+                  rundir_open_partial(o->rundir, "phases.csv", rundir_phases_header, err, errlen)))
+            goto out;
         if (o->capture) {
-            if (!(out.capture = open_partial(o->rundir, "stdout.log.partial", err, errlen)) ||
-                !(errs.capture = open_partial(o->rundir, "stderr.log.partial", err, errlen)))
+            if (!(out.capture = rundir_open_partial(o->rundir, "stdout.log", NULL, err, errlen)) ||
+                !(errs.capture = rundir_open_partial(o->rundir, "stderr.log", NULL, err, errlen)))
                 goto out;
         }
     }
@@ -1339,65 +1545,20 @@ finish:
         pthread_mutex_unlock(&m.lock);
         r->duration_s = (double)(m.cmd_end_ns - m.cmd_begin_ns) / 1e9;
     }
+    sampler_tail(&m);
     jb_sampler_stop(m.sampler); /* last readings, then the threads are gone */
     m.sampler = NULL;
-    jb_phases_finish(m.phases, jb_now_ns());
+    jb_phases_finish(m.phases, jb_now_ns()); /* the last results, through on_phase_result */
     clock_gettime(CLOCK_REALTIME, &end_utc);
     r->n_protocol_errors = m.n_protocol_errors;
-    r->n_phases = jb_phases_result_count(m.phases);
-    r->phases = calloc(r->n_phases ? r->n_phases : 1, sizeof(*r->phases));
-    if (!r->phases) {
+    if (m.phases_oom) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < r->n_phases; i++)
-        r->phases[i] = *jb_phases_result(m.phases, i);
     compute_totals(&m, r, idle_s);
 
-    if (o->rundir) {
-        struct strbuf sb = STRBUF_INIT;
-        int bad = 0;
-
-        if (m.samples_error || sync_file(m.samples) != 0) {
-            if (!m.samples_error)
-                samples_write_error(&m);
-            snprintf(err, errlen, "cannot write '%s/samples.csv': %s", o->rundir,
-                     strerror(m.samples_error));
-            bad = 1;
-        }
-        fclose(m.samples);
-        m.samples = NULL;
-        for (int k = 0; k < 2 && !bad; k++) {
-            FILE *f = k ? errs.capture : out.capture;
-            if (f && sync_file(f) != 0) {
-                snprintf(err, errlen, "cannot write '%s/%s': %s", o->rundir,
-                         k ? "stderr.log" : "stdout.log", strerror(errno));
-                bad = 1;
-            }
-        }
-        if (!bad)
-            bad = rename_in(o->rundir, "samples.csv.partial", "samples.csv", err, errlen) < 0;
-        if (!bad && out.capture)
-            bad = rename_in(o->rundir, "stdout.log.partial", "stdout.log", err, errlen) < 0 ||
-                  rename_in(o->rundir, "stderr.log.partial", "stderr.log", err, errlen) < 0;
-        if (!bad) {
-            phases_csv(&m, r, &sb);
-            bad = write_doc(o->rundir, "phases.csv", &sb, err, errlen) < 0;
-            sb_reset(&sb);
-        }
-        if (!bad) {
-            metrics_csv(&m, &sb);
-            bad = write_doc(o->rundir, "metrics.csv", &sb, err, errlen) < 0;
-            sb_reset(&sb);
-        }
-        if (!bad) {
-            manifest_json(&m, r, &sb, &end_utc, idle_s);
-            bad = write_doc(o->rundir, "manifest.json", &sb, err, errlen) < 0;
-        }
-        sb_free(&sb);
-        if (bad)
-            goto out;
-    }
+    if (o->rundir && write_rundir(&m, r, &out, &errs, &end_utc, idle_s, err, errlen) < 0)
+        goto out;
     rc = 0;
 out:
     if (c.pid > 0 && !c.exited) {
@@ -1423,5 +1584,7 @@ out:
     if (signals_installed)
         restore_signals(&saved);
     meas_free(&m);
+    if (rc < 0 && o->rundir)
+        rundir_remove_partials(o->rundir);
     return rc;
 }

@@ -55,6 +55,25 @@ struct measure_opts {
     measure_live_cb on_live;
     void *user;
     int quiet_meter_notes; /* 1: the caller printed the meter set's notes already */
+    size_t keep_phases;    /* phase results kept in measure_result.phases; 0: MEASURE_KEEP_PHASES */
+};
+
+/* Phase results kept one by one in measure_result.phases by default (per meter, so a run with
+ * two meters keeps half as many phases); beyond it they are summed per (phase name, meter) in
+ * measure_result.phase_aggs.  phases.csv gets every result either way (it is streamed). */
+#define MEASURE_KEEP_PHASES 100000
+
+/* The phase results beyond the keep limit, summed per (phase name, meter). */
+struct measure_phase_agg {
+    char phase[32];
+    size_t meter;
+    size_t count;        /* results summed */
+    uint32_t valid;      /* JB_PHASE_ENERGY etc.: set when every result summed had it */
+    uint32_t flags;      /* JB_PHASE_FLAG_*: OR of the results' flags */
+    size_t n_partial;    /* results with JB_PHASE_PARTIAL */
+    size_t n_flagged[8]; /* per JB_PHASE_FLAG_* bit (index = bit position): results with it */
+    double duration_s;   /* sums */
+    double energy_j, energy_j_lo, energy_j_hi, energy_j_power, items;
 };
 
 /* Per-meter totals over the command's whole execution (idle baseline excluded). */
@@ -87,8 +106,13 @@ struct measure_result {
     size_t n_meters;
     struct measure_meter_total *meters; /* n_meters, owned; free with measure_result_free */
     size_t n_phases;
-    struct jb_phase_result *phases; /* meter indexes refer to meters[] */
-    size_t n_protocol_errors;       /* malformed protocol lines (reported and skipped) */
+    struct jb_phase_result *phases; /* meter indexes refer to meters[]; in the order the phases
+                                     * resolved; the first keep_phases results, plus the
+                                     * "command" and "idle" results always */
+    size_t n_phase_aggs;
+    struct measure_phase_agg *phase_aggs; /* the results beyond those, summed */
+    size_t n_phases_total;                /* results in all (n_phases + sum of counts) */
+    size_t n_protocol_errors;             /* malformed protocol lines (reported and skipped) */
 };
 
 /* Runs one measured execution.  Returns 0 when a result was produced (look at r->status), or -1

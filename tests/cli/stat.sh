@@ -62,7 +62,7 @@ ls "$T/run" | grep -q partial && fail "partial files left in the run directory"
 expect_eq "samples header" "$(head -1 "$T/run/samples.csv")" \
   "t_s,meter,power_w,energy_j,temp_c,util_pct,mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w"
 expect_eq "phases header" "$(head -1 "$T/run/phases.csv")" \
-  "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,avg_power_w,items"
+  "phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,avg_power_w,items,energy_j_lo,energy_j_hi,power_rel_diff,peak_power_w,peak_power_source,peak_interval_power_w,update_period_s,flags"
 expect_grep "metrics" "eval,2,accuracy,0.2" "$T/run/metrics.csv"
 python3 - "$T/run/manifest.json" <<'PY'
 import json, sys
