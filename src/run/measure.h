@@ -55,6 +55,8 @@ struct measure_opts {
     measure_live_cb on_live;
     void *user;
     int quiet_meter_notes; /* 1: the caller printed the meter set's notes already */
+    int quiet_spawn_error; /* 1: a command that cannot be started is not passed to warn(); the
+                            * caller reports it from r->spawn_errno */
 };
 
 /* Per-meter totals over the command's whole execution (idle baseline excluded). */
@@ -89,6 +91,11 @@ struct measure_result {
     size_t n_phases;
     struct jb_phase_result *phases; /* meter indexes refer to meters[] */
     size_t n_protocol_errors;       /* malformed protocol lines (reported and skipped) */
+    /* CPU time of the command and of the descendants it waited for (wait4's rusage), in
+     * seconds; NaN when it never ran. */
+    double cpu_user_s;
+    double cpu_sys_s;
+    int spawn_errno; /* why the command could not be started (exec's or chdir's errno); 0 */
 };
 
 /* Runs one measured execution.  Returns 0 when a result was produced (look at r->status), or -1
