@@ -1070,7 +1070,7 @@ static void supervise(struct meas *m, struct child *c, int proto_fd, struct stre
             r->timed_out = 1;
             kill_child(c, SIGTERM);
             kill_at = now + (uint64_t)(grace_s * 1e9);
-            warnf(m, "timeout after %.0f s: sent SIGTERM to the command", o->timeout_s);
+            warnf(m, "timed out after %g s: sent SIGTERM to the command", o->timeout_s);
         }
         if (!c->exited && kill_at && now >= kill_at) {
             kill_child(c, SIGKILL);

@@ -132,8 +132,7 @@ void fs_out_abort(struct fs_out *o)
     o->fd = -1;
 }
 
-static int commit_in_place(struct fs_out *o, const void *data, size_t len, char *err,
-                           size_t errlen)
+static int commit_in_place(struct fs_out *o, const void *data, size_t len, char *err, size_t errlen)
 {
     int fd = open(o->target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 
