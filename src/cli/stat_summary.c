@@ -102,8 +102,8 @@ static void summarise_meter(const struct stat_run *runs, size_t n, struct stat_m
             v[k] = NAN;
             for (size_t i = 0; i < r->n_meters; i++) {
                 const struct measure_meter_total *t = &r->meters[i];
-                double x[] = {t->energy_j,     t->energy_j_power, t->avg_power_w,
-                              t->peak_power_w, t->idle_power_w,   t->net_energy_j};
+                const double x[] = {t->energy_j,     t->energy_j_power, t->avg_power_w,
+                                    t->peak_power_w, t->idle_power_w,   t->net_energy_j};
                 if (!strcmp(t->id, m->id))
                     v[k] = x[q];
             }
