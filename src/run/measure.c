@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -1162,6 +1163,7 @@ struct child {
     int new_pgrp;
     int exited;
     int wstatus;
+    struct rusage ru; /* from wait4 */
 };
 
 static void kill_child(const struct child *c, int sig)
@@ -1180,7 +1182,7 @@ static void reap(struct child *c, struct meas *m)
 
     if (c->exited)
         return;
-    if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
+    if (wait4(c->pid, &st, WNOHANG, &c->ru) == c->pid) {
         c->exited = 1;
         c->wstatus = st;
         m->cmd_end_ns = jb_now_ns();
@@ -1263,7 +1265,7 @@ static void supervise(struct meas *m, struct child *c, int proto_fd, struct stre
             r->timed_out = 1;
             kill_child(c, SIGTERM);
             kill_at = now + (uint64_t)(grace_s * 1e9);
-            warnf(m, "timeout after %.0f s: sent SIGTERM to the command", o->timeout_s);
+            warnf(m, "timed out after %g s: sent SIGTERM to the command", o->timeout_s);
         }
         if (!c->exited && kill_at && now >= kill_at) {
             kill_child(c, SIGKILL);
@@ -1344,7 +1346,7 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     struct meas m;
     struct saved_signals saved;
     struct jb_sampler_opts so;
-    struct child c = {0, 0, 0, 0};
+    struct child c;
     struct stream out = {-1, -1, NULL, 0}, errs = {-1, -1, NULL, 1};
     int proto[2] = {-1, -1}, opipe[2] = {-1, -1}, epipe[2] = {-1, -1};
     int signals_installed = 0, rc = -1, new_pgrp;
@@ -1353,7 +1355,9 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     char path[PATH_MAX];
 
     memset(r, 0, sizeof(*r));
+    memset(&c, 0, sizeof(c));
     r->exit_status = -1;
+    r->cpu_user_s = r->cpu_sys_s = NAN;
     memset(&m, 0, sizeof(m));
     m.o = o;
     m.warn = warn;
@@ -1486,6 +1490,7 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     pthread_mutex_unlock(&m.lock);
     jb_sampler_read_energy_now(m.sampler);
     c.pid = spawn(o, proto[1], opipe[1], epipe[1], new_pgrp, err, errlen);
+    r->spawn_errno = c.pid < 0 ? (errno ? errno : ENOENT) : 0;
     c.new_pgrp = new_pgrp;
     close(proto[1]);
     proto[1] = -1;
@@ -1500,7 +1505,8 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         r->status = MEASURE_FAILED;
         snprintf(m.stderr_tail, sizeof(m.stderr_tail), "%s", err);
         m.stderr_tail_len = strlen(m.stderr_tail);
-        warnf(&m, "%s", err);
+        if (!o->quiet_spawn_error)
+            warnf(&m, "%s", err);
         err[0] = '\0';
         close(proto[0]);
         proto[0] = -1;
@@ -1520,11 +1526,13 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
     proto[0] = -1;
     if (!c.exited) {
         /* Output closed but the child lives on (it closed its stdout?): wait for it. */
-        while (waitpid(c.pid, &c.wstatus, 0) < 0 && errno == EINTR)
+        while (wait4(c.pid, &c.wstatus, 0, &c.ru) < 0 && errno == EINTR)
             ;
         c.exited = 1;
         m.cmd_end_ns = jb_now_ns();
     }
+    r->cpu_user_s = (double)c.ru.ru_utime.tv_sec + (double)c.ru.ru_utime.tv_usec / 1e6;
+    r->cpu_sys_s = (double)c.ru.ru_stime.tv_sec + (double)c.ru.ru_stime.tv_usec / 1e6;
     if (WIFEXITED(c.wstatus)) {
         r->exit_status = WEXITSTATUS(c.wstatus);
     } else if (WIFSIGNALED(c.wstatus)) {

@@ -56,6 +56,8 @@ struct measure_opts {
     void *user;
     int quiet_meter_notes; /* 1: the caller printed the meter set's notes already */
     size_t keep_phases;    /* phase results kept in measure_result.phases; 0: MEASURE_KEEP_PHASES */
+    int quiet_spawn_error; /* 1: a command that cannot be started is not passed to warn(); the
+                            * caller reports it from r->spawn_errno */
 };
 
 /* Phase results kept one by one in measure_result.phases by default (per meter, so a run with
@@ -113,6 +115,11 @@ struct measure_result {
     struct measure_phase_agg *phase_aggs; /* the results beyond those, summed */
     size_t n_phases_total;                /* results in all (n_phases + sum of counts) */
     size_t n_protocol_errors;             /* malformed protocol lines (reported and skipped) */
+    /* CPU time of the command and of the descendants it waited for (wait4's rusage), in
+     * seconds; NaN when it never ran. */
+    double cpu_user_s;
+    double cpu_sys_s;
+    int spawn_errno; /* why the command could not be started (exec's or chdir's errno); 0 */
 };
 
 /* Runs one measured execution.  Returns 0 when a result was produced (look at r->status), or -1

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,46 +35,157 @@ int fs_sync_dir(const char *dir)
     return rc;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+static int write_all_fd(int fd, const char *p, size_t len)
 {
-    char tmp[PATH_MAX], dir[PATH_MAX];
-    const char *p = data;
-    char *slash;
-    int fd;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-        errno = ENAMETOOLONG;
-        return failf(err, errlen, "write", path);
-    }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return failf(err, errlen, "create", tmp);
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            failf(err, errlen, "write", tmp);
-            goto fail;
+            return -1;
         }
         p += n;
         len -= (size_t)n;
     }
+    return 0;
+}
+
+static int refuse(char *err, size_t errlen, const char *path, const char *why, int e)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "cannot write '%s': %s", path, why);
+    errno = e;
+    return -1;
+}
+
+int fs_out_open(struct fs_out *o, const char *path, char *err, size_t errlen)
+{
+    static atomic_uint seq;
+    struct stat lst, st;
+    const char *target = path;
+
+    memset(o, 0, sizeof(*o));
+    o->fd = -1;
+    if (strlen(path) >= sizeof(o->path)) {
+        errno = ENAMETOOLONG;
+        return failf(err, errlen, "write", path);
+    }
+    snprintf(o->path, sizeof(o->path), "%s", path);
+    if (!strcmp(path, "-")) {
+        o->kind = FS_OUT_STDOUT;
+        return 0;
+    }
+    if (lstat(path, &lst) < 0) {
+        if (errno != ENOENT)
+            return failf(err, errlen, "write", path);
+        lst.st_mode = S_IFREG; /* a new file: created by the rename */
+        st = lst;
+    } else if (S_ISLNK(lst.st_mode)) {
+        if (stat(path, &st) < 0) {
+            if (errno == ENOENT)
+                return refuse(err, errlen, path, "a symbolic link to a missing file", ENOENT);
+            return failf(err, errlen, "write", path);
+        }
+        if (S_ISREG(st.st_mode)) {
+            /* Replace the file it points to; renaming over the link would make it a file. */
+            if (!realpath(path, o->target))
+                return failf(err, errlen, "write", path);
+            target = o->target;
+        }
+    } else {
+        st = lst;
+    }
+    if (S_ISDIR(st.st_mode))
+        return refuse(err, errlen, path, strerror(EISDIR), EISDIR);
+    if (S_ISSOCK(st.st_mode))
+        return refuse(err, errlen, path, "a socket", ENXIO);
+    if (!S_ISREG(st.st_mode)) {
+        /* A FIFO or a device (perhaps behind a link): written in place at commit. */
+        o->kind = FS_OUT_IN_PLACE;
+        snprintf(o->target, sizeof(o->target), "%s", path);
+        if (access(path, W_OK) < 0)
+            return failf(err, errlen, "write", path);
+        return 0;
+    }
+    o->kind = FS_OUT_REPLACE;
+    if (target != o->target)
+        snprintf(o->target, sizeof(o->target), "%s", target);
+    if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld.%u", o->target, (long)getpid(),
+                 atomic_fetch_add(&seq, 1)) >= (int)sizeof(o->tmp)) {
+        errno = ENAMETOOLONG;
+        return failf(err, errlen, "write", path);
+    }
+    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (o->fd < 0) /* the user's name: the temporary is ours */
+        return failf(err, errlen, "create", o->path);
+    return 0;
+}
+
+void fs_out_abort(struct fs_out *o)
+{
+    if (o->kind == FS_OUT_REPLACE && o->fd >= 0) {
+        int e = errno;
+        close(o->fd);
+        unlink(o->tmp);
+        errno = e;
+    }
+    o->fd = -1;
+}
+
+static int commit_in_place(struct fs_out *o, const void *data, size_t len, char *err, size_t errlen)
+{
+    int fd = open(o->target, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0)
+        return failf(err, errlen, "open", o->path);
+    if (write_all_fd(fd, data, len) < 0) {
+        failf(err, errlen, "write", o->path);
+        close(fd);
+        return -1;
+    }
+    if (close(fd) < 0 && errno != EINTR)
+        return failf(err, errlen, "write", o->path);
+    return 0;
+}
+
+int fs_out_commit(struct fs_out *o, const void *data, size_t len, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    char *slash;
+    int fd = o->fd;
+
+    if (o->kind == FS_OUT_STDOUT) {
+        fflush(stdout); /* what went through stdio first */
+        if (write_all_fd(STDOUT_FILENO, data, len) < 0)
+            return failf(err, errlen, "write", "standard output");
+        return 0;
+    }
+    if (o->kind == FS_OUT_IN_PLACE)
+        return commit_in_place(o, data, len, err, errlen);
+    if (fd < 0) {
+        errno = EBADF;
+        return failf(err, errlen, "write", o->path);
+    }
+    o->fd = -1;
+    if (write_all_fd(fd, data, len) < 0) {
+        failf(err, errlen, "write", o->tmp);
+        goto fail;
+    }
     if (fsync(fd) < 0) {
-        failf(err, errlen, "sync", tmp);
+        failf(err, errlen, "sync", o->tmp);
         goto fail;
     }
     if (close(fd) < 0) {
         fd = -1;
-        failf(err, errlen, "close", tmp);
+        failf(err, errlen, "close", o->tmp);
         goto fail;
     }
     fd = -1;
-    if (rename(tmp, path) < 0) {
-        failf(err, errlen, "rename into", path);
+    if (rename(o->tmp, o->target) < 0) {
+        failf(err, errlen, "rename into", o->target);
         goto fail;
     }
-    snprintf(dir, sizeof(dir), "%s", path);
+    snprintf(dir, sizeof(dir), "%s", o->target);
     slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
@@ -86,10 +198,19 @@ fail : {
     int e = errno;
     if (fd >= 0)
         close(fd);
-    unlink(tmp);
+    unlink(o->tmp);
     errno = e;
     return -1;
 }
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen)
+{
+    struct fs_out o;
+
+    if (fs_out_open(&o, path, err, errlen) < 0)
+        return -1;
+    return fs_out_commit(&o, data, len, err, errlen);
 }
 
 int fs_mkdir_p(const char *path, char *err, size_t errlen)

@@ -9,9 +9,45 @@
 #ifndef JB_SRC_UTIL_FSUTIL_H
 #define JB_SRC_UTIL_FSUTIL_H
 
+#include <limits.h>
 #include <stddef.h>
 
-/* Writes data to path atomically: a reader sees the old file or the whole new one, never a part. */
+/*
+ * An output file opened before its data exists, so that a bad path fails before a measurement
+ * starts, not after it, and written once at the end.  What the path names decides how:
+ * - "-": standard output (written as is; nothing to create or rename);
+ * - no file yet, or a regular file: replaced atomically: a temporary beside it, created (and
+ *   kept open) by fs_out_open, written, fsync'ed and renamed over it by fs_out_commit;
+ * - a symbolic link to a regular file: the file it points to is replaced in the same way and the
+ *   link stays a link;
+ * - a FIFO, a character or block device, or a symbolic link to one: written in place (opened
+ *   O_WRONLY, never created, truncated or renamed) by fs_out_commit; fs_out_open checks only
+ *   that it may be written (opening a FIFO would wait for its reader);
+ * - a directory, a socket, a symbolic link to nothing: refused by fs_out_open.
+ */
+enum fs_out_kind {
+    FS_OUT_STDOUT = 0,
+    FS_OUT_REPLACE = 1,
+    FS_OUT_IN_PLACE = 2,
+};
+struct fs_out {
+    enum fs_out_kind kind;
+    int fd;                /* FS_OUT_REPLACE: the open temporary; else -1 */
+    char path[PATH_MAX];   /* as given (messages) */
+    char target[PATH_MAX]; /* the file replaced or written (a symbolic link resolved) */
+    char tmp[PATH_MAX];    /* FS_OUT_REPLACE: the temporary's name */
+};
+/* Checks path as above and, for a replaced file, creates its temporary.  0, or -1 with errno
+ * and a message ("cannot write 'PATH': Is a directory", "cannot create 'PATH.tmp.N': ..."). */
+int fs_out_open(struct fs_out *o, const char *path, char *err, size_t errlen);
+/* Writes data (len bytes) as the whole content and closes o, on success and on failure (a failed
+ * replacement removes its temporary and leaves the old file).  0, or -1 with errno and a message. */
+int fs_out_commit(struct fs_out *o, const void *data, size_t len, char *err, size_t errlen);
+/* Closes o without writing: a replaced file stays as it was, its temporary goes. */
+void fs_out_abort(struct fs_out *o);
+
+/* fs_out_open + fs_out_commit: a reader of a regular file sees the old file or the whole new
+ * one, never a part; "-", FIFOs and devices are written as fs_out says. */
 int fs_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
 /* mkdir -p with mode 0755. */
 int fs_mkdir_p(const char *path, char *err, size_t errlen);

@@ -2,7 +2,8 @@
  * test_fsutil.c - file-system helpers (src/util/fsutil.c): atomic replacement of a whole file,
  * no temporary file left when a write fails (a rename onto a directory; a directory not writable,
  * checked in a forked child that drops to uid 65534 when run as root), mkdir -p, whole-file reads
- * of regular files only, size-bounded, and the file-name rule of run ids.
+ * of regular files only, size-bounded, the file-name rule of run ids, and fs_out: "-", FIFOs,
+ * devices and symbolic links written in place or through the link, never replaced (issue 9).
  * Not a test of crash consistency (fsync) itself.
  */
 #include <setjmp.h>
@@ -120,12 +121,12 @@ static void test_write_atomic_failure_leaves_nothing(void **state)
     char *data;
 
     (void)state;
-    /* The target is a non-empty directory: the temporary file is written, the rename fails, and
-     * the temporary file goes. */
+    /* The target is a directory: refused before any temporary file is made. */
     assert_int_equal(fs_mkdir_p(path_of("d/sub"), err, sizeof(err)), 0);
     assert_int_equal(fs_write_atomic(dir, "new", 3, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "cannot rename into '"));
-    assert_non_null(strstr(err, "/d'"));
+    assert_int_equal(errno, EISDIR);
+    assert_non_null(strstr(err, "cannot write '"));
+    assert_non_null(strstr(err, "/d': Is a directory"));
     assert_int_equal(count_tmp(root), 0);
     assert_true(fs_exists(path_of("d/sub")));
 
@@ -133,7 +134,7 @@ static void test_write_atomic_failure_leaves_nothing(void **state)
     assert_int_equal(fs_write_atomic(path_of("none/f"), "x", 1, err, sizeof(err)), -1);
     assert_int_equal(errno, ENOENT);
     assert_non_null(strstr(err, "cannot create '"));
-    assert_non_null(strstr(err, "/none/f.tmp."));
+    assert_non_null(strstr(err, "/none/f': "));
     assert_false(fs_exists(path_of("none")));
 
     write_plain(path_of("keep"), "old");
@@ -186,7 +187,7 @@ static void test_write_atomic_unwritable_dir(void **state)
     assert_true(n > 0);
     msg[n] = '\0';
     assert_non_null(strstr(msg, "cannot create '"));
-    assert_non_null(strstr(msg, "/ro/f.tmp."));
+    assert_non_null(strstr(msg, "/ro/f': Permission denied"));
     assert_non_null(strstr(msg, "': Permission denied"));
     data = slurp(file, NULL);
     assert_string_equal(data, "old");
@@ -321,12 +322,95 @@ static void test_safe_names(void **state)
     assert_false(fs_name_ok("abcd", 3));
 }
 
+/* Issue 9 bug 2: a non-regular target is written in place, never replaced; a symbolic link to a
+ * regular file stays a link (the file it points to is replaced); a dangling link is refused. */
+static void test_out_non_regular(void **state)
+{
+    const char *fifo = path_of("fifo"), *lnk = path_of("lnk"), *nul = path_of("null");
+    char buf[16] = "";
+    struct stat st;
+    pid_t pid;
+    int status, fd;
+    char *data;
+
+    (void)state;
+    /* A symlink to /dev/null: written, still a symlink, /dev/null still a device. */
+    assert_int_equal(symlink("/dev/null", nul), 0);
+    assert_int_equal(fs_write_atomic(nul, "x", 1, err, sizeof(err)), 0);
+    assert_int_equal(lstat(nul, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(stat("/dev/null", &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+
+    /* A FIFO behind a link: its reader gets the data, both stay what they were. */
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(symlink(fifo, lnk), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(fs_write_atomic(lnk, "hello", 5, err, sizeof(err)) == 0 ? 0 : 1);
+    fd = open(fifo, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, buf, sizeof(buf) - 1), 5);
+    close(fd);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_string_equal(buf, "hello");
+    assert_int_equal(lstat(lnk, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+
+    /* A link to a regular file: the file is replaced, the link stays. */
+    write_plain(path_of("real"), "old");
+    assert_int_equal(symlink("real", path_of("rl")), 0);
+    assert_int_equal(fs_write_atomic(path_of("rl"), "new", 3, err, sizeof(err)), 0);
+    assert_int_equal(lstat(path_of("rl"), &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    data = slurp(path_of("real"), NULL);
+    assert_string_equal(data, "new");
+    free(data);
+
+    /* A dangling link: refused, nothing created. */
+    assert_int_equal(symlink("missing", path_of("dl")), 0);
+    assert_int_equal(fs_write_atomic(path_of("dl"), "x", 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "a symbolic link to a missing file"));
+    assert_false(fs_exists(path_of("missing")));
+    assert_int_equal(count_tmp(root), 0);
+}
+
+/* fs_out_open makes the temporary at once (a bad folder fails before any data exists); abort
+ * removes it and keeps the old file. */
+static void test_out_open_early(void **state)
+{
+    struct fs_out o;
+    char *data;
+
+    (void)state;
+    assert_int_equal(fs_out_open(&o, path_of("none/x.json"), err, sizeof(err)), -1);
+    assert_int_equal(errno, ENOENT);
+    write_plain(path_of("keep"), "old");
+    assert_int_equal(fs_out_open(&o, path_of("keep"), err, sizeof(err)), 0);
+    assert_int_equal(o.kind, FS_OUT_REPLACE);
+    assert_int_equal(count_tmp(root), 1);
+    fs_out_abort(&o);
+    assert_int_equal(count_tmp(root), 0);
+    data = slurp(path_of("keep"), NULL);
+    assert_string_equal(data, "old");
+    free(data);
+    assert_int_equal(fs_out_open(&o, "-", err, sizeof(err)), 0);
+    assert_int_equal(o.kind, FS_OUT_STDOUT);
+    assert_false(fs_exists("-"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_write_atomic_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_atomic_failure_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_atomic_unwritable_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_non_regular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_open_early, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdir_p, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_regular_only, setup, teardown),
