@@ -5,6 +5,7 @@
  * the command's own stdout stays clean; --json and -o write files.
  */
 #include "cli/cli.h"
+#include "cli/cli_carbon.h"
 
 #include "run/measure.h"
 #include "util/fsutil.h"
@@ -17,7 +18,8 @@
 
 static const char usage_line[] =
     "joulebench stat [-i MS] [-E MS] [-m METERS] [--idle S] [--timeout S] [--json FILE] "
-    "[-o RUNDIR] [-q] -- CMD [ARGS...]";
+    "[-o RUNDIR] [-q] [--carbon-intensity G|--region CODE] [--price P[CUR]] [--currency CUR] "
+    "[--pue X] -- CMD [ARGS...]";
 
 static void print_help(void)
 {
@@ -33,8 +35,9 @@ static void print_help(void)
            "      --timeout S           stop CMD after S seconds (SIGTERM, SIGKILL 10 s later)\n"
            "      --json FILE           write the results as JSON\n"
            "  -o, --output RUNDIR       write a run directory (samples, phases, metrics, logs)\n"
-           "  -q, --quiet               no table on stderr\n",
-           usage_line);
+           "  -q, --quiet               no table on stderr\n"
+           "%s",
+           usage_line, cli_carbon_help);
 }
 
 static void warn_cb(void *user, const char *msg)
@@ -101,7 +104,8 @@ static void print_table(char *const *argv, const struct measure_result *r)
     fputc('\n', stderr);
 }
 
-static int write_json(const char *path, const struct measure_result *r)
+static int write_json(const char *path, const struct measure_result *r,
+                      const struct carbon_factors *cf)
 {
     struct strbuf sb = STRBUF_INIT;
     struct jsonw w;
@@ -155,6 +159,7 @@ static int write_json(const char *path, const struct measure_result *r)
     }
     jw_array_end(&w);
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
+    cli_carbon_stat_json(&w, cf, r);
     jw_object_end(&w);
     sb_putc(&sb, '\n');
     rc = sb_failed(&sb) ? -1 : fs_write_atomic(path, sb_str(&sb), sb.len, err, sizeof(err));
@@ -176,8 +181,10 @@ int cmd_stat(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_CARBON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
+    struct carbon_factors cf;
     struct measure_opts o;
     struct measure_result r;
     const char *json = NULL;
@@ -187,6 +194,7 @@ int cmd_stat(int argc, char **argv)
     double d;
 
     memset(&o, 0, sizeof(o));
+    carbon_init(&cf);
     o.meters = "auto";
     optind = 1;
     opterr = 0;
@@ -219,12 +227,20 @@ int cmd_stat(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': print_help(); return JB_EXIT_OK;
         default:
+            if (cli_carbon_is_option(opt)) {
+                if (cli_carbon_option(opt, optarg, &cf, usage_line))
+                    return JB_EXIT_USAGE;
+                break;
+            }
             return cli_usage_error(usage_line, "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
         }
     }
+    if (cli_carbon_finish(&cf, usage_line))
+        return JB_EXIT_USAGE;
     if (optind >= argc)
         return cli_usage_error(usage_line, "no command to measure after '--'");
+    o.carbon = &cf;
     o.argv = argv + optind;
     o.capture = o.rundir != NULL;
     o.echo = 1;
@@ -233,9 +249,11 @@ int cmd_stat(int argc, char **argv)
         measure_result_free(&r);
         return JB_EXIT_FAIL;
     }
-    if (!quiet)
+    if (!quiet) {
         print_table(o.argv, &r);
-    if (json && write_json(json, &r) < 0) {
+        cli_carbon_stat_print(stderr, &cf, &r);
+    }
+    if (json && write_json(json, &r, &cf) < 0) {
         measure_result_free(&r);
         return JB_EXIT_FAIL;
     }

@@ -18,6 +18,7 @@
 #include "run/measure.h"
 
 #include "json.h"
+#include "util/carbon.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
 #include "util/strbuf.h"
@@ -834,6 +835,10 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
     if (getenv("CUDA_VISIBLE_DEVICES"))
         jw_kv_string(&w, "cuda_visible_devices", getenv("CUDA_VISIBLE_DEVICES"));
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
+    if (o->carbon && carbon_any(o->carbon)) {
+        jw_key(&w, "carbon_factors");
+        carbon_json_factors(&w, o->carbon);
+    }
     if (m->samples_error)
         jw_kv_string(&w, "samples_error", m->samples_errmsg);
     jw_object_end(&w);

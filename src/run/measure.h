@@ -15,6 +15,8 @@
 
 #include "joulebench.h"
 
+struct carbon_factors;
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,9 @@ struct measure_opts {
     measure_live_cb on_live;
     void *user;
     int quiet_meter_notes; /* 1: the caller printed the meter set's notes already */
+    /* Carbon and cost factors written into manifest.json as "carbon_factors" when any is
+     * given (util/carbon.h); NULL: none. */
+    const struct carbon_factors *carbon;
 };
 
 /* Per-meter totals over the command's whole execution (idle baseline excluded). */
