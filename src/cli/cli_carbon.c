@@ -34,6 +34,10 @@ int cli_carbon_option(int opt, const char *arg, struct carbon_factors *f, const 
     char msg[256];
     double v;
 
+    /* an intensity given twice over, by value and by region */
+    if ((opt == CLI_OPT_CARBON_INTENSITY && f->region[0]) ||
+        (opt == CLI_OPT_REGION && !isnan(f->intensity_g_per_kwh) && !f->region[0]))
+        return cli_usage_error(usage, "give --carbon-intensity or --region, not both");
     switch (opt) {
     case CLI_OPT_CARBON_INTENSITY:
         if (carbon_parse_number(arg, &v, msg, sizeof(msg)) < 0 ||
@@ -41,7 +45,6 @@ int cli_carbon_option(int opt, const char *arg, struct carbon_factors *f, const 
             return cli_usage_error(usage, "bad --carbon-intensity '%s': %s", arg, msg);
         f->intensity_g_per_kwh = v;
         snprintf(f->intensity_source, sizeof(f->intensity_source), "command line");
-        f->region[0] = '\0';
         return 0;
     case CLI_OPT_REGION:
         if (carbon_set_region(f, arg, msg, sizeof(msg)) < 0)
@@ -72,8 +75,6 @@ int cli_carbon_finish(const struct carbon_factors *f, const char *usage)
 {
     if (f->currency[0] && isnan(f->price_per_kwh))
         return cli_usage_error(usage, "--currency needs --price (the price per kWh)");
-    if (f->region[0] && strcmp(f->intensity_source, "command line") == 0)
-        return cli_usage_error(usage, "give --carbon-intensity or --region, not both");
     return 0;
 }
 

@@ -37,8 +37,8 @@ int cli_carbon_is_option(int opt);
 /* Applies option opt with argument arg to f (source "command line").  Returns 0, or prints the
  * usage error and returns JB_EXIT_USAGE. */
 int cli_carbon_option(int opt, const char *arg, struct carbon_factors *f, const char *usage);
-/* After every option: --currency without --price, or --region with --carbon-intensity, is a
- * usage error (JB_EXIT_USAGE, printed); else 0. */
+/* After every option: --currency without --price is a usage error (JB_EXIT_USAGE, printed);
+ * else 0.  (--region with --carbon-intensity is refused by cli_carbon_option.) */
 int cli_carbon_finish(const struct carbon_factors *f, const char *usage);
 
 /* The energy stat converts: the sum over every meter of its energy over the command (GPU, CPU

@@ -124,16 +124,14 @@ int carbon_parse_currency(const char *s, char *out, char *err, size_t errlen)
 {
     size_t n = s ? strlen(s) : 0;
 
-    if (n < 1 || n >= CARBON_CURRENCY_MAX) {
-        snprintf(err, errlen, "expected a currency code of 1 to %d letters (EUR, USD, GBP)",
-                 CARBON_CURRENCY_MAX - 1);
+    int ok = n == 3;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)s[i] < 0x80 && isalpha((unsigned char)s[i]);
+    if (!ok) {
+        snprintf(err, errlen, "expected a 3-letter currency code (ISO 4217: EUR, USD, GBP)");
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!isalpha((unsigned char)s[i]) || (unsigned char)s[i] >= 0x80) {
-            snprintf(err, errlen, "expected a currency code of letters (EUR, USD, GBP)");
-            return -1;
-        }
     for (size_t i = 0; i < n; i++)
         out[i] = (char)toupper((unsigned char)s[i]);
     out[n] = '\0';

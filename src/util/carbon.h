@@ -57,7 +57,7 @@ int carbon_check_intensity(double v, char *err, size_t errlen);
 int carbon_check_pue(double v, char *err, size_t errlen);
 int carbon_check_price(double v, char *err, size_t errlen);
 int carbon_parse_number(const char *s, double *out, char *err, size_t errlen);
-/* A currency: 1 to 7 letters (ISO 4217 codes are 3), stored upper-cased. */
+/* A currency: an ISO 4217 code, 3 letters, stored upper-cased. */
 int carbon_parse_currency(const char *s, char *out, char *err, size_t errlen);
 /* "0.30", "0.30EUR" or "0.30 EUR": the price, and the currency when one follows (else out_cur
  * is left as it is). */
