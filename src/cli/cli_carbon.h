@@ -20,14 +20,14 @@ enum {
 };
 
 /* The entries of a struct option array, to put before its terminator. */
+// clang-format off
 #define CLI_CARBON_LONGOPTS                                                                        \
     {"carbon-intensity", required_argument, NULL, CLI_OPT_CARBON_INTENSITY},                       \
-        {"region", required_argument, NULL, CLI_OPT_REGION},                                       \
-        {"price", required_argument, NULL, CLI_OPT_PRICE},                                         \
-        {"currency", required_argument, NULL, CLI_OPT_CURRENCY},                                   \
-    {                                                                                              \
-        "pue", required_argument, NULL, CLI_OPT_PUE                                                \
-    }
+    {"region", required_argument, NULL, CLI_OPT_REGION},                                           \
+    {"price", required_argument, NULL, CLI_OPT_PRICE},                                             \
+    {"currency", required_argument, NULL, CLI_OPT_CURRENCY},                                       \
+    {"pue", required_argument, NULL, CLI_OPT_PUE}
+// clang-format on
 
 /* The options' lines for a --help text. */
 extern const char cli_carbon_help[];
