@@ -1,6 +1,7 @@
 #!/bin/sh
 # gen-carbon-regions.sh - writes src/util/carbon_regions.c from
-# carbon-data/carbon-intensity.csv (the region table compiled into joulebench: no file is read and no network is used at run time).
+# carbon-data/carbon-intensity.csv: the region table compiled into joulebench (no file is read
+# and no network is used at run time).
 # Usage: scripts/gen-carbon-regions.sh [CSV] > src/util/carbon_regions.c
 # tests/cli/carbon.sh checks that the committed file is this script's output.
 set -eu

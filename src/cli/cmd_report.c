@@ -200,6 +200,9 @@ int cmd_report(int argc, char **argv)
     if (strcmp(method, "corrected") && strcmp(method, "seed-2023"))
         return cli_usage_error(usage_str, "report: --method is corrected or seed-2023, not '%s'",
                                method);
+    if (!strcmp(method, "seed-2023") && carbon_any(&cf))
+        cli_note("carbon and cost: only the corrected method reports them (the seed-2023 tables "
+                 "keep the study's columns)");
     const char *results = argv[optind];
     if (!out) {
         snprintf(outbuf, sizeof(outbuf), "%s/report", results);
