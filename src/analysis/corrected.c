@@ -5,6 +5,7 @@
  */
 #include "analysis/corrected.h"
 
+#include "analysis/carbon_report.h"
 #include "analysis/series.h"
 #include "analysis/stats.h"
 #include "util/jsonw.h"
@@ -450,13 +451,21 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     double *vals = calloc(in->nruns ? in->nruns : 1, Q_COUNT * sizeof(double));
     double *col = calloc(in->nruns ? in->nruns : 1, sizeof(double));
     int nq = isnan(in->target_accuracy) ? Q_COUNT - 1 : Q_COUNT;
+    double *gpu = calloc(in->nruns ? in->nruns : 1, 2 * sizeof(double));
+    struct carbon_report cr;
     struct jsonw w;
     int rc = -1;
 
-    if (!cs || !vals || !col)
+    memset(&cr, 0, sizeof(cr));
+    if (!cs || !vals || !col || !gpu)
         goto oom;
-    for (size_t r = 0; r < in->nruns; r++)
+    for (size_t r = 0; r < in->nruns; r++) {
         run_quantities(&in->runs[r], in->target_accuracy, vals + r * Q_COUNT);
+        gpu[r] = vals[r * Q_COUNT + Q_ENERGY];
+        gpu[in->nruns + r] = vals[r * Q_COUNT + Q_CPU];
+    }
+    if (carbon_report_init(&cr, in, in->carbon_over, gpu, gpu + in->nruns) < 0)
+        goto oom;
     for (size_t c = 0; c < in->nconfigs; c++) {
         const struct rconfig *cf = &in->configs[c];
         for (int q = 0; q < Q_COUNT; q++) {
@@ -474,12 +483,14 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     sb_puts(&cfg, "n");
     for (int q = 0; q < nq; q++)
         sb_printf(&cfg, ",%s_mean,%s_sd,%s_ci95", qname[q], qname[q], qname[q]);
+    carbon_report_csv_header(&cfg, &cr);
     sb_putc(&cfg, '\n');
     for (size_t c = 0; c < in->nconfigs; c++) {
         report_csv_levels(&cfg, in, &in->configs[c]);
         sb_printf(&cfg, "%zu", in->configs[c].n);
         for (int q = 0; q < nq; q++)
             put_stat(&cfg, &cs[c].s[q]);
+        carbon_report_csv_row(&cfg, &cr, c);
         sb_putc(&cfg, '\n');
     }
     write_epochs(in, &eps);
@@ -544,6 +555,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         jw_array_end(&w);
         for (int q = 0; q < nq; q++)
             json_stat(&w, qname[q], &cs[c].s[q]);
+        carbon_report_json_config(&w, &cr, in, c);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -551,6 +563,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
                   "delta method on the log scale (Welch df).\n\n| factor | ratio | other levels |"
                   " energy ratio | 95% CI |\n|---|---|---|---|---|\n");
     write_ratios(in, cs, &rat, &w, &mdr);
+    carbon_report_json(&w, &cr);
     jw_object_end(&w);
     sb_putc(&js, '\n');
 
@@ -596,6 +609,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         }
         sb_putc(&md, '\n');
     }
+    carbon_report_md(&md, &cr, in);
     sb_append(&md, sb_str(&mdr), mdr.len);
     sb_printf(&md,
               "\n%zu run(s), %zu skipped (no complete manifest), %zu malformed row(s) "
@@ -618,6 +632,8 @@ out:
     free(cs);
     free(vals);
     free(col);
+    free(gpu);
+    carbon_report_free(&cr);
     sb_free(&cfg);
     sb_free(&eps);
     sb_free(&rat);

@@ -15,6 +15,8 @@
 
 #define REPORT_MAX_EXAMPLES 6
 
+struct carbon_factors;
+
 struct rconfig {
     char **vals;  /* one per report_input.levels; "" when a run lacks the level */
     size_t *runs; /* indices into report_input.runs, in run-directory order */
@@ -32,6 +34,8 @@ struct report_input {
     size_t skipped;         /* run directories without a complete manifest */
     size_t bad_rows;        /* malformed rows skipped while reading */
     double target_accuracy; /* NaN: not asked */
+    /* the report's carbon and cost options, over each run's own factors (NULL: none) */
+    const struct carbon_factors *carbon_over;
     rd_warn_fn warn;
     void *warn_ctx;
     /* the time series' runs: the first run of each configuration that has the last

@@ -24,15 +24,25 @@ static void help(void)
 {
     printf("usage: %s\n\n"
            "Writes DATA/<name>/{train_x,train_y,test_x,test_y}.npy (uint8 images N x 32 x 32 x 3,\n"
-           "int64 labels) and manifest.json with the SHA-256 of every file.\n\n"
-           "import:  PATH is cifar-10-binary.tar.gz or cifar-100-binary.tar.gz as downloaded,\n"
-           "         or for svhn the directory holding train_32x32.mat (and test_32x32.mat).\n"
-           "  --split seed-2023  the last 10%% of the training set is the test set (default)\n"
-           "  --split official   the official training and test sets\n"
-           "  --extra            svhn: append extra_32x32.mat to the training set\n"
-           "synth:   a learnable synthetic set of the same shape, the same on every machine.\n"
-           "  --train N (5000) --test N (1000) --seed S (1) --classes C (10)\n"
-           "  -o DATA            the data root (default ./data)\n",
+           "int64 labels) and manifest.json with the SHA-256 of every file; every workload checks\n"
+           "those hashes, so all frameworks see the same bytes.  Options take '--opt V' or\n"
+           "'--opt=V'.\n\n"
+           "import NAME PATH: one of the official sets, as downloaded (nothing is fetched).\n"
+           "  PATH is cifar-10-binary.tar.gz or cifar-100-binary.tar.gz, or for svhn the\n"
+           "  directory holding train_32x32.mat and test_32x32.mat.\n"
+           "      --split seed-2023  the last 10%% of the training set is the test set (default,\n"
+           "                         as the reference study)\n"
+           "      --split official   the official training and test sets\n"
+           "      --extra            svhn only: append extra_32x32.mat to the training set\n"
+           "  -o, --output DATA      the data root (default ./data): writes DATA/NAME\n\n"
+           "synth NAME: a learnable synthetic set of the same shape, the same on every machine\n"
+           "  (for testing the pipeline; not a substitute for the real sets' accuracy).\n"
+           "      --train N          training images (1..10000000; default 5000)\n"
+           "      --test N           test images (0..10000000; default 1000)\n"
+           "      --seed S           generator seed (0..2^53-1; default 1)\n"
+           "      --classes C        number of classes (2..1000; default 10)\n"
+           "  -o, --output DATA      the data root (default ./data): writes DATA/NAME\n\n"
+           "  -h, --help             this text (also 'data import --help', 'data synth --help')\n",
            USAGE);
 }
 

@@ -92,8 +92,17 @@ int cmd_devices(int argc, char **argv)
         case 'j': json = 1; break;
         case 'c': count = 1; break;
         case 'h':
-            printf("usage: %s\n\nLists the meters (GPUs, RAPL domains, simulated meters) and "
-                   "what each can measure.\n--count prints only how many there are.\n",
+            printf("usage: %s\n\n"
+                   "Lists the meters (GPUs, RAPL domains, simulated meters) and what each can\n"
+                   "measure (energy counter, power, temperature, utilisation, clocks...).  A\n"
+                   "simulated meter is marked SIMULATED.\n\n"
+                   "  -m, --meters SPEC   which meters: auto (default: every visible GPU and\n"
+                   "                      readable RAPL domain), gpu, gpuN[,gpuM], cpu,\n"
+                   "                      cpu-packageN, dramN, sim, sim:const=W,\n"
+                   "                      sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE\n"
+                   "      --json          one JSON document instead of the table\n"
+                   "      --count         print only how many meters there are\n"
+                   "  -h, --help          this text\n",
                    usage_line);
             return JB_EXIT_OK;
         default:

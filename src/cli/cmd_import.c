@@ -23,6 +23,31 @@ static const char usage_str[] =
     "[--fields LIST] [--strict] -o RUNDIR\n"
     "       joulebench import nvidia-smi --batch DIR [--grid NAME] [--strict] -o RESULTS";
 
+static const char help_str[] =
+    "\nTurns a log of 'nvidia-smi --query-gpu=... --format=csv --loop-ms=N' (and the reference\n"
+    "study's per-epoch metric file) into a run directory that report and index read like a\n"
+    "measured run.  The log has no energy counter: energies are trapezoid integrals of\n"
+    "power.draw (energy_source power-integral); sampling gaps are kept, not interpolated.\n"
+    "Malformed rows are reported as FILE:LINE: and skipped.  man joulebench-import for the\n"
+    "accepted units, ranges and file names.\n\n"
+    "      --epochs MODEL.csv  the per-epoch metric file (semicolon-separated, with epoch and\n"
+    "                          timestamp): epoch k ends at its k-th timestamp; its metrics go\n"
+    "                          to metrics.csv\n"
+    "      --levels k=v,...    level names and values for the manifest (framework=pytorch,\n"
+    "                          batch_size=64)\n"
+    "      --fields LIST       the --query-gpu field names of a log without a header line\n"
+    "                          (default: the study's timestamp,power.draw,temperature.gpu,\n"
+    "                          memory.used,utilization.gpu,utilization.memory)\n"
+    "      --strict            the first malformed row is an error (exit 1), nothing written\n"
+    "      --batch DIR         import every runR-gpu-epochE-batchsizeBS-framework-DATASET-\n"
+    "                          model-ENERGY.csv under DIR (with its _MODEL.csv) into\n"
+    "                          RESULTS/GRID/framework-DATASET-model-BS-rR; no ENERGY.csv\n"
+    "      --grid NAME         with --batch: the folder under RESULTS (default\n"
+    "                          seed-2023-import)\n"
+    "  -o, --output DIR        required: the run directory, or with --batch the results\n"
+    "                          folder\n"
+    "  -h, --help              this text\n";
+
 struct warn_ctx {
     size_t count;
 };
@@ -257,6 +282,7 @@ int cmd_import(int argc, char **argv)
     if (argc < 2 || strcmp(argv[1], "nvidia-smi")) {
         if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
             printf("usage: %s\n", usage_str);
+            fputs(help_str, stdout);
             return JB_EXIT_OK;
         }
         return cli_usage_error(usage_str, "import: the source must be 'nvidia-smi'");
@@ -273,7 +299,10 @@ int cmd_import(int argc, char **argv)
         case 'b': batch = optarg; break;
         case 'g': grid = optarg; break;
         case 'o': out = optarg; break;
-        case 'h': printf("usage: %s\n", usage_str); return JB_EXIT_OK;
+        case 'h':
+            printf("usage: %s\n", usage_str);
+            fputs(help_str, stdout);
+            return JB_EXIT_OK;
         default: return cli_usage_error(usage_str, "import: unknown option");
         }
     }

@@ -12,6 +12,16 @@
 
 static const char usage_str[] = "joulebench index RESULTS [-o FILE.db] [--strict]";
 
+static const char help_str[] =
+    "\nRebuilds the SQLite store of a results folder (tables runs, meters, samples, phases,\n"
+    "metrics; docs/store.md) from every finished run directory under RESULTS, from scratch:\n"
+    "the same folder always gives the same store.  Run directories without a complete\n"
+    "manifest are skipped with a note.  The store is written beside and renamed into place.\n\n"
+    "  -o, --output FILE.db  write the store to FILE.db (default RESULTS/results.db)\n"
+    "      --strict          a malformed row is an error (exit 1) and the old store is kept;\n"
+    "                        without it such rows are skipped with a warning and a count\n"
+    "  -h, --help            this text\n";
+
 static void on_warn(void *ctx, const char *msg)
 {
     (void)ctx;
@@ -34,7 +44,10 @@ int cmd_index(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 's': strict = 1; break;
-        case 'h': printf("usage: %s\n", usage_str); return JB_EXIT_OK;
+        case 'h':
+            printf("usage: %s\n", usage_str);
+            fputs(help_str, stdout);
+            return JB_EXIT_OK;
         default: return cli_usage_error(usage_str, "index: unknown option");
         }
     }

@@ -12,6 +12,7 @@
  * test can interrupt it at a chosen point without racing it.
  */
 #include "cli/cli.h"
+#include "cli/cli_carbon.h"
 
 #include "analysis/corrected.h"
 #include "analysis/figures.h"
@@ -32,7 +33,8 @@
 
 static const char usage_str[] =
     "joulebench report RESULTS [-o DIR] [--method corrected|seed-2023] [--target-accuracy A] "
-    "[--strict] [--no-figures] [--no-png]";
+    "[--strict] [--no-figures] [--no-png] [--carbon-intensity G|--region CODE] [--price P[CUR]] "
+    "[--currency CUR] [--pue X]";
 
 static const char help_str[] =
     "\nReads every finished run directory under RESULTS and writes a report into DIR\n"
@@ -52,7 +54,12 @@ static const char help_str[] =
     "      --no-png             SVG figures only (the PNGs are listed as not drawn)\n"
     "  -h, --help               this text\n\n"
     "A figure that cannot be drawn (a column the method lacks, no data, no cairo for PNGs) is\n"
-    "listed with the reason in fig/figures.json and index.html; the report still exits 0.\n";
+    "listed with the reason in fig/figures.json and index.html; the report still exits 0.\n\n"
+    "Carbon and cost (corrected method): each run's own factors (its grid file's\n"
+    "carbon_intensity, region, price, currency, pue, in its manifest.json), or these options,\n"
+    "which replace them for this report.  Facility kWh = (GPU + CPU/DRAM energy) x PUE;\n"
+    "every factor and its source is recorded in report.json \"factors\".  Without any factor\n"
+    "the report has no carbon columns and says how to get them.\n\n";
 
 struct warn_ctx {
     size_t count;
@@ -139,7 +146,9 @@ int cmd_report(int argc, char **argv)
                                          {"no-figures", no_argument, NULL, 'n'},
                                          {"no-png", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
+                                         CLI_CARBON_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
+    struct carbon_factors cf;
     const char *out = NULL, *method = "corrected";
     char outbuf[4096], err[1024];
     double target = NAN;
@@ -154,6 +163,7 @@ int cmd_report(int argc, char **argv)
     char *ex_abs = NULL;
     const char *env;
 
+    carbon_init(&cf);
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:m:h", opts, NULL)) != -1) {
         switch (c) {
@@ -172,15 +182,27 @@ int cmd_report(int argc, char **argv)
         case 'h':
             printf("usage: %s\n", usage_str);
             fputs(help_str, stdout);
+            fputs(cli_carbon_help, stdout);
             return JB_EXIT_OK;
-        default: return cli_usage_error(usage_str, "report: unknown option");
+        default:
+            if (cli_carbon_is_option(c)) {
+                if (cli_carbon_option(c, optarg, &cf, usage_str))
+                    return JB_EXIT_USAGE;
+                break;
+            }
+            return cli_usage_error(usage_str, "report: unknown option");
         }
     }
+    if (cli_carbon_finish(&cf, usage_str))
+        return JB_EXIT_USAGE;
     if (optind != argc - 1)
         return cli_usage_error(usage_str, "report: give one RESULTS folder");
     if (strcmp(method, "corrected") && strcmp(method, "seed-2023"))
         return cli_usage_error(usage_str, "report: --method is corrected or seed-2023, not '%s'",
                                method);
+    if (!strcmp(method, "seed-2023") && carbon_any(&cf))
+        cli_note("carbon and cost: only the corrected method reports them (the seed-2023 tables "
+                 "keep the study's columns)");
     const char *results = argv[optind];
     if (!out) {
         snprintf(outbuf, sizeof(outbuf), "%s/report", results);
@@ -196,6 +218,7 @@ int cmd_report(int argc, char **argv)
                          strict ? " (drop --strict to skip malformed rows)" : "");
     }
     in.target_accuracy = target;
+    in.carbon_over = &cf;
     report_check_epochs(&in);
 
     memset(&sa, 0, sizeof(sa));

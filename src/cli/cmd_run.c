@@ -534,6 +534,7 @@ static enum outcome run_one(struct runner *R, const struct grid_run *r, int more
         o.meters = R->meters;
         o.interval_ms = g->interval_ms;
         o.energy_interval_ms = g->energy_interval_ms;
+        o.carbon = &g->carbon;
         o.idle_s = g->idle_baseline_s;
         o.timeout_s = g->timeout_s;
         o.rundir = dir;

@@ -248,15 +248,25 @@ int cmd_sample(int argc, char **argv)
             break;
         case 'h':
             printf(
-                "usage: %s\n\nSamples every meter until --duration or Ctrl-C, as CSV "
-                "(default) or JSON lines.\nColumns: time_utc,t_s,meter,power_w,energy_j,"
-                "temp_c,util_pct,mem_util_pct,mem_used_mib,\nsm_clock_mhz,mem_clock_mhz,"
-                "power_instant_w,simulated (true for a simulated meter: not a\nmeasurement).  "
-                "With -E MS, energy_j rows come from the energy counter (joules\nsince the meter "
-                "was opened) every MS ms; by default (and with -E 0) no counter is\nread at all: "
-                "one read costs ~4 ms of CPU on NVML.\n"
-                "--fields LIST reads only those gauges (power, power_instant, temp, util,\n"
-                "mem_util, mem_used, sm_clock, mem_clock): each is one more NVML call.\n",
+                "usage: %s\n\n"
+                "Samples every meter until --duration or Ctrl-C, as CSV (default) or JSON\n"
+                "lines.  Columns: time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,\n"
+                "mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w,simulated\n"
+                "(true for a simulated meter: not a measurement).\n\n"
+                "  -i, --interval MS         gauge sampling interval (10..60000; default 100)\n"
+                "  -E, --energy-interval MS  also energy_j rows from the energy counter (joules\n"
+                "                            since the meter was opened) every MS ms\n"
+                "                            (10..60000); 0 or not given: no counter is read\n"
+                "                            at all (one read costs ~4 ms of CPU on NVML)\n"
+                "  -m, --meters SPEC         auto (default), gpu, gpuN, cpu, sim, sim:const=W,\n"
+                "                            sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE\n"
+                "      --fields LIST         read only these gauges (power, power_instant,\n"
+                "                            temp, util, mem_util, mem_used, sm_clock,\n"
+                "                            mem_clock): each is one more NVML call\n"
+                "  -o, --output FILE         write to FILE (default: standard output)\n"
+                "  -f, --format csv|jsonl    CSV with a header (default) or JSON lines\n"
+                "  -d, --duration S          stop after S seconds (default: at Ctrl-C)\n"
+                "  -h, --help                this text\n",
                 usage_line);
             return JB_EXIT_OK;
         default:

@@ -9,6 +9,7 @@
  * stat_*.c summarise and write (stat_int.h).
  */
 #include "cli/cli.h"
+#include "cli/cli_carbon.h"
 #include "cli/stat_int.h"
 
 #include "util/fsutil.h"
@@ -23,7 +24,8 @@
 
 static const char usage_line[] =
     "joulebench stat [-r N] [-x SEP] [-i MS] [-E MS] [-m METERS] [--idle S] [--timeout S] "
-    "[--json FILE|-] [-o RUNDIR|-] [-q] -- CMD [ARGS...]";
+    "[--json FILE|-] [-o RUNDIR|-] [-q] [--carbon-intensity G|--region CODE] [--price P[CUR]]"
+    " [--currency CUR] [--pue X] -- CMD [ARGS...]";
 
 static void print_help(void)
 {
@@ -53,8 +55,9 @@ static void print_help(void)
            "                            with -r: RUNDIR/1 .. RUNDIR/N.  '-': no run directory,\n"
            "                            the table (or rows) to standard output, not stderr\n"
            "  -q, --quiet               no table (or rows)\n"
-           "  -h, --help                this help\n",
-           usage_line);
+           "  -h, --help                this help\n"
+           "%s",
+           usage_line, cli_carbon_help);
 }
 
 static void warn_cb(void *user, const char *msg)
@@ -105,6 +108,7 @@ static void json_fallback(const char *why, const char *data, size_t len)
 struct stat_parse {
     struct stat_opts so;
     struct measure_opts mo;
+    struct carbon_factors cf;
 };
 
 static int parse(int argc, char **argv, struct stat_parse *P)
@@ -121,6 +125,7 @@ static int parse(int argc, char **argv, struct stat_parse *P)
         {"output", required_argument, NULL, 'o'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
+        CLI_CARBON_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     struct stat_opts *so = &P->so;
@@ -130,6 +135,9 @@ static int parse(int argc, char **argv, struct stat_parse *P)
     double d;
 
     memset(P, 0, sizeof(*P));
+    carbon_init(&P->cf);
+    so->carbon = &P->cf;
+    o->carbon = &P->cf;
     o->meters = "auto";
     so->repeats = 1;
     optind = 1;
@@ -178,10 +186,17 @@ static int parse(int argc, char **argv, struct stat_parse *P)
         case 'q': so->quiet = 1; break;
         case 'h': print_help(); return JB_EXIT_OK;
         default:
+            if (cli_carbon_is_option(opt)) {
+                if (cli_carbon_option(opt, optarg, &P->cf, usage_line))
+                    return JB_EXIT_USAGE;
+                break;
+            }
             return cli_usage_error(usage_line, "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
         }
     }
+    if (cli_carbon_finish(&P->cf, usage_line))
+        return JB_EXIT_USAGE;
     if (optind >= argc)
         return cli_usage_error(usage_line, "no command to measure after '--'");
     if (so->json && so->rundir && !strcmp(so->json, "-") && !strcmp(so->rundir, "-"))
@@ -273,6 +288,8 @@ static void report(const struct stat_opts *so, const struct stat_run *runs, size
         stat_table_repeats(f, so, runs, n_done, s, interrupted);
     else
         stat_table_single(f, so, &runs[0]);
+    if (!so->sep && !so->repeat_mode)
+        cli_carbon_stat_print(f, so->carbon, &runs[0].r);
     fflush(f);
 }
 

@@ -13,6 +13,8 @@
 
 #include <stdio.h>
 
+struct carbon_factors;
+
 struct stat_opts {
     char *const *argv;  /* the command */
     const char *json;   /* --json: NULL, "-" or a path */
@@ -22,6 +24,7 @@ struct stat_opts {
     int repeats;        /* -r N; 1 without -r */
     int repeat_mode;    /* -r given: repeat outputs (summary table, runs in JSON, RUNDIR/i) */
     double timeout_s;   /* --timeout, for the message */
+    const struct carbon_factors *carbon; /* --carbon-intensity etc.; never NULL from cmd_stat */
 };
 
 /* One measured execution as stat keeps it. */

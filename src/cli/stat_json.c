@@ -7,6 +7,7 @@
  * that are unavailable are null.  Builds text only; cmd_stat.c writes it.
  */
 #include "cli/stat_int.h"
+#include "cli/cli_carbon.h"
 
 #include "util/jsonw.h"
 
@@ -103,6 +104,8 @@ static void run_obj(struct jsonw *w, const struct stat_opts *o, const struct sta
         phase_obj(w, r, &r->phases[i]);
     jw_array_end(w);
     jw_kv_int(w, "protocol_errors", (long long)r->n_protocol_errors);
+    if (o->carbon)
+        cli_carbon_stat_json(w, o->carbon, r);
     jw_object_end(w);
 }
 

@@ -22,14 +22,6 @@
 #include <string.h>
 #include <sys/types.h>
 #ifdef JB_HAVE_MATIO
-static int wanted(const struct m5 *m)
-{
-    for (const char *const *v = m->vars; v && *v; v++)
-        if (!strcmp(*v, m->name))
-            return 1;
-    return 0;
-}
-
 #include <zlib.h>
 #endif
 

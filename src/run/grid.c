@@ -183,6 +183,7 @@ struct grid *grid_load_string(const char *text, size_t len, const char *path, ch
     g->order = GRID_ORDER_SEQUENTIAL;
     g->cooldown.until_temp_c = NAN;
     g->cooldown.until_power_above_idle_w = NAN;
+    carbon_init(&g->carbon);
     g->cooldown.max_wait_s = 600;
     g->path = strdup(path);
     g->dir_abs = abs_dir_of(path);

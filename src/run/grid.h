@@ -13,6 +13,8 @@
 #ifndef JB_SRC_RUN_GRID_H
 #define JB_SRC_RUN_GRID_H
 
+#include "util/carbon.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +82,8 @@ struct grid {
     char *meters_fallback;       /* used when `meters` finds no meter; NULL: none (then it fails) */
     unsigned interval_ms;        /* 0: default */
     unsigned energy_interval_ms; /* 0: default */
+    struct carbon_factors carbon; /* carbon_intensity, price, currency, pue, region; into each
+                                     run's manifest (NaN fields: not given) */
     size_t n_configs;
     size_t n_runs;
     struct grid_run *runs;

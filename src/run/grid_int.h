@@ -102,6 +102,13 @@ long grid_level_index_n(const struct grid *g, const char *name, size_t len);
 struct strbuf;
 void grid_level_names(const struct grid *g, struct strbuf *sb);
 
+/* ---- grid_carbon.c: carbon_intensity, price, currency, pue, region ------------------------ */
+
+/* Fills p->g->carbon from those keys' nodes (NULL: not given), each checked against its range
+ * (util/carbon.h); region and carbon_intensity together are refused.  0 or -1. */
+int gp_parse_carbon(struct gp *p, const yaml_node_t *intensity, const yaml_node_t *price,
+                    const yaml_node_t *currency, const yaml_node_t *pue, const yaml_node_t *region);
+
 /* ---- grid_expand.c: the run list ------------------------------------------------------- */
 
 int grid_rowset_init(struct grid_rowset *s, size_t width, size_t expected);

@@ -20,6 +20,7 @@
 #include "rundir/rundir.h"
 
 #include "json.h"
+#include "util/carbon.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
 #include "util/strbuf.h"
@@ -1013,6 +1014,10 @@ static void manifest_json(struct meas *m, const struct measure_result *r, struct
         jw_kv_string(&w, "cuda_visible_devices", getenv("CUDA_VISIBLE_DEVICES"));
     write_phase_summary(&w, m, r);
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
+    if (o->carbon && carbon_any(o->carbon)) {
+        jw_key(&w, "carbon_factors");
+        carbon_json_factors(&w, o->carbon);
+    }
     if (m->samples_error)
         jw_kv_string(&w, "samples_error", m->samples_errmsg);
     jw_object_end(&w);

@@ -15,6 +15,8 @@
 
 #include "joulebench.h"
 
+struct carbon_factors;
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +60,9 @@ struct measure_opts {
     size_t keep_phases;    /* phase results kept in measure_result.phases; 0: MEASURE_KEEP_PHASES */
     int quiet_spawn_error; /* 1: a command that cannot be started is not passed to warn(); the
                             * caller reports it from r->spawn_errno */
+    /* Carbon and cost factors written into manifest.json as "carbon_factors" when any is
+     * given (util/carbon.h); NULL: none. */
+    const struct carbon_factors *carbon;
 };
 
 /* Phase results kept one by one in measure_result.phases by default (per meter, so a run with
