@@ -599,6 +599,9 @@ enum {
     K_METERS_FALLBACK,
     K_INTERVAL,
     K_ENERGY_INTERVAL,
+    K_SETUP,
+    K_NODES,
+    K_TASKS_PER_NODE,
     K_COUNT
 };
 
@@ -622,6 +625,9 @@ static const char *const top_keys[K_COUNT] = {
     "meters_fallback",
     "interval_ms",
     "energy_interval_ms",
+    "setup",
+    "nodes",
+    "tasks_per_node",
 };
 
 static int parse_order_seed(struct gp *p, const yaml_node_t *order, const yaml_node_t *seed)
@@ -729,7 +735,7 @@ int gp_parse_document(struct gp *p, const yaml_node_t *root)
                            "unknown key (expected name, description, levels, repeats, order, "
                            "seed, exclude, include, command, env, workdir, timeout_s, retries, "
                            "idle_baseline_s, cooldown, meters, meters_fallback, interval_ms, "
-                           "energy_interval_ms)");
+                           "energy_interval_ms, setup, nodes, tasks_per_node)");
         node[j] = map_value(p, root, i);
     }
     if (!node[K_NAME])
@@ -763,6 +769,8 @@ int gp_parse_document(struct gp *p, const yaml_node_t *root)
     if (parse_workdir(p, node[K_WORKDIR]) < 0)
         return -1;
     if (parse_measuring(p, node) < 0)
+        return -1;
+    if (gp_parse_slurm(p, node[K_SETUP], node[K_NODES], node[K_TASKS_PER_NODE]) < 0)
         return -1;
     return grid_expand_runs(p, node[K_LEVELS] ? node[K_LEVELS] : root, node[K_EXCLUDE],
                             node[K_INCLUDE], node[K_REPEATS]);
