@@ -16,6 +16,7 @@
 
 #include "analysis/corrected.h"
 #include "analysis/figures.h"
+#include "analysis/parts.h"
 #include "analysis/plot.h"
 #include "analysis/report.h"
 #include "analysis/seed2023.h"
@@ -211,6 +212,15 @@ int cmd_report(int argc, char **argv)
     env = getenv("JB_TEST_REPORT_PAUSE_AFTER");
     if (env && *env && cli_parse_long(env, 1, 1000000, &hk.pause_after) == 0)
         hk.pause_file = getenv("JB_TEST_REPORT_PAUSE_FILE");
+    /* A run measured in parts (Slurm, several nodes) is merged into its run folder first; an
+     * incomplete set stops the report (docs/slurm.md).  Idempotent: a merged run is complete. */
+    {
+        size_t n_merged = 0;
+        if (parts_merge_all(results, &n_merged, err, sizeof(err)))
+            return cli_error("cannot report on '%s': %s", results, err);
+        if (n_merged)
+            cli_note("merged the parts of %zu run(s) measured on several nodes", n_merged);
+    }
     /* Reading writes nothing: until the report folder is begun, a signal simply ends us. */
     if (report_load(results, 1, strict, &in, on_warn, &wc, err, sizeof(err))) {
         report_free(&in);

@@ -185,6 +185,8 @@ struct grid *grid_load_string(const char *text, size_t len, const char *path, ch
     g->cooldown.until_power_above_idle_w = NAN;
     carbon_init(&g->carbon);
     g->cooldown.max_wait_s = 600;
+    g->nodes = 1;
+    g->tasks_per_node = 1;
     g->path = strdup(path);
     g->dir_abs = abs_dir_of(path);
     g->meters = strdup("auto");
@@ -270,8 +272,16 @@ void grid_free(struct grid *g)
     free(g->workdir_tmpl);
     free(g->meters);
     free(g->meters_fallback);
+    for (size_t i = 0; i < g->n_setup; i++)
+        free(g->setup[i]);
+    free(g->setup);
     free(g->name);
     free(g->dir_abs);
     free(g->path);
     free(g);
+}
+
+long grid_n_parts(const struct grid *g)
+{
+    return g->nodes * g->tasks_per_node;
 }

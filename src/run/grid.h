@@ -84,6 +84,11 @@ struct grid {
     unsigned energy_interval_ms; /* 0: default */
     struct carbon_factors carbon; /* carbon_intensity, price, currency, pue, region; into each
                                      run's manifest (NaN fields: not given) */
+    /* Slurm (joulebench slurm only; docs/slurm.md): shell lines the job script runs before each
+     * task, and how many nodes and tasks per node one run spans (1, 1 when not given). */
+    size_t n_setup;
+    char **setup;
+    long nodes, tasks_per_node;
     size_t n_configs;
     size_t n_runs;
     struct grid_run *runs;
@@ -96,6 +101,9 @@ struct grid *grid_load(const char *path, char *err, size_t errlen);
 struct grid *grid_load_string(const char *text, size_t len, const char *path, char *err,
                               size_t errlen);
 void grid_free(struct grid *g);
+
+/* The parts of one run under Slurm: nodes x tasks_per_node (1 for an ordinary run). */
+long grid_n_parts(const struct grid *g);
 
 /* Index of a level by name, or -1. */
 long grid_level_index(const struct grid *g, const char *name);

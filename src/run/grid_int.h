@@ -1,10 +1,11 @@
 /*
- * grid_int.h - the grid module's internals, shared by its four files and by no one else:
+ * grid_int.h - the grid module's internals, shared by its files and by no one else:
  *   grid.c         the public entry points (load, free, templates, names);
  *   grid_yaml.c    the input: size and byte checks, a libyaml event pass that bounds nesting and
  *                  node counts, the document load, node helpers and messages;
  *   grid_keys.c    the keys of the file into struct grid, each validated (types, ranges, names,
  *                  placeholders, lengths);
+ *   grid_slurm.c   the keys only 'joulebench slurm' uses: setup, nodes, tasks_per_node;
  *   grid_expand.c  the run list: product, exclude, include, order, run ids, duplicate checks.
  * Everything here is bounded: every input limit is a GRID_MAX_* constant below, documented in
  * docs/grid-format.md ("Limits"), and named in the message that enforces it.
@@ -40,6 +41,10 @@
 #define GRID_MAX_CMD_BYTES (1u << 20)   /* all command items and env values together */
 
 #define GRID_KEY_MAX 256
+#define GRID_MAX_SETUP_LINES 64     /* setup: lines */
+#define GRID_MAX_SETUP_BYTES 4096   /* one setup: line */
+#define GRID_MAX_NODES_PER_RUN 4096 /* nodes: */
+#define GRID_MAX_TASKS_PER_NODE 256 /* tasks_per_node: */
 
 /*
  * A set of rows of `width` strings (a level's values: width 1; configurations: width n_levels),
@@ -108,6 +113,10 @@ void grid_level_names(const struct grid *g, struct strbuf *sb);
  * (util/carbon.h); region and carbon_intensity together are refused.  0 or -1. */
 int gp_parse_carbon(struct gp *p, const yaml_node_t *intensity, const yaml_node_t *price,
                     const yaml_node_t *currency, const yaml_node_t *pue, const yaml_node_t *region);
+/* ---- grid_slurm.c: the Slurm keys (setup, nodes, tasks_per_node); NULL: not given ------ */
+
+int gp_parse_slurm(struct gp *p, const yaml_node_t *setup, const yaml_node_t *nodes,
+                   const yaml_node_t *tasks_per_node);
 
 /* ---- grid_expand.c: the run list ------------------------------------------------------- */
 

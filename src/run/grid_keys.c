@@ -604,6 +604,9 @@ enum {
     K_CURRENCY,
     K_PUE,
     K_REGION,
+    K_SETUP,
+    K_NODES,
+    K_TASKS_PER_NODE,
     K_COUNT
 };
 
@@ -632,6 +635,9 @@ static const char *const top_keys[K_COUNT] = {
     "currency",
     "pue",
     "region",
+    "setup",
+    "nodes",
+    "tasks_per_node",
 };
 
 static int parse_order_seed(struct gp *p, const yaml_node_t *order, const yaml_node_t *seed)
@@ -739,7 +745,8 @@ int gp_parse_document(struct gp *p, const yaml_node_t *root)
                            "unknown key (expected name, description, levels, repeats, order, "
                            "seed, exclude, include, command, env, workdir, timeout_s, retries, "
                            "idle_baseline_s, cooldown, meters, meters_fallback, interval_ms, "
-                           "energy_interval_ms, carbon_intensity, price, currency, pue, region)");
+                           "energy_interval_ms, carbon_intensity, price, currency, pue, region, setup, "
+                           "nodes, tasks_per_node)");
         node[j] = map_value(p, root, i);
     }
     if (!node[K_NAME])
@@ -776,6 +783,8 @@ int gp_parse_document(struct gp *p, const yaml_node_t *root)
         return -1;
     if (gp_parse_carbon(p, node[K_CARBON_INTENSITY], node[K_PRICE], node[K_CURRENCY], node[K_PUE],
                         node[K_REGION]) < 0)
+        return -1;
+    if (gp_parse_slurm(p, node[K_SETUP], node[K_NODES], node[K_TASKS_PER_NODE]) < 0)
         return -1;
     return grid_expand_runs(p, node[K_LEVELS] ? node[K_LEVELS] : root, node[K_EXCLUDE],
                             node[K_INCLUDE], node[K_REPEATS]);
