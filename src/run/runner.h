@@ -96,4 +96,12 @@ enum runner_state runner_run_state(const struct grid *g, const char *results,
 /* "pending", "complete", "failed", "interrupted", "incomplete". */
 const char *runner_state_name(enum runner_state s);
 
+/*
+ * Whether a failed execution is worth trying again (grid key `retries`): retries are for failures
+ * that may pass next time (a crash, a timeout, a signal, a command that did not start).  Not when
+ * the command exited 2, the conventional usage error (python3's "can't open file", a bad option),
+ * which fails the same way every time.  Arguments as in struct measure_result.
+ */
+int runner_should_retry(int exit_status, int term_signal, int timed_out);
+
 #endif

@@ -13,6 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
+int runner_should_retry(int exit_status, int term_signal, int timed_out)
+{
+    return timed_out || term_signal || exit_status != 2;
+}
+
 /* What every attempt of one run shares. */
 struct run_ctx {
     const struct grid_run *r;
@@ -165,10 +170,16 @@ static int attempt_once(struct runner *R, struct run_ctx *c, int t, int more,
         *out = OUT_COMPLETE;
     } else {
         report_failure(R, c, &res);
-        retry = t + 1 < tries;
+        retry =
+            t + 1 < tries && runner_should_retry(res.exit_status, res.term_signal, res.timed_out);
         if (retry)
             runner__msg(R, RUNNER_MSG_PROGRESS, "[%zu/%zu] %s: retrying (%d of %d retries left)",
                         R->pos, R->n_todo, c->r->run_id, tries - t - 1, g->retries);
+        else if (t + 1 < tries)
+            runner__msg(R, RUNNER_MSG_PROGRESS,
+                        "[%zu/%zu] %s: not retried: exit status 2 is a usage error (retries are "
+                        "for failures that may pass next time)",
+                        R->pos, R->n_todo, c->r->run_id);
         *out = OUT_FAILED;
     }
     /* Cool down after every execution that another one follows (a retry or the next run). */
