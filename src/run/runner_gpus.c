@@ -35,8 +35,17 @@ struct sched {
     size_t *queue, nq, qi, busy;
 };
 
-/* Starts the child runner of s->run.  -1 when it could not be started (an ERROR was sent); a
- * binary that cannot be executed is reported here and then fails as a run (exit 127). */
+/*
+ * Starts the child runner of s->run.  -1 when it could not be started (an ERROR was sent); a
+ * binary that cannot be executed is reported here and then fails as a run (exit 127).
+ *
+ * The same fork + exec pattern as measure.c's spawn() (error pipe, own process group,
+ * parent-death signal checked against getppid(), SIGINT/SIGTERM back to default).  When the
+ * shared spawner of issue 9 exists (src/util/spawn.*, made from spawn()), this should call it
+ * with: absolute path (execv), env additions CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (built
+ * before fork, not setenv in the child), new process group, death signal SIGTERM, inherited
+ * stdio and folder.
+ */
 static int spawn_child(struct runner *R, struct sched *S, struct slot *s, const char *spec,
                        int more)
 {
