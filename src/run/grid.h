@@ -6,7 +6,7 @@
  * (minus `exclude` rules, plus explicit `include` combinations) times `repeats`, in an order that
  * is a pure function of the file (sequential, or a seeded shuffle), so that a run's index names the
  * same run on every machine ('run --only I', Slurm array tasks).  This module does not run
- * anything and does not touch run directories: that is cmd_run.c with measure.h.  The format is
+ * anything and does not touch run directories: that is runner.h with measure.h.  The format is
  * documented in docs/grid-format.md.  Every error names the file, line and key:
  * "FILE:LINE: KEY: what is wrong (how to fix it)".
  */
