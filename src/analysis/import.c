@@ -4,7 +4,7 @@
  * format and integrates power over the phases.
  */
 #include "analysis/import.h"
-#include "analysis/rundir_read.h"
+#include "rundir/read.h"
 
 #include "analysis/fastnum.h"
 #include "analysis/series.h"
@@ -155,7 +155,7 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
                     continue;
                 sb_printf(&sb, "eval,%zu,", i + 1);
                 sb_csv_field(&sb, ep->names[k]);
-                sb_printf(&sb, ",%.15g\n", ep->recs[i].vals[k]);
+                sb_putc(&sb, ','), sb_num_shortest(&sb, ep->recs[i].vals[k]), sb_putc(&sb, '\n');
             }
     if (write_file(o->outdir, "metrics.csv", &sb, err, errlen))
         goto out;

@@ -875,7 +875,7 @@ static void metrics_csv(const struct meas *m, struct strbuf *sb)
         sb_printf(sb, ",%ld,", m->metrics[i].index);
         sb_csv_field(sb, m->metrics[i].name);
         sb_putc(sb, ',');
-        sb_num(sb, m->metrics[i].value, 17);
+        sb_num_shortest(sb, m->metrics[i].value);
         sb_putc(sb, '\n');
     }
 }
