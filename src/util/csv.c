@@ -23,6 +23,7 @@ static void init_common(struct csv_reader *r, const char *name)
     r->max_field = CSV_MAX_FIELD_DEFAULT;
     r->max_record = CSV_MAX_RECORD_DEFAULT;
     r->max_fields = CSV_MAX_FIELDS_DEFAULT;
+    r->chunk = CSV_CHUNK;
     r->next_line = 1;
 }
 
@@ -59,7 +60,7 @@ void csv_free(struct csv_reader *r)
  * 1 when bytes came, 0 at the end of the stream, -1 on an error (r->err). */
 static int refill(struct csv_reader *r)
 {
-    size_t keep = r->len - r->pos, got;
+    size_t keep = r->len - r->pos, got, want;
 
     if (r->eof)
         return 0;
@@ -68,8 +69,8 @@ static int refill(struct csv_reader *r)
         r->pos = 0;
         r->len = keep;
     }
-    if (r->cap - r->len < CSV_CHUNK / 2 + 1) {
-        size_t ncap = r->cap ? r->cap * 2 : CSV_CHUNK;
+    if (r->cap - r->len < r->chunk / 2 + 1) {
+        size_t ncap = r->cap ? r->cap * 2 : r->chunk;
         char *nb = realloc(r->buf, ncap + 1);
         if (!nb) {
             snprintf(r->err, sizeof(r->err), "%s: out of memory", r->name);
@@ -78,7 +79,8 @@ static int refill(struct csv_reader *r)
         r->buf = nb;
         r->cap = ncap;
     }
-    got = fread(r->buf + r->len, 1, r->cap - r->len, r->fp);
+    want = r->cap - r->len < r->chunk ? r->cap - r->len : r->chunk;
+    got = fread(r->buf + r->len, 1, want, r->fp);
     r->len += got;
     if (got == 0) {
         if (ferror(r->fp)) {

@@ -41,6 +41,7 @@ struct csv_reader {
     char err[512];       /* the message of the last CSV_BAD or CSV_FATAL */
     /* bounds (set after csv_init_*, before the first csv_next, to change them) */
     size_t max_field, max_record, max_fields;
+    size_t chunk; /* bytes per read of a stream (64 KiB; tests and the fuzzer make it tiny) */
     /* private */
     FILE *fp;
     char *buf;

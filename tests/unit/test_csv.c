@@ -77,6 +77,23 @@ static char *read_both(const char *text, size_t len, size_t max_field, size_t ma
     fclose(fp);
     assert_string_equal(sb_str(&a), sb_str(&b));
     sb_free(&b);
+
+    /* and in reads of 5 bytes, so every record straddles refills */
+    if (len) {
+        fp = fmemopen((void *)text, len, "r");
+        assert_non_null(fp);
+        csv_init_file(&r, fp, "t.csv");
+        r.chunk = 5;
+        if (max_field)
+            r.max_field = max_field;
+        if (max_record)
+            r.max_record = max_record;
+        dump(&r, &b);
+        csv_free(&r);
+        fclose(fp);
+        assert_string_equal(sb_str(&a), sb_str(&b));
+        sb_free(&b);
+    }
     return a.buf ? a.buf : strdup("");
 }
 
