@@ -233,7 +233,7 @@ static int typed_row(const struct rowread *rr, const struct csv_reader *r, struc
             }
             continue;
         }
-        if (strlen(s) != n) {
+        if (r->nul && strlen(s) != n) {
             snprintf(msg, msglen, "%s:%zu: column '%s' holds a NUL byte", rr->path, r->line,
                      c->name);
             return 1;

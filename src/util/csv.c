@@ -177,18 +177,12 @@ static int find_end(struct csv_reader *r, size_t *end, size_t *nl)
     }
 }
 
+static int grow_fields(struct csv_reader *r);
+
 static int add_field(struct csv_reader *r, char *s, size_t n)
 {
-    if (r->nfields == r->fcap) {
-        size_t ncap = r->fcap ? r->fcap * 2 : 16;
-        struct csv_field *nf = realloc(r->f, ncap * sizeof(*nf));
-        if (!nf) {
-            snprintf(r->err, sizeof(r->err), "%s: out of memory", r->name);
-            return CSV_FATAL;
-        }
-        r->f = nf;
-        r->fcap = ncap;
-    }
+    if (r->nfields == r->fcap && grow_fields(r))
+        return CSV_FATAL;
     r->f[r->nfields].s = s;
     r->f[r->nfields].n = n;
     r->nfields++;
@@ -253,32 +247,79 @@ static int decode(struct csv_reader *r, size_t b, size_t e)
     }
 }
 
-#define NEEDS_DECODE 2 /* not one of csv_next's answers */
+#define NEEDS_SLOW 3 /* not one of csv_next's answers */
+#define BLANK_LINE 4
 
-/* The common record: no quote, no CR.  Splits buf[b..e) at its commas; returns CSV_RECORD,
- * NEEDS_DECODE (untouched) when the record has a quote or CR, or CSV_BAD for a bound. */
-static int quick_split(struct csv_reader *r, size_t b, size_t e)
+static int grow_fields(struct csv_reader *r)
 {
-    char *s = r->buf, *p = s + b, *end = s + e;
-    int rc;
-
-    if (memchr(p, '"', e - b) || memchr(p, '\r', e - b))
-        return NEEDS_DECODE;
-    r->nfields = 0;
-    for (;;) {
-        char *c = memchr(p, ',', (size_t)(end - p));
-        char *stop = c ? c : end;
-        if (r->nfields >= r->max_fields)
-            return bad_at(r, b, (size_t)(p - s), "too many fields");
-        if ((size_t)(stop - p) > r->max_field)
-            return field_too_long(r, b, (size_t)(p - s));
-        if ((rc = add_field(r, p, (size_t)(stop - p))) != 0)
-            return rc;
-        *stop = '\0';
-        if (!c)
-            return CSV_RECORD;
-        p = c + 1;
+    size_t ncap = r->fcap ? r->fcap * 2 : 16;
+    struct csv_field *nf = realloc(r->f, ncap * sizeof(*nf));
+    if (!nf) {
+        snprintf(r->err, sizeof(r->err), "%s: out of memory", r->name);
+        return CSV_FATAL;
     }
+    r->f = nf;
+    r->fcap = ncap;
+    return 0;
+}
+
+/* 1: a comma, 2: LF, 3: what the fast path leaves to the full one (quote, CR, NUL). */
+static const unsigned char special[256] = {[','] = 1, ['\n'] = 2, ['\r'] = 3, ['"'] = 3, [0] = 3};
+
+/*
+ * The common record, in one pass: no quote, no NUL, no CR but the one of a CRLF, wholly in the
+ * buffer, within the bounds.  Fields are noted while scanning and NUL-terminated only once the
+ * record is known to be such, so NEEDS_SLOW leaves the bytes as they were for find_end/decode.
+ * Returns CSV_RECORD, BLANK_LINE (consumed), NEEDS_SLOW or CSV_FATAL.
+ */
+static int fast_record(struct csv_reader *r)
+{
+    char *s = r->buf + r->pos, *end = r->buf + r->len, *p = s, *fs = s;
+    size_t nf = 0, next;
+
+    for (;; p++) {
+        unsigned char k;
+        if (p == end)
+            return NEEDS_SLOW; /* maybe more to read, or the last line without LF */
+        k = special[(unsigned char)*p];
+        if (!k)
+            continue;
+        if (k == 2)
+            break;
+        if (k == 3) {
+            if (*p == '\r' && p + 1 < end && p[1] == '\n')
+                break;
+            return NEEDS_SLOW;
+        }
+        if (nf + 1 >= r->max_fields || (size_t)(p - fs) > r->max_field)
+            return NEEDS_SLOW;
+        if (nf == r->fcap && grow_fields(r))
+            return CSV_FATAL;
+        r->f[nf].s = fs;
+        r->f[nf].n = (size_t)(p - fs);
+        nf++;
+        fs = p + 1;
+    }
+    next = (size_t)(p - r->buf) + (*p == '\r' ? 2 : 1);
+    if (p == s) {
+        r->pos = next;
+        r->next_line++;
+        return BLANK_LINE;
+    }
+    if ((size_t)(p - s) > r->max_record || (size_t)(p - fs) > r->max_field)
+        return NEEDS_SLOW;
+    if (nf == r->fcap && grow_fields(r))
+        return CSV_FATAL;
+    r->f[nf].s = fs;
+    r->f[nf].n = (size_t)(p - fs);
+    nf++;
+    for (size_t i = 0; i < nf; i++)
+        r->f[i].s[r->f[i].n] = '\0';
+    r->nfields = nf;
+    r->nul = 0;
+    r->pos = next;
+    r->next_line++;
+    return CSV_RECORD;
 }
 
 /* Skips the rest of a record that could not be read, to the next LF. */
@@ -321,6 +362,11 @@ int csv_next(struct csv_reader *r)
             continue;
         }
         r->line = r->next_line;
+        rc = fast_record(r);
+        if (rc == BLANK_LINE)
+            continue;
+        if (rc != NEEDS_SLOW)
+            return rc;
         fe = find_end(r, &end, &nl);
         if (fe < 0)
             return CSV_FATAL;
@@ -342,9 +388,8 @@ int csv_next(struct csv_reader *r)
             r->pos = end + (end < r->len);
             continue;
         }
-        rc = quick_split(r, r->pos, e);
-        if (rc == NEEDS_DECODE)
-            rc = decode(r, r->pos, e);
+        r->nul = memchr(r->buf + r->pos, '\0', e - r->pos) != NULL;
+        rc = decode(r, r->pos, e);
         r->pos = end + (end < r->len);
         return rc;
     }

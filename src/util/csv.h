@@ -38,6 +38,7 @@ struct csv_reader {
     size_t line;         /* 1-based line where the current record starts */
     size_t nfields;      /* fields of the current record */
     struct csv_field *f; /* nfields fields */
+    int nul;             /* the record holds a NUL byte (some field's s is shorter than n) */
     char err[512];       /* the message of the last CSV_BAD or CSV_FATAL */
     /* bounds (set after csv_init_*, before the first csv_next, to change them) */
     size_t max_field, max_record, max_fields;
