@@ -371,12 +371,18 @@ int csv_next(struct csv_reader *r)
         if (fe < 0)
             return CSV_FATAL;
         if (fe > 0) {
+            /* Go on at the first LF after max_record bytes, wherever the scan stopped (it
+             * stops at other places over a buffer and over a stream); the LFs before that
+             * point are inside quotes. */
             char what[96];
+            size_t start = r->pos, cut = start + r->max_record + 1;
             snprintf(what, sizeof(what), "record longer than %zu bytes", r->max_record);
-            size_t start = r->pos;
             rc = bad_at(r, start, start, what);
-            r->next_line += nl;
-            if (skip_line(r, end) < 0)
+            if (cut > r->len)
+                cut = r->len;
+            for (size_t i = start; i < cut; i++)
+                r->next_line += r->buf[i] == '\n';
+            if (skip_line(r, cut) < 0)
                 return CSV_FATAL;
             return rc;
         }
