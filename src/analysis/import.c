@@ -155,7 +155,9 @@ int import_write_rundir(const struct nvsmi_log *log, const struct epoch_log *ep,
                     continue;
                 sb_printf(&sb, "eval,%zu,", i + 1);
                 sb_csv_field(&sb, ep->names[k]);
-                sb_putc(&sb, ','), sb_num_shortest(&sb, ep->recs[i].vals[k]), sb_putc(&sb, '\n');
+                sb_putc(&sb, ',');
+                sb_num_shortest(&sb, ep->recs[i].vals[k]);
+                sb_putc(&sb, '\n');
             }
     if (write_file(o->outdir, "metrics.csv", &sb, err, errlen))
         goto out;
