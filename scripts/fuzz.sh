@@ -12,8 +12,6 @@
 # Every run uses -timeout=1 (an input taking over 1 s is a hang: a finding) and -rss_limit_mb=2048.
 # A crash, leak, sanitizer report or hang fails the script; the input is kept in
 # build-fuzz/artifacts/<target>/.  Add it to tests/fuzz/corpus/<target>/ with the fix.
-#
-# TODO(issue 9): a target for the RFC 4180 CSV reader (src/util/csv*.c) once it exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=15 long=0 only=""
@@ -35,10 +33,11 @@ cflags=(-std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitiz
         '-DJB_VERSION="fuzz"' -Iinclude -Isrc -Isrc/lib)
 libs=(-lpthread -ldl -lm $(pkg-config --libs yaml-0.1 sqlite3 libarchive matio zlib))
 
-# The code under test, compiled once: the library, util, analysis, data, and the grid parser
-# (not the rest of src/run, which is the runner).
+# The code under test, compiled once: the library, util, the run-directory reader, analysis, data,
+# and the grid parser (not the rest of src/run, which is the runner).  Targets: tests/fuzz/fuzz_*.c
+# (csv, grid, json, mat5, meterspec, nvsmi, protocol, ...).
 objs=()
-for f in src/lib/*.c src/util/*.c src/analysis/*.c src/data/*.c src/run/grid*.c; do
+for f in src/lib/*.c src/util/*.c src/rundir/*.c src/analysis/*.c src/data/*.c src/run/grid*.c; do
   o="$out/obj/$(echo "${f%.c}" | tr / _).o"
   if [ ! -e "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find src include -name '*.h' -newer "$o" -print -quit)" ]; then
     clang "${cflags[@]}" -c "$f" -o "$o"

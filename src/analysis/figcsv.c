@@ -1,10 +1,10 @@
 /*
- * figcsv.c - see figcsv.h.  Fields are decoded in the file's own buffer: an unquoted field is
- * terminated where its separator was, a quoted one is copied down over its quotes (the decoded
- * text is never longer than the encoded one), so a load costs one read and one pointer per cell.
+ * figcsv.c - see figcsv.h.  The file is read whole and parsed by util/csv.h over that buffer,
+ * which decodes fields in place, so a load costs one read and one pointer per cell.
  */
 #include "analysis/figcsv.h"
 
+#include "util/csv.h"
 #include "util/fsutil.h"
 
 #include <errno.h>
@@ -25,99 +25,14 @@ void figcsv_free(struct figcsv *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Parses one record starting at *pos; the fields' pointers go to a growing array.  Returns the
- * number of fields, 0 for a blank line, -1 on a syntax error (message in err). */
-static long parse_record(struct figcsv *t, size_t len, size_t *pos, size_t *line, char ***fields,
-                         size_t *cap, char *err, size_t errlen)
-{
-    char *s = t->buf;
-    size_t p = *pos, n = 0, start_line = *line;
-
-    if (p < len && (s[p] == '\n' || (s[p] == '\r' && p + 1 < len && s[p + 1] == '\n'))) {
-        *pos = p + (s[p] == '\r' ? 2 : 1);
-        (*line)++;
-        return 0;
-    }
-    for (;;) {
-        char *field = s + p;
-        size_t w = p;
-
-        if (p < len && s[p] == '"') {
-            p++;
-            for (;;) {
-                if (p >= len) {
-                    snprintf(err, errlen, "'%s' line %zu: unterminated quoted field", t->path,
-                             start_line);
-                    return -1;
-                }
-                if (s[p] == '"') {
-                    if (p + 1 < len && s[p + 1] == '"') {
-                        s[w++] = '"';
-                        p += 2;
-                        continue;
-                    }
-                    p++;
-                    break;
-                }
-                if (s[p] == '\n')
-                    (*line)++;
-                s[w++] = s[p++];
-            }
-            if (p < len && s[p] != ',' && s[p] != '\n' && s[p] != '\r') {
-                snprintf(err, errlen, "'%s' line %zu: character after a closing quote", t->path,
-                         *line);
-                return -1;
-            }
-        } else {
-            while (p < len && s[p] != ',' && s[p] != '\n' && s[p] != '\r') {
-                if (s[p] == '"') {
-                    snprintf(err, errlen, "'%s' line %zu: quote inside an unquoted field", t->path,
-                             *line);
-                    return -1;
-                }
-                p++;
-            }
-            w = p;
-        }
-        if (n == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 16;
-            char **nf = realloc(*fields, ncap * sizeof(*nf));
-            if (!nf) {
-                snprintf(err, errlen, "'%s': out of memory", t->path);
-                return -1;
-            }
-            *fields = nf;
-            *cap = ncap;
-        }
-        (*fields)[n++] = field;
-        if (p >= len) {
-            s[w] = '\0'; /* the buffer has a NUL after the last byte */
-            break;
-        }
-        if (s[p] == ',') {
-            s[w] = '\0';
-            p++;
-            continue;
-        }
-        /* end of record: \n, \r\n or a lone \r */
-        s[w] = '\0';
-        if (s[p] == '\r' && p + 1 < len && s[p + 1] == '\n')
-            p++;
-        p++;
-        (*line)++;
-        break;
-    }
-    *pos = p;
-    return (long)n;
-}
-
 int figcsv_load(const char *path, struct figcsv *t, char *err, size_t errlen)
 {
-    char **fields = NULL;
-    size_t cap = 0, len = 0, pos = 0, line = 1, rowcap = 0;
-    int rc = -1;
+    struct csv_reader r;
+    size_t len = 0, rowcap = 0;
+    int rc = -1, n;
 
     memset(t, 0, sizeof(*t));
+    memset(&r, 0, sizeof(r));
     t->path = strdup(path);
     if (!t->path) {
         snprintf(err, errlen, "'%s': out of memory", path);
@@ -125,29 +40,22 @@ int figcsv_load(const char *path, struct figcsv *t, char *err, size_t errlen)
     }
     if (fs_read_file(path, &t->buf, &len, err, errlen) < 0)
         goto out;
-    if (len >= 3 && memcmp(t->buf, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-    while (pos < len) {
-        size_t row_line = line;
-        long n = parse_record(t, len, &pos, &line, &fields, &cap, err, errlen);
-
-        if (n < 0)
-            goto out;
-        if (n == 0 || (n == 1 && fields[0][0] == '\0'))
-            continue;
+    csv_init_buf(&r, t->buf, len, t->path); /* fields stay in t->buf */
+    while ((n = csv_next(&r)) == CSV_RECORD) {
+        if (r.nfields == 1 && r.f[0].n == 0)
+            continue; /* a line holding only "" */
         if (!t->header) {
-            t->ncols = (size_t)n;
-            t->header = malloc((size_t)n * sizeof(*t->header));
-            if (!t->header) {
-                snprintf(err, errlen, "'%s': out of memory", path);
-                goto out;
-            }
-            memcpy(t->header, fields, (size_t)n * sizeof(*fields));
+            t->ncols = r.nfields;
+            t->header = malloc(r.nfields * sizeof(*t->header));
+            if (!t->header)
+                goto oom;
+            for (size_t i = 0; i < r.nfields; i++)
+                t->header[i] = r.f[i].s;
             continue;
         }
-        if ((size_t)n != t->ncols) {
-            snprintf(err, errlen, "'%s' line %zu: %ld fields, the header has %zu", path, row_line,
-                     n, t->ncols);
+        if (r.nfields != t->ncols) {
+            snprintf(err, errlen, "%s:%zu: %zu fields, the header has %zu", path, r.line, r.nfields,
+                     t->ncols);
             goto out;
         }
         if (t->nrows == rowcap) {
@@ -155,29 +63,33 @@ int figcsv_load(const char *path, struct figcsv *t, char *err, size_t errlen)
             char **nc = realloc(t->cells, ncap * t->ncols * sizeof(*nc));
             size_t *nl;
 
-            if (!nc) {
-                snprintf(err, errlen, "'%s': out of memory", path);
-                goto out;
-            }
+            if (!nc)
+                goto oom;
             t->cells = nc;
             nl = realloc(t->lines, ncap * sizeof(*nl));
-            if (!nl) {
-                snprintf(err, errlen, "'%s': out of memory", path);
-                goto out;
-            }
+            if (!nl)
+                goto oom;
             t->lines = nl;
             rowcap = ncap;
         }
-        memcpy(t->cells + t->nrows * t->ncols, fields, t->ncols * sizeof(*fields));
-        t->lines[t->nrows++] = row_line;
+        for (size_t i = 0; i < t->ncols; i++)
+            t->cells[t->nrows * t->ncols + i] = r.f[i].s;
+        t->lines[t->nrows++] = r.line;
+    }
+    if (n != CSV_EOF) {
+        snprintf(err, errlen, "%s", r.err);
+        goto out;
     }
     if (!t->header) {
         snprintf(err, errlen, "'%s': empty file (a header line is expected)", path);
         goto out;
     }
     rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "'%s': out of memory", path);
 out:
-    free(fields);
+    csv_free(&r);
     if (rc < 0)
         figcsv_free(t);
     return rc;
@@ -201,19 +113,18 @@ const char *figcsv_cell(const struct figcsv *t, size_t r, int c)
 int figcsv_num(const struct figcsv *t, size_t r, int c, double *v, char *err, size_t errlen)
 {
     const char *s = figcsv_cell(t, r, c);
-    char *end;
+    const char *end;
     double d;
 
     while (*s == ' ')
         s++;
     if (*s == '\0')
         return 0;
-    errno = 0;
-    d = strtod(s, &end);
-    while (*end == ' ')
-        end++;
-    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(d)) {
-        snprintf(err, errlen, "'%s' line %zu, column '%s': '%.40s' is not a finite number", t->path,
+    end = s + strlen(s);
+    while (end > s && end[-1] == ' ')
+        end--;
+    if (csv_parse_double(s, (size_t)(end - s), &d)) {
+        snprintf(err, errlen, "%s:%zu: column '%s': '%.40s' is not a finite number", t->path,
                  t->lines[r], t->header[c], figcsv_cell(t, r, c));
         return -1;
     }

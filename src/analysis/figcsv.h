@@ -1,8 +1,8 @@
 /*
- * figcsv.h - a small RFC 4180 CSV reader for the report's figures and HTML page: it loads a whole
- * file (configs.csv, samples.csv, phases.csv) into memory, decodes quoted fields in place and keeps
- * each row's line number for messages.  It is not a writer (see util/strbuf.h, sb_csv_field) and
- * not a streaming parser; files of a few hundred thousand rows are fine.
+ * figcsv.h - a whole CSV file as a table of cells, for the report's figures and HTML page
+ * (configs.csv, samples.csv, phases.csv): loaded into memory, parsed by util/csv.h (the one RFC 4180
+ * reader), each row's line number kept for messages.  It is not a writer (csv_put_field) and not a
+ * streaming reader (rundir_read_csv is); files of a few hundred thousand rows are fine.
  */
 #ifndef JB_SRC_ANALYSIS_FIGCSV_H
 #define JB_SRC_ANALYSIS_FIGCSV_H
@@ -19,7 +19,7 @@ struct figcsv {
     size_t *lines; /* line number (1-based) of each data row */
 };
 
-/* Loads path.  Returns 0, or -1 with "'<path>' line N: ..." (or the cannot-open message) in err.
+/* Loads path.  Returns 0, or -1 with "<path>:LINE[:COLUMN]: ..." (or the cannot-open message) in err.
  * A row with another number of fields than the header is an error; so is a file without header. */
 int figcsv_load(const char *path, struct figcsv *t, char *err, size_t errlen);
 void figcsv_free(struct figcsv *t);
@@ -28,7 +28,7 @@ int figcsv_col(const struct figcsv *t, const char *name);
 /* The cell at row r, column c ("" when c < 0). */
 const char *figcsv_cell(const struct figcsv *t, size_t r, int c);
 /* Parses the cell at (r, c) as a finite number: returns 1 and *v, 0 when the cell is empty (the
- * value is unavailable), or -1 with "'<path>' line N, column '<name>': ..." in err. */
+ * value is unavailable), or -1 with "<path>:LINE: column '<name>': ..." in err. */
 int figcsv_num(const struct figcsv *t, size_t r, int c, double *v, char *err, size_t errlen);
 
 #endif

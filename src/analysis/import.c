@@ -4,7 +4,7 @@
  * format and integrates power over the phases.
  */
 #include "analysis/import.h"
-#include "analysis/rundir_read.h"
+#include "rundir/read.h"
 
 #include "analysis/series.h"
 #include "joulebench.h"

@@ -1,6 +1,9 @@
 /*
  * store.c - results folder -> SQLite (see store.h, docs/store.md).  One transaction, prepared
- * statements, CSV columns matched by header name; empty cells become NULL.  Not a query layer.
+ * statements; the run directories are read by src/rundir/read.c (phases and metrics through
+ * rundir_read, samples.csv streamed row by row through rundir_read_csv), so the store reads
+ * exactly what the report reads; empty cells become NULL.  Not a query layer and not a CSV
+ * parser.
  */
 #include "analysis/store.h"
 
@@ -40,122 +43,133 @@ static const char index_sql[] = "CREATE INDEX samples_run ON samples(run, meter,
                                 "CREATE INDEX phases_run ON phases(run, phase, idx);"
                                 "CREATE INDEX metrics_run ON metrics(run, name);";
 
-/* A CSV file of a run directory -> table.  cols: table columns after 'run', in header names;
- * text[i]: column i is text (else REAL, or INTEGER for 'index'). */
-struct table_def {
-    const char *file, *table;
-    const char *const *cols;
-    const char *const *sqlcols;
-    const int *text;
-    int ncols;
+/* samples.csv -> the samples table, through the run directory's row reader; the column names
+ * are the table's.  Empty cells and missing columns become NULL. */
+static const struct rd_col sample_cols[] = {{"t_s", RD_NUM, RD_REQ},
+                                            {"meter", RD_TEXT, RD_REQ},
+                                            {"power_w", RD_NUM, RD_OPT},
+                                            {"energy_j", RD_NUM, RD_OPT},
+                                            {"temp_c", RD_NUM, RD_OPT},
+                                            {"util_pct", RD_NUM, RD_OPT},
+                                            {"mem_util_pct", RD_NUM, RD_OPT},
+                                            {"mem_used_mib", RD_NUM, RD_OPT},
+                                            {"sm_clock_mhz", RD_NUM, RD_OPT},
+                                            {"mem_clock_mhz", RD_NUM, RD_OPT},
+                                            {"power_instant_w", RD_NUM, RD_OPT}};
+#define NSAMPLE_COLS (sizeof(sample_cols) / sizeof(sample_cols[0]))
+
+struct sample_load {
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    sqlite3_int64 run;
     size_t *count;
 };
 
-static int load_csv(sqlite3 *db, sqlite3_int64 run, const char *dir, const struct table_def *td,
-                    int strict, struct store_stats *st, rd_warn_fn warn, void *ctx, char *err,
-                    size_t errlen)
+static void bind_num(sqlite3_stmt *s, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_double(s, i, v);
+}
+
+static int sample_row(void *ctx, const struct rd_row *r, char *err, size_t errlen)
+{
+    struct sample_load *sl = ctx;
+
+    sqlite3_reset(sl->stmt);
+    sqlite3_bind_int64(sl->stmt, 1, sl->run);
+    for (size_t c = 0; c < NSAMPLE_COLS; c++) {
+        if (sample_cols[c].type == RD_TEXT)
+            sqlite3_bind_text(sl->stmt, (int)c + 2, r->text[c], -1, SQLITE_TRANSIENT);
+        else
+            bind_num(sl->stmt, (int)c + 2, r->num[c]);
+    }
+    if (sqlite3_step(sl->stmt) != SQLITE_DONE) {
+        snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(sl->db));
+        return -1;
+    }
+    (*sl->count)++;
+    return 0;
+}
+
+static int load_samples(sqlite3 *db, sqlite3_int64 run, const char *dir, int strict,
+                        struct store_stats *st, rd_warn_fn warn, void *ctx, char *err,
+                        size_t errlen)
 {
     char path[4096], sql[1024];
-    char *text = NULL, *p;
-    size_t len, line = 0;
-    sqlite3_stmt *stmt = NULL;
-    int rc = -1, map[32], nh = 0;
+    struct sample_load sl = {db, NULL, run, &st->samples};
+    int off, rc;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, td->file);
-    if (!fs_exists(path))
-        return 0;
-    if (fs_read_file(path, &text, &len, err, errlen))
-        return -1;
-    int off = snprintf(sql, sizeof(sql), "INSERT INTO %s(run", td->table);
-    for (int i = 0; i < td->ncols; i++)
-        off += snprintf(sql + off, sizeof(sql) - (size_t)off, ",%s", td->sqlcols[i]);
+    off = snprintf(sql, sizeof(sql), "INSERT INTO samples(run");
+    for (size_t i = 0; i < NSAMPLE_COLS; i++)
+        off += snprintf(sql + off, sizeof(sql) - (size_t)off, ",%s", sample_cols[i].name);
     off += snprintf(sql + off, sizeof(sql) - (size_t)off, ") VALUES(?");
-    for (int i = 0; i < td->ncols; i++)
+    for (size_t i = 0; i < NSAMPLE_COLS; i++)
         off += snprintf(sql + off, sizeof(sql) - (size_t)off, ",?");
     snprintf(sql + off, sizeof(sql) - (size_t)off, ")");
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql, -1, &sl.stmt, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
-        goto out;
+        return -1;
     }
-    p = text;
-    while (p && *p) {
-        char *nl = strchr(p, '\n'), *f[32];
-        char *l = p;
-        int n = 0;
-        if (nl)
-            *nl = '\0';
-        p = nl ? nl + 1 : NULL;
-        line++;
-        size_t ll = strlen(l);
-        if (ll && l[ll - 1] == '\r')
-            l[--ll] = '\0';
-        if (!*l)
-            continue;
-        for (char *q = l; n < 32;) {
-            f[n++] = q;
-            q = strchr(q, ',');
-            if (!q)
-                break;
-            *q++ = '\0';
-        }
-        if (nh == 0) {
-            nh = n;
-            for (int c = 0; c < td->ncols; c++) {
-                map[c] = -1;
-                for (int k = 0; k < n; k++)
-                    if (!strcmp(f[k], td->cols[c]))
-                        map[c] = k;
-                if (c < 2 && map[c] < 0) {
-                    snprintf(err, errlen, "%s:1: no column '%s'", path, td->cols[c]);
-                    goto out;
-                }
-            }
-            continue;
-        }
-        int bad = n != nh;
-        sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, run);
-        for (int c = 0; c < td->ncols && !bad; c++) {
-            const char *v = map[c] >= 0 ? f[map[c]] : "";
-            if (!*v) {
-                sqlite3_bind_null(stmt, c + 2);
-            } else if (td->text[c] == 1) {
-                sqlite3_bind_text(stmt, c + 2, v, -1, SQLITE_TRANSIENT);
-            } else {
-                char *end;
-                errno = 0;
-                double d = strtod(v, &end);
-                if (*end || errno == ERANGE)
-                    bad = 1;
-                else if (td->text[c] == 2)
-                    sqlite3_bind_int64(stmt, c + 2, (sqlite3_int64)d);
-                else
-                    sqlite3_bind_double(stmt, c + 2, d);
-            }
-        }
-        if (bad) {
-            st->bad_rows++;
-            if (strict) {
-                snprintf(err, errlen, "%s:%zu: malformed row", path, line);
-                goto out;
-            }
-            if (warn) {
-                char msg[4200];
-                snprintf(msg, sizeof(msg), "%s:%zu: malformed row; skipped", path, line);
-                warn(ctx, msg);
-            }
-            continue;
-        }
-        if (sqlite3_step(stmt) != SQLITE_DONE) {
-            snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
-            goto out;
-        }
-        (*td->count)++;
+    snprintf(path, sizeof(path), "%s/samples.csv", dir);
+    rc = rundir_read_csv(path, sample_cols, NSAMPLE_COLS, strict, sample_row, &sl, &st->bad_rows,
+                         warn, ctx, err, errlen);
+    sqlite3_finalize(sl.stmt);
+    return rc;
+}
+
+/* The phases and metrics rundir_read has read (so each malformed row is counted once). */
+static int load_phases_metrics(sqlite3 *db, sqlite3_int64 run, const struct rundir *rd,
+                               struct store_stats *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO phases(run,phase,idx,meter,t_begin_s,t_end_s,duration_s,"
+            "energy_j,energy_j_power,avg_power_w,items) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+            -1, &s, NULL) != SQLITE_OK)
+        goto sqlerr;
+    for (size_t i = 0; i < rd->nphases; i++) {
+        const struct rd_phase *p = &rd->phases[i];
+        const double v[] = {p->t_begin,        p->t_end,       p->duration, p->energy_j,
+                            p->energy_j_power, p->avg_power_w, p->items};
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, run);
+        sqlite3_bind_text(s, 2, p->phase, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, p->index);
+        sqlite3_bind_text(s, 4, p->meter, -1, SQLITE_STATIC);
+        for (int k = 0; k < 7; k++)
+            bind_num(s, 5 + k, v[k]);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            goto sqlerr;
+        st->phases++;
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO metrics(run,phase,idx,name,value) VALUES(?,?,?,?,?)",
+                           -1, &s, NULL) != SQLITE_OK)
+        goto sqlerr;
+    for (size_t i = 0; i < rd->nmetrics; i++) {
+        const struct rd_metric *m = &rd->metrics[i];
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, run);
+        sqlite3_bind_text(s, 2, m->phase, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, m->index);
+        sqlite3_bind_text(s, 4, m->name, -1, SQLITE_STATIC);
+        bind_num(s, 5, m->value);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            goto sqlerr;
+        st->metrics++;
     }
     rc = 0;
+    goto out;
+sqlerr:
+    snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
 out:
-    sqlite3_finalize(stmt);
-    free(text);
+    sqlite3_finalize(s);
     return rc;
 }
 
@@ -245,21 +259,6 @@ out:
 int store_build(const char *results, const char *dbpath, int strict, struct store_stats *st,
                 rd_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
-    static const char *const scols[] = {"t_s",           "meter",          "power_w",
-                                        "energy_j",      "temp_c",         "util_pct",
-                                        "mem_util_pct",  "mem_used_mib",   "sm_clock_mhz",
-                                        "mem_clock_mhz", "power_instant_w"};
-    static const int stext[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0};
-    static const char *const pcols[] = {"phase",       "index",      "meter",    "t_begin_s",
-                                        "t_end_s",     "duration_s", "energy_j", "energy_j_power",
-                                        "avg_power_w", "items"};
-    static const char *const psql[] = {"phase",       "idx",        "meter",    "t_begin_s",
-                                       "t_end_s",     "duration_s", "energy_j", "energy_j_power",
-                                       "avg_power_w", "items"};
-    static const int ptext[] = {1, 2, 1, 0, 0, 0, 0, 0, 0, 0};
-    static const char *const mcols[] = {"phase", "index", "name", "value"};
-    static const char *const msql[] = {"phase", "idx", "name", "value"};
-    static const int mtext[] = {1, 2, 1, 0};
     char tmp[4096];
     char **dirs = NULL;
     size_t ndirs = 0;
@@ -267,11 +266,6 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
     int rc = -1;
 
     memset(st, 0, sizeof(*st));
-    const struct table_def tds[] = {
-        {"samples.csv", "samples", scols, scols, stext, 11, &st->samples},
-        {"phases.csv", "phases", pcols, psql, ptext, 10, &st->phases},
-        {"metrics.csv", "metrics", mcols, msql, mtext, 4, &st->metrics},
-    };
     if (rundir_find(results, &dirs, &ndirs, err, errlen))
         return -1;
     snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dbpath, (long)getpid());
@@ -302,8 +296,10 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
         }
         st->bad_rows += rd.bad_rows;
         r = add_run(db, &rd, &id, err, errlen);
-        for (size_t k = 0; k < 3 && !r; k++)
-            r = load_csv(db, id, dirs[i], &tds[k], strict, st, warn, ctx, err, errlen);
+        if (!r)
+            r = load_phases_metrics(db, id, &rd, st, err, errlen);
+        if (!r)
+            r = load_samples(db, id, dirs[i], strict, st, warn, ctx, err, errlen);
         rundir_free(&rd);
         if (r)
             goto out;

@@ -8,7 +8,7 @@
 #ifndef JB_SRC_ANALYSIS_STORE_H
 #define JB_SRC_ANALYSIS_STORE_H
 
-#include "analysis/rundir_read.h"
+#include "rundir/read.h"
 
 #include <stddef.h>
 

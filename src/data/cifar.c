@@ -10,6 +10,7 @@
  * version" tarballs torchvision downloads: workloads/common/import_torchvision.py converts those.
  */
 #include "data/data.h"
+#include "util/fsutil.h"
 
 #ifdef JB_HAVE_LIBARCHIVE
 #include <archive.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CIFAR_MAX_MEMBER_BYTES (512u << 20) /* the largest real member is 154 MB */
 #define CIFAR_MAX_MEMBERS 6
@@ -154,7 +156,7 @@ static int read_archive(const struct data_import *imp, const struct cifar_layout
     struct archive *a = NULL;
     struct archive_entry *e;
     struct hashed_file *h;
-    int rc = -1, r, python_version = 0;
+    int rc = -1, r, python_version = 0, fd;
     const char *file = imp->path;
 
     h = calloc(1, sizeof(*h));
@@ -162,10 +164,14 @@ static int read_archive(const struct data_import *imp, const struct cifar_layout
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    h->f = fopen(file, "rb");
+    /* a regular file only: fopen of a FIFO would block forever (fs_open_regular cannot) */
+    fd = fs_open_regular(file, FS_READ_MAX, NULL, err, errlen);
+    if (fd < 0)
+        goto out;
+    h->f = fdopen(fd, "rb");
     if (!h->f) {
-        int e0 = errno;
-        snprintf(err, errlen, "cannot open '%s': %s", file, strerror(e0));
+        snprintf(err, errlen, "cannot open '%s': %s", file, strerror(errno));
+        close(fd);
         goto out;
     }
     sha256_init(&h->hash);

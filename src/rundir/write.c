@@ -28,16 +28,8 @@ static const char *const partial_names[] = {"samples.csv", "phases.csv", "stdout
 /* v with the fewest significant digits (15..17) that read back as v; nothing for NaN. */
 static void put_exact(struct strbuf *sb, double v)
 {
-    char buf[40];
-
-    if (isnan(v))
-        return;
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(buf, sizeof(buf), "%.*g", digits, v);
-        if (digits == 17 || strtod(buf, NULL) == v)
-            break;
-    }
-    sb_puts(sb, buf);
+    if (!isnan(v))
+        sb_num_shortest(sb, v); /* the shortest form that reads back to v */
 }
 
 void rundir_samples_row(struct strbuf *sb, double t_s, const char *meter,

@@ -3,6 +3,9 @@
  */
 #include "util/strbuf.h"
 
+#include "util/csv.h"
+#include "util/numfmt.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,19 +85,10 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
+/* The quoting itself lives with the reader that undoes it (util/csv.c). */
 void sb_csv_field(struct strbuf *sb, const char *s)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        sb_puts(sb, s);
-        return;
-    }
-    sb_putc(sb, '"');
-    for (; *s; s++) {
-        if (*s == '"')
-            sb_putc(sb, '"');
-        sb_putc(sb, *s);
-    }
-    sb_putc(sb, '"');
+    csv_put_field(sb, s);
 }
 
 void sb_num(struct strbuf *sb, double v, int digits)
@@ -102,6 +96,18 @@ void sb_num(struct strbuf *sb, double v, int digits)
     if (isnan(v))
         return;
     sb_printf(sb, "%.*g", digits, v);
+}
+
+void sb_num_shortest(struct strbuf *sb, double v)
+{
+    char buf[FMT_DOUBLE_MAX];
+    int n;
+
+    if (isnan(v))
+        return;
+    n = fmt_double_shortest(buf, sizeof(buf), v);
+    if (n > 0)
+        sb_append(sb, buf, (size_t)n);
 }
 
 const char *sb_str(const struct strbuf *sb)

@@ -53,7 +53,7 @@ expect_eq "idempotent" "$(q 'select count(*) from samples')" $((4 * 21))
 # Malformed row in a run directory: FILE:LINE warning and count; --strict fails.
 echo "oops,gpu0" >>"$T/res/g/pt-r1/samples.csv"
 jb report "$T/res" --no-figures -o "$T/rep2" >/dev/null 2>"$T/err2"
-expect_grep "file:line" "pt-r1/samples.csv:23: malformed row" "$T/err2"
+expect_grep "file:line" "pt-r1/samples.csv: 1 malformed row skipped (the first: [^ ]*pt-r1/samples.csv:23: 2 fields, the header has 11)" "$T/err2"
 expect_grep "count" "1 malformed row(s) skipped" "$T/err2"
 set +e
 jb report "$T/res" --strict --no-figures -o "$T/rep3" >/dev/null 2>&1; expect_eq "strict" $? 1

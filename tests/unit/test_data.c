@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -359,6 +360,30 @@ static void test_cifar10(void **state)
     expect_images(&trx, &try_, 10, 0, 10);
     expect_images(&tex, &tey, 3, 1000, 10);
     free(trx.raw), free(try_.raw), free(tex.raw), free(tey.raw);
+}
+
+/* A FIFO named as the CIFAR archive (issue 13): a prompt, clear error, not a blocked fopen (the
+ * alarm turns a hang into a failure). */
+static void test_cifar_fifo(void **state)
+{
+    struct data_import imp = {.dataset = "cifar10", .split = DATA_SPLIT_SEED2023};
+    struct data_set ds;
+    char fifo[512], root[512], err[512], want[700];
+
+    (void)state;
+    pathf(fifo, sizeof(fifo), "cifar.fifo");
+    pathf(root, sizeof(root), "out-fifo");
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    imp.path = fifo;
+    imp.root = root;
+    alarm(20);
+    assert_int_equal(data_import_cifar(&imp, &ds, err, sizeof(err)), -1);
+    alarm(0);
+    snprintf(want, sizeof(want), "cannot read '%s': not a regular file (a FIFO)", fifo);
+    if (!strstr(err, want))
+        fail_msg("got '%s', want '%s'", err, want);
+    unlink(fifo);
 }
 
 static void test_cifar100(void **state)
@@ -715,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_svhn_v73),
         cmocka_unit_test(test_svhn_errors),
         cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_cifar_fifo),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

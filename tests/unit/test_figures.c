@@ -688,10 +688,10 @@ static void test_bad_input(void **state)
     /* CSV syntax and shape */
     put(tmpdir, "configs.csv", "framework,batch_size,energy_j_mean\na,1,5\n\"a,2,5\n");
     assert_int_equal(figures_write(tmpdir, tmpdir, 0, NULL, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "configs.csv' line 3: unterminated quoted field"));
+    assert_non_null(strstr(err, "configs.csv:3:1: unterminated quoted field"));
     put(tmpdir, "configs.csv", "framework,batch_size,energy_j_mean\na,1\n");
     assert_int_equal(figures_write(tmpdir, tmpdir, 0, NULL, err, sizeof(err)), -1);
-    assert_non_null(strstr(err, "configs.csv' line 2: 2 fields, the header has 3"));
+    assert_non_null(strstr(err, "configs.csv:2: 2 fields, the header has 3"));
     /* a number that is not one: that cell is left out, with a note */
     put(tmpdir, "configs.csv", "framework,batch_size,energy_j_mean\na,1,5\na,2,5x\n");
     assert_int_equal(figures_write(tmpdir, tmpdir, 0, NULL, err, sizeof(err)), 0);
@@ -735,7 +735,7 @@ static void test_bad_run_files(void **state)
     put(run, "phases.csv", "phase,index,meter,t_begin_s,t_end_s\n");
     put(run, "samples.csv", "t_s,meter,power_w\n0.0,\"gpu0,10\n");
     assert_int_equal(figures_write(tmpdir, tmpdir, 0, &st, err, sizeof(err)), 0);
-    expect_in(tmpdir, "fig/figures.json", "samples.csv' line 2: unterminated quoted field");
+    expect_in(tmpdir, "fig/figures.json", "samples.csv:2:5: unterminated quoted field");
 }
 
 static void test_no_png_and_no_figures(void **state)

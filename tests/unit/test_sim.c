@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -312,6 +313,25 @@ static void expect_trace_fail(const char *text, const char *want_suffix)
     expect_fail(spec, JB_EPARSE, msg, 0);
 }
 
+/* A FIFO as the trace (issue 13): refused at once, naming it, instead of fopen blocking forever
+ * for a writer that never comes (the alarm turns a hang into a failure). */
+static void test_trace_fifo(void **state)
+{
+    char path[200], msg[400];
+
+    (void)state;
+    snprintf(path, sizeof(path), "%.180s/trace.fifo", dir);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(msg, sizeof(msg), "cannot open simulated trace '%s': not a regular file (a FIFO)",
+             path);
+    alarm(20);
+    expect_fail(trace_spec(path), JB_EIO, msg, 0);
+    expect_fail(trace_spec(dir), JB_EIO, "not a regular file (a directory)", 1);
+    alarm(0);
+    unlink(path);
+}
+
 static void test_trace_errors(void **state)
 {
     static const char *const bad_rows[] = {
@@ -543,6 +563,7 @@ int main(void)
         cmocka_unit_test_teardown(test_trace, free_set),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_trace_errors),
+        cmocka_unit_test(test_trace_fifo),
         cmocka_unit_test(test_nvml_parse),
         cmocka_unit_test(test_nvml_counter),
         cmocka_unit_test(test_nvml_readings),

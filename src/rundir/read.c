@@ -1,13 +1,13 @@
 /*
- * rundir_read.c - run directories -> memory; see rundir_read.h.  The CSV files are our own format
- * (no quoted fields except metric names), so a plain split on ',' is enough; columns are found by
- * header name so added columns do not break old readers.  Not a writer.
+ * rundir/read.c - run directories -> memory; see read.h.  The CSV files are read with util/csv.h
+ * (RFC 4180: the quoted phase and metric names the writer produces read back as written), streamed
+ * through a FILE opened as a regular file only; columns are found by header name so added columns
+ * do not break old readers, and numbers must be finite decimals.  Not a writer.
  */
-#include "analysis/rundir_read.h"
-
-#include "analysis/fastnum.h"
+#include "rundir/read.h"
 
 #include "json.h"
+#include "util/csv.h"
 #include "util/fsutil.h"
 
 #include <dirent.h>
@@ -18,8 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#define MAX_COLS 32
+#include <unistd.h>
 
 void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
 {
@@ -31,38 +30,6 @@ void rd_warnf(rd_warn_fn warn, void *ctx, const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     warn(ctx, msg);
-}
-
-/* Splits line[0..len) at commas in place: f[i] is field i (NUL-terminated), fe[i] its end.  A
- * trailing '\r' is dropped.  Returns the field count, or -1 past max. */
-static int split(char *line, size_t len, char **f, char **fe, int max)
-{
-    int n = 0;
-    char *p = line, *end = line + len;
-
-    if (len && end[-1] == '\r')
-        *--end = '\0';
-    for (;;) {
-        char *c;
-        if (n >= max)
-            return -1;
-        f[n] = p;
-        c = memchr(p, ',', (size_t)(end - p));
-        fe[n++] = c ? c : end;
-        if (!c)
-            break;
-        *c = '\0';
-        p = c + 1;
-    }
-    return n;
-}
-
-static int col(char **hdr, int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (!strcmp(hdr[i], name))
-            return i;
-    return -1;
 }
 
 struct rd_meter *rundir_meter(const struct rundir *rd, const char *id)
@@ -227,121 +194,225 @@ out:
     return rc;
 }
 
-/* Calls row(ctx, fields, n, line) for each data line of dir/name after checking the header has
- * the columns the caller maps.  Missing file: 0 with nothing read. */
-struct csv_ctx {
-    struct rundir *rd;
-    int strict;
-    rd_warn_fn warn;
-    void *wctx;
+/* ---- rows of one CSV file ----------------------------------------------------------------- */
+
+struct rowread {
     const char *path;
-    int c[MAX_COLS];
-    char **fe; /* the current row's field ends (split) */
-    size_t phase_cap, metric_cap;
+    const struct rd_col *cols;
+    size_t ncols;
+    int map[RD_MAX_COLS]; /* header index of each column, or -1 */
+    size_t nh;            /* header columns */
+    size_t bad;           /* malformed rows of this file */
+    char first[600];      /* the first one's message */
 };
 
-/* Column i of the caller's mapping in the current row as a number; empty -> NaN (unavailable).
- * Returns 0 or -1. */
-static int numc(const struct csv_ctx *cc, char **f, int i, double *out)
+/* Fills row from the reader's record.  Returns 0, or 1 with why in msg (a malformed row). */
+static int typed_row(const struct rowread *rr, const struct csv_reader *r, struct rd_row *row,
+                     char *msg, size_t msglen)
 {
-    const char *s = f[cc->c[i]], *e = cc->fe[cc->c[i]];
-
-    if (s == e) {
-        *out = NAN;
-        return 0;
+    if (r->nfields != rr->nh) {
+        snprintf(msg, msglen, "%s:%zu: %zu fields, the header has %zu", rr->path, r->line,
+                 r->nfields, rr->nh);
+        return 1;
     }
-    return fastnum_parse(s, e, out);
+    row->line = r->line;
+    for (size_t i = 0; i < rr->ncols; i++) {
+        const struct rd_col *c = &rr->cols[i];
+        const struct csv_field *f = rr->map[i] >= 0 ? &r->f[rr->map[i]] : NULL;
+        size_t n = f ? f->n : 0;
+        const char *s = f ? f->s : "";
+        char *end;
+
+        row->text[i] = "";
+        row->num[i] = NAN;
+        row->idx[i] = 0;
+        if (n == 0) {
+            if (c->need == RD_REQ) {
+                snprintf(msg, msglen, "%s:%zu: column '%s' is empty", rr->path, r->line, c->name);
+                return 1;
+            }
+            continue;
+        }
+        if (r->nul && strlen(s) != n) {
+            snprintf(msg, msglen, "%s:%zu: column '%s' holds a NUL byte", rr->path, r->line,
+                     c->name);
+            return 1;
+        }
+        switch (c->type) {
+        case RD_TEXT: row->text[i] = s; break;
+        case RD_NUM:
+            if (csv_parse_double(s, n, &row->num[i])) {
+                snprintf(msg, msglen, "%s:%zu: column '%s': '%.40s' is not a finite number",
+                         rr->path, r->line, c->name, s);
+                return 1;
+            }
+            break;
+        default:
+            errno = 0;
+            row->idx[i] = strtol(s, &end, 10);
+            if (*end || errno || end == s) {
+                snprintf(msg, msglen, "%s:%zu: column '%s': '%.40s' is not an integer", rr->path,
+                         r->line, c->name, s);
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
-static int read_csv(const char *dir, const char *name, const char *const *want, int nwant,
-                    struct csv_ctx *cc, int (*row)(struct csv_ctx *, char **, int), char *err,
-                    size_t errlen)
+static int map_header(struct rowread *rr, const struct csv_reader *r, char *err, size_t errlen)
 {
-    char path[4096];
-    char *text = NULL, *p;
-    size_t len, line = 0;
-    int rc = -1, nh = 0;
-    char *hdr[MAX_COLS];
+    struct csv_header h;
+    int hr = csv_header_set(&h, r, err, errlen);
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (hr == -1)
+        snprintf(err, errlen, "%s: out of memory", rr->path);
+    if (hr)
+        return -1;
+    rr->nh = h.n;
+    for (size_t i = 0; i < rr->ncols; i++) {
+        rr->map[i] = csv_header_find(&h, rr->cols[i].name);
+        if (rr->map[i] < 0 && rr->cols[i].need != RD_OPT) {
+            snprintf(err, errlen, "%s:%zu: no column '%s'", rr->path, r->line, rr->cols[i].name);
+            csv_header_free(&h);
+            return -1;
+        }
+    }
+    csv_header_free(&h);
+    return 0;
+}
+
+/* A malformed row: counted, its message kept when it is the first.  Returns -1 when strict. */
+static int bad_row(struct rowread *rr, const char *msg, int strict, char *err, size_t errlen)
+{
+    if (strict) {
+        snprintf(err, errlen, "%s (malformed row)", msg);
+        return -1;
+    }
+    if (rr->bad++ == 0)
+        snprintf(rr->first, sizeof(rr->first), "%s", msg);
+    return 0;
+}
+
+int rundir_read_csv(const char *path, const struct rd_col *cols, size_t ncols, int strict,
+                    rd_row_fn fn, void *fctx, size_t *bad_rows, rd_warn_fn warn, void *wctx,
+                    char *err, size_t errlen)
+{
+    struct rowread rr;
+    struct csv_reader r;
+    struct rd_row row;
+    FILE *fp = NULL;
+    int fd, rc = -1, have_header = 0;
+
+    if (ncols > RD_MAX_COLS) {
+        snprintf(err, errlen, "%s: %zu columns asked for, at most %d", path, ncols, RD_MAX_COLS);
+        return -1;
+    }
     if (!fs_exists(path))
         return 0;
-    if (fs_read_file(path, &text, &len, err, errlen))
+    fd = fs_open_regular(path, FS_READ_MAX, NULL, err, errlen);
+    if (fd < 0)
         return -1;
-    cc->path = path;
-    p = text;
-    while (p && p < text + len) {
-        char *nl = memchr(p, '\n', (size_t)(text + len - p));
-        char *l = p, *lend = nl ? nl : text + len;
-        char *f[MAX_COLS], *fe[MAX_COLS];
-        *lend = '\0';
-        p = nl ? nl + 1 : NULL;
-        line++;
-        if (l == lend)
-            continue;
-        if (nh == 0) {
-            nh = split(l, (size_t)(lend - l), hdr, fe, MAX_COLS);
-            if (nh < 0) {
-                snprintf(err, errlen, "%s:1: too many columns", path);
-                goto out;
-            }
-            for (int i = 0; i < nwant; i++) {
-                cc->c[i] = col(hdr, nh, want[i]);
-                if (cc->c[i] < 0) {
-                    snprintf(err, errlen, "%s:1: no column '%s'", path, want[i]);
-                    goto out;
-                }
-            }
-            continue;
-        }
-        int n = split(l, (size_t)(lend - l), f, fe, MAX_COLS);
-        int r;
-        cc->fe = fe;
-        r = n == nh ? row(cc, f, n) : 1;
-        if (r < 0) {
-            snprintf(err, errlen, "%s: out of memory", path);
+    fp = fdopen(fd, "r");
+    if (!fp) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    memset(&rr, 0, sizeof(rr));
+    rr.path = path;
+    rr.cols = cols;
+    rr.ncols = ncols;
+    csv_init_file(&r, fp, path);
+    for (;;) {
+        char msg[600];
+        int n = csv_next(&r), fr;
+
+        if (n == CSV_EOF)
+            break;
+        if (n == CSV_FATAL) {
+            snprintf(err, errlen, "%s", r.err);
             goto out;
         }
-        if (r > 0) {
-            cc->rd->bad_rows++;
-            if (cc->strict) {
-                snprintf(err, errlen,
-                         "%s:%zu: malformed row (%d fields, want %d, or a field "
-                         "that is not a number)",
-                         path, line, n, nh);
+        if (n == CSV_BAD) {
+            if (!have_header) { /* nothing can be read without the header */
+                snprintf(err, errlen, "%s (in the header)", r.err);
                 goto out;
             }
-            rd_warnf(cc->warn, cc->wctx,
-                     "%s:%zu: malformed row (%d fields, want %d, or a field "
-                     "that is not a number); skipped",
-                     path, line, n, nh);
+            if (bad_row(&rr, r.err, strict, err, errlen))
+                goto out;
+            continue;
+        }
+        if (!have_header) {
+            if (map_header(&rr, &r, err, errlen))
+                goto out;
+            have_header = 1;
+            continue;
+        }
+        if (typed_row(&rr, &r, &row, msg, sizeof(msg))) {
+            if (bad_row(&rr, msg, strict, err, errlen))
+                goto out;
+            continue;
+        }
+        fr = fn(fctx, &row, err, errlen);
+        if (fr < 0)
+            goto out;
+        if (fr > 0) {
+            snprintf(msg, sizeof(msg), "%s:%zu: %s", path, r.line, err);
+            if (bad_row(&rr, msg, strict, err, errlen))
+                goto out;
         }
     }
     rc = 0;
 out:
-    free(text);
+    csv_free(&r);
+    fclose(fp);
+    if (bad_rows)
+        *bad_rows += rr.bad;
+    if (rr.bad)
+        rd_warnf(warn, wctx, "%s: %zu malformed row%s skipped (the first: %s)", path, rr.bad,
+                 rr.bad == 1 ? "" : "s", rr.first);
     return rc;
 }
 
-/* t_s,meter,power_w,energy_j,temp_c,util_pct */
-static int sample_row(struct csv_ctx *cc, char **f, int n)
+/* ---- samples, phases, metrics ------------------------------------------------------------- */
+
+struct fill {
+    struct rundir *rd;
+    size_t phase_cap, metric_cap;
+};
+
+static int grow_samples(struct rd_meter *m)
 {
-    double t, p, e, temp, util;
-    (void)n;
-    if (numc(cc, f, 0, &t) || isnan(t) || numc(cc, f, 2, &p) || numc(cc, f, 3, &e) ||
-        numc(cc, f, 4, &temp) || numc(cc, f, 5, &util) || !*f[cc->c[1]])
-        return 1;
-    struct rd_meter *m = add_meter(cc->rd, f[cc->c[1]]);
+    size_t cap = m->cap ? m->cap * 2 : 1024;
+    double **arr[] = {&m->t, &m->power, &m->temp, &m->util};
+    for (size_t i = 0; i < 4; i++) {
+        double *a = realloc(*arr[i], cap * sizeof(double));
+        if (!a)
+            return -1;
+        *arr[i] = a;
+    }
+    m->cap = cap;
+    return 0;
+}
+
+/* t_s,meter,power_w,energy_j,temp_c,util_pct */
+static int sample_row(void *ctx, const struct rd_row *r, char *err, size_t errlen)
+{
+    struct fill *fl = ctx;
+    double t = r->num[0], p = r->num[2], e = r->num[3], temp = r->num[4], util = r->num[5];
+    struct rd_meter *m = add_meter(fl->rd, r->text[1]);
+
     if (!m)
-        return -1;
+        goto oom;
     if (!isnan(e)) {
         size_t old = m->ccap;
         if (grow((void **)&m->ct, &m->ccap, m->nc + 1, sizeof(double)))
-            return -1;
+            goto oom;
         if (m->ccap != old) { /* ct and ce share the capacity */
             double *ce = realloc(m->ce, m->ccap * sizeof(double));
             if (!ce)
-                return -1;
+                goto oom;
             m->ce = ce;
         }
         m->ct[m->nc] = t;
@@ -350,102 +421,102 @@ static int sample_row(struct csv_ctx *cc, char **f, int n)
         if (isnan(p) && isnan(temp) && isnan(util))
             return 0;
     }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        double *a = realloc(m->t, cap * sizeof(double));
-        if (!a)
-            return -1;
-        m->t = a;
-        a = realloc(m->power, cap * sizeof(double));
-        if (!a)
-            return -1;
-        m->power = a;
-        a = realloc(m->temp, cap * sizeof(double));
-        if (!a)
-            return -1;
-        m->temp = a;
-        a = realloc(m->util, cap * sizeof(double));
-        if (!a)
-            return -1;
-        m->util = a;
-        m->cap = cap;
-    }
+    if (m->n == m->cap && grow_samples(m))
+        goto oom;
     m->t[m->n] = t;
     m->power[m->n] = p;
     m->temp[m->n] = temp;
     m->util[m->n] = util;
     m->n++;
     return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
 }
 
 /* phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,avg_power_w,items */
-static int phase_row(struct csv_ctx *cc, char **f, int n)
+static int phase_row(void *ctx, const struct rd_row *r, char *err, size_t errlen)
 {
+    struct fill *fl = ctx;
     struct rd_phase ph;
-    char *end;
-    double v[7];
-    (void)n;
-    errno = 0;
-    ph.index = strtol(f[cc->c[1]], &end, 10);
-    if (*end || errno || end == f[cc->c[1]] || !*f[cc->c[0]] || !*f[cc->c[2]])
-        return 1;
-    for (int i = 0; i < 7; i++)
-        if (numc(cc, f, 3 + i, &v[i]))
-            return 1;
-    if (isnan(v[0]) || isnan(v[1]))
-        return 1;
-    ph.t_begin = v[0];
-    ph.t_end = v[1];
-    ph.duration = v[2];
-    ph.energy_j = v[3];
-    ph.energy_j_power = v[4];
-    ph.avg_power_w = v[5];
-    ph.items = v[6];
-    if (grow((void **)&cc->rd->phases, &cc->phase_cap, cc->rd->nphases + 1, sizeof(ph)))
-        return -1;
-    ph.phase = strdup(f[cc->c[0]]);
-    ph.meter = strdup(f[cc->c[2]]);
+
+    ph.index = r->idx[1];
+    ph.t_begin = r->num[3];
+    ph.t_end = r->num[4];
+    ph.duration = r->num[5];
+    ph.energy_j = r->num[6];
+    ph.energy_j_power = r->num[7];
+    ph.avg_power_w = r->num[8];
+    ph.items = r->num[9];
+    if (grow((void **)&fl->rd->phases, &fl->phase_cap, fl->rd->nphases + 1, sizeof(ph)))
+        goto oom;
+    ph.phase = strdup(r->text[0]);
+    ph.meter = strdup(r->text[2]);
     if (!ph.phase || !ph.meter) {
         free(ph.phase);
         free(ph.meter);
-        return -1;
+        goto oom;
     }
-    cc->rd->phases[cc->rd->nphases++] = ph;
+    fl->rd->phases[fl->rd->nphases++] = ph;
     return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
 }
 
 /* phase,index,name,value */
-static int metric_row(struct csv_ctx *cc, char **f, int n)
+static int metric_row(void *ctx, const struct rd_row *r, char *err, size_t errlen)
 {
+    struct fill *fl = ctx;
     struct rd_metric m;
-    char *end;
-    (void)n;
-    errno = 0;
-    m.index = strtol(f[cc->c[1]], &end, 10);
-    if (*end || errno || end == f[cc->c[1]] || numc(cc, f, 3, &m.value) || isnan(m.value))
-        return 1;
-    if (grow((void **)&cc->rd->metrics, &cc->metric_cap, cc->rd->nmetrics + 1, sizeof(m)))
-        return -1;
-    m.phase = strdup(f[cc->c[0]]);
-    m.name = strdup(f[cc->c[2]]);
+
+    m.index = r->idx[1];
+    m.value = r->num[3];
+    if (grow((void **)&fl->rd->metrics, &fl->metric_cap, fl->rd->nmetrics + 1, sizeof(m)))
+        goto oom;
+    m.phase = strdup(r->text[0]);
+    m.name = strdup(r->text[2]);
     if (!m.phase || !m.name) {
         free(m.phase);
         free(m.name);
-        return -1;
+        goto oom;
     }
-    cc->rd->metrics[cc->rd->nmetrics++] = m;
+    fl->rd->metrics[fl->rd->nmetrics++] = m;
     return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+/* The columns each file must have (docs/run-directory.md); any others are ignored. */
+static const struct rd_col sample_cols[] = {
+    {"t_s", RD_NUM, RD_REQ},      {"meter", RD_TEXT, RD_REQ}, {"power_w", RD_NUM, RD_HDR},
+    {"energy_j", RD_NUM, RD_HDR}, {"temp_c", RD_NUM, RD_HDR}, {"util_pct", RD_NUM, RD_HDR}};
+static const struct rd_col phase_cols[] = {
+    {"phase", RD_TEXT, RD_REQ},      {"index", RD_INT, RD_REQ},
+    {"meter", RD_TEXT, RD_REQ},      {"t_begin_s", RD_NUM, RD_REQ},
+    {"t_end_s", RD_NUM, RD_REQ},     {"duration_s", RD_NUM, RD_HDR},
+    {"energy_j", RD_NUM, RD_HDR},    {"energy_j_power", RD_NUM, RD_HDR},
+    {"avg_power_w", RD_NUM, RD_HDR}, {"items", RD_NUM, RD_HDR}};
+static const struct rd_col metric_cols[] = {{"phase", RD_TEXT, RD_HDR},
+                                            {"index", RD_INT, RD_REQ},
+                                            {"name", RD_TEXT, RD_HDR},
+                                            {"value", RD_NUM, RD_REQ}};
+
+static int read_one(const char *dir, const char *name, const struct rd_col *cols, size_t ncols,
+                    rd_row_fn fn, struct fill *fl, int strict, rd_warn_fn warn, void *ctx,
+                    char *err, size_t errlen)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    return rundir_read_csv(path, cols, ncols, strict, fn, fl, &fl->rd->bad_rows, warn, ctx, err,
+                           errlen);
 }
 
 int rundir_read(const char *dir, int with_samples, int strict, struct rundir *rd, rd_warn_fn warn,
                 void *ctx, char *err, size_t errlen)
 {
-    static const char *const sw[] = {"t_s", "meter", "power_w", "energy_j", "temp_c", "util_pct"};
-    static const char *const pw[] = {"phase",       "index",      "meter",    "t_begin_s",
-                                     "t_end_s",     "duration_s", "energy_j", "energy_j_power",
-                                     "avg_power_w", "items"};
-    static const char *const mw[] = {"phase", "index", "name", "value"};
-    struct csv_ctx cc;
+    struct fill fl;
     int rc;
 
     memset(rd, 0, sizeof(*rd));
@@ -458,16 +529,15 @@ int rundir_read(const char *dir, int with_samples, int strict, struct rundir *rd
     rc = read_manifest(dir, rd, err, errlen);
     if (rc)
         return rc;
-    memset(&cc, 0, sizeof(cc));
-    cc.rd = rd;
-    cc.strict = strict;
-    cc.warn = warn;
-    cc.wctx = ctx;
-    if (with_samples && read_csv(dir, "samples.csv", sw, 6, &cc, sample_row, err, errlen))
+    memset(&fl, 0, sizeof(fl));
+    fl.rd = rd;
+    if (with_samples && read_one(dir, "samples.csv", sample_cols, 6, sample_row, &fl, strict, warn,
+                                 ctx, err, errlen))
         return -1;
-    if (read_csv(dir, "phases.csv", pw, 10, &cc, phase_row, err, errlen))
+    if (read_one(dir, "phases.csv", phase_cols, 10, phase_row, &fl, strict, warn, ctx, err, errlen))
         return -1;
-    if (read_csv(dir, "metrics.csv", mw, 4, &cc, metric_row, err, errlen))
+    if (read_one(dir, "metrics.csv", metric_cols, 4, metric_row, &fl, strict, warn, ctx, err,
+                 errlen))
         return -1;
     return 0;
 }
