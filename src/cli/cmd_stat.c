@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include "run/measure.h"
+#include "run/measure_sum.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
 
@@ -154,6 +155,7 @@ static int write_json(const char *path, const struct measure_result *r)
         jw_object_end(&w);
     }
     jw_array_end(&w);
+    measure_gpu_sum_json(&w, r); /* "gpu_total" (multi12) */
     jw_kv_int(&w, "protocol_errors", (long long)r->n_protocol_errors);
     jw_object_end(&w);
     sb_putc(&sb, '\n');
