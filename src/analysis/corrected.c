@@ -4,6 +4,7 @@
  * Not the study's method (seed2023.c).
  */
 #include "analysis/corrected.h"
+#include "analysis/report_gpus.h"
 
 #include "analysis/series.h"
 #include "analysis/stats.h"
@@ -551,6 +552,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
                   "delta method on the log scale (Welch df).\n\n| factor | ratio | other levels |"
                   " energy ratio | 95% CI |\n|---|---|---|---|---|\n");
     write_ratios(in, cs, &rat, &w, &mdr);
+    report_gpus_json(&w, in); /* "gpus": jobs on several GPUs (report_gpus.c) */
     jw_object_end(&w);
     sb_putc(&js, '\n');
 
@@ -597,6 +599,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         sb_putc(&md, '\n');
     }
     sb_append(&md, sb_str(&mdr), mdr.len);
+    report_gpus_md(&md, in);
     sb_printf(&md,
               "\n%zu run(s), %zu skipped (no complete manifest), %zu malformed row(s) "
               "skipped.\n",
