@@ -8,7 +8,9 @@ weights), so the launcher test and the torchrun test each stay under ~60 s.
 Checked: the phase and metric lines arrive once (rank 0 only; a second writer would double
 them), `items` counts both ranks' images, the info keys of the job (world_size, GPU list), the
 parameters and buffers identical across the ranks at the start and at the end (and changed by
-training), and the launcher's environment (rank 0 alone keeps JOULEBENCH_FD, NVLS off)."""
+training), and the launcher's environment (rank 0 alone keeps JOULEBENCH_FD, NVLS off).  Three
+jobs run: through the workload's launcher, through torchrun, and by hand with the descriptor
+given to both ranks (as srun would)."""
 
 import importlib.util
 import os
@@ -110,6 +112,35 @@ def test_ddp_two_ranks_gloo(ddp_data, tmp_path):
 
 
 @needs_torch
+def test_ddp_only_rank0_writes_when_every_rank_has_the_fd(ddp_data, tmp_path):
+    """A launcher that keeps descriptors open (srun, mpirun) hands JOULEBENCH_FD to every rank:
+    rank 1 must still write nothing (the marks would come twice)."""
+    r, w = os.pipe()
+    port = ddp_launch._free_port()
+    procs = []
+    try:
+        for rank in range(WORLD):
+            env = child_env()
+            env.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(WORLD),
+                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), JOULEBENCH_FD=str(w))
+            procs.append(subprocess.Popen(
+                [sys.executable, script("pytorch")]
+                + ddp_args(ddp_data, str(tmp_path / "p.npz"), "--epochs", "1"),
+                env=env, pass_fds=(w,), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True))
+    finally:
+        os.close(w)
+    with os.fdopen(r, "rb") as f:
+        raw = f.read().decode()
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    lines = [ln for ln in raw.splitlines() if '"event"' in ln]
+    marks = [ln for ln in lines if '"begin"' in ln or '"end"' in ln]
+    assert len(marks) == 6, raw  # startup, epoch 1, eval 1: once each
+    assert sum('"world_size"' in ln for ln in lines) == 1, raw
+
+
+@needs_torch
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun is not on PATH")
 def test_ddp_under_torchrun(ddp_data, tmp_path):
     """torchrun starts the ranks itself (worker mode, the same code); it closes inherited
@@ -131,11 +162,14 @@ def test_ddp_under_torchrun(ddp_data, tmp_path):
     check_params_equal(prefix)
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--nproc-per-node", "2"], "--nproc-per-node needs --ddp"),
-    (["--ddp", "--check-out", "x.npz"], "--check-out cannot be combined with --ddp"),
+@pytest.mark.parametrize("fw,extra,message", [
+    ("pytorch", ["--nproc-per-node", "2"], "--nproc-per-node needs --ddp"),
+    ("pytorch", ["--ddp", "--check-out", "x.npz"], "--check-out cannot be combined with --ddp"),
+    ("pytorch", ["--ddp", "--mode", "graph"], "--mode graph cannot be combined with --ddp"),
+    ("jax", ["--ddp"], "--ddp: data-parallel training and --params-out are implemented for "
+     "PyTorch only"),
 ])
-def test_ddp_bad_options_exit_2(ddp_data, extra, message):
+def test_ddp_bad_options_exit_2(ddp_data, fw, extra, message):
     args = ["--dataset", "syn", "--data-dir", ddp_data, "--device", "cpu"] + extra
-    proc, ev = run_marked("pytorch", args, timeout=120)
+    proc, ev = run_marked(fw, args, timeout=120)
     assert proc.returncode == 2 and message in proc.err and ev == []

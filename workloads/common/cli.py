@@ -137,7 +137,14 @@ def parser(framework):
 
 
 def parse_args(framework, argv=None):
-    return parser(framework).parse_args(argv)
+    args = parser(framework).parse_args(argv)
+    if framework != "pytorch":
+        for opt, given in (("--ddp", args.ddp), ("--nproc-per-node", args.nproc_per_node),
+                           ("--params-out", args.params_out)):
+            if given:
+                fail(framework, "%s: data-parallel training and --params-out are implemented "
+                                "for PyTorch only" % opt)
+    return args
 
 
 def resolve_mode(args, framework):

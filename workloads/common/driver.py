@@ -133,10 +133,6 @@ def main(args, make_backend, framework):
     """
     fw = framework
     cli.resolve_mode(args, fw)
-    if args.ddp and fw != "pytorch":
-        cli.fail(fw, "--ddp: data-parallel training is implemented for PyTorch only")
-    if args.params_out and fw != "pytorch":
-        cli.fail(fw, "--params-out is implemented for PyTorch only")
     try:
         ds = data.load(args.data_dir, args.dataset, args.limit_train, args.limit_test)
     except data.DataError as e:
