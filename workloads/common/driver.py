@@ -213,9 +213,10 @@ def _train(args, backend, ds, weights):
                 else:
                     losses.append(backend.train_host(ds.train_x[idx], ds.train_y[idx]))
             ph.items = n_trained
-        parts = backend.allgather((backend.losses_mean(losses), len(losses))) if world > 1 \
-            else [(backend.losses_mean(losses), len(losses))]
-        train_loss = sum(m * n for m, n in parts) / sum(n for _, n in parts)
+        train_loss = backend.losses_mean(losses)
+        if world > 1:  # the mean over every rank's batches
+            parts = backend.allgather((train_loss, len(losses)))
+            train_loss = sum(m * n for m, n in parts) / sum(n for _, n in parts)
         jb.metric("epoch", epoch, loss=train_loss)
         if world > 1:
             backend.sync_buffers()
