@@ -15,8 +15,10 @@ given to both ranks (as srun would)."""
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -83,6 +85,27 @@ def test_launcher_returns_first_failure(tmp_path):
     code = "import os, sys; sys.exit(3 if os.environ['RANK'] == '1' else 0)"
     assert ddp_launch.launch([sys.executable, "-c", code], 2) == 3
     assert ddp_launch.launch([sys.executable, "-c", "pass"], 2) == 0
+
+
+def test_launcher_passes_sigterm_on(tmp_path):
+    """SIGTERM to the launcher (joulebench stopping a run) reaches every rank; the launcher then
+    exits 128 + 15 like a command killed by SIGTERM, leaving no rank behind."""
+    pids = tmp_path / "pids"
+    rank = ("import os, time; open(%r + os.environ['RANK'], 'w').write(str(os.getpid())); "
+            "time.sleep(120)" % str(pids))
+    code = ("import sys; sys.path.insert(0, %r); from workloads.common import ddp_launch; "
+            "sys.exit(ddp_launch.launch([sys.executable, '-c', %r], 2))" % (SOURCE_DIR, rank))
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    for _ in range(600):
+        if all(os.path.exists(str(pids) + r) for r in "01"):
+            break
+        time.sleep(0.05)
+    ranks = [int(open(str(pids) + r).read()) for r in "01"]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    for pid in ranks:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 @needs_torch

@@ -14,7 +14,8 @@ the lent GPU machines require it.  Standard library only: the launcher imports n
 The launcher writes nothing to JOULEBENCH_FD itself and closes its copy once rank 0 holds it.
 Exit status: 0 when every rank exits 0; otherwise the first failing rank's status (128 + signal
 for a rank killed by a signal), after the other ranks have been stopped (SIGTERM, then SIGKILL
-after GRACE_S).  SIGTERM and SIGINT sent to the launcher are passed on to every rank.
+after GRACE_S).  SIGTERM and SIGINT sent to the launcher are passed on to every rank; the
+launcher then exits 128 + that signal even if every rank exited 0.
 """
 
 import os
@@ -138,7 +139,7 @@ def launch(cmd, nproc, environ=None):
                 _stop(procs)
                 return _status(failed[0])
             if all(c == 0 for c in codes):
-                return 0
+                return 128 + forwarded[0] if forwarded else 0
             time.sleep(POLL_S)
     except BaseException:
         _stop(procs)
