@@ -4,6 +4,7 @@
  * Not the study's method (seed2023.c).
  */
 #include "analysis/corrected.h"
+#include "analysis/report_gpus.h"
 
 #include "analysis/carbon_report.h"
 #include "analysis/series.h"
@@ -564,6 +565,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
                   " energy ratio | 95% CI |\n|---|---|---|---|---|\n");
     write_ratios(in, cs, &rat, &w, &mdr);
     carbon_report_json(&w, &cr);
+    report_gpus_json(&w, in); /* "gpus": jobs on several GPUs (report_gpus.c) */
     jw_object_end(&w);
     sb_putc(&js, '\n');
 
@@ -611,6 +613,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     }
     carbon_report_md(&md, &cr, in);
     sb_append(&md, sb_str(&mdr), mdr.len);
+    report_gpus_md(&md, in);
     sb_printf(&md,
               "\n%zu run(s), %zu skipped (no complete manifest), %zu malformed row(s) "
               "skipped.\n",

@@ -1,5 +1,7 @@
 /*
- * cli_meters.c - opening a meter set for a subcommand, with its notes printed as such,.
+ * cli_meters.c - opening a meter set for a subcommand, with its notes printed as notes.  The
+ * selection itself is the library's: -m auto and -m gpu open every GPU that CUDA_VISIBLE_DEVICES
+ * shows and no other (src/lib/gpu_cvd.c; tests/cli/gpus_stat.sh).
  */
 #include "cli/cli_meters.h"
 

@@ -8,6 +8,7 @@
  */
 #include "cli/stat_int.h"
 #include "cli/cli_carbon.h"
+#include "run/measure_sum.h"
 
 #include "util/jsonw.h"
 
@@ -103,6 +104,7 @@ static void run_obj(struct jsonw *w, const struct stat_opts *o, const struct sta
     for (size_t i = 0; run->started && i < r->n_phases; i++)
         phase_obj(w, r, &r->phases[i]);
     jw_array_end(w);
+    measure_gpu_sum_json(w, r); /* "gpu_total": the sum over the GPU meters */
     jw_kv_int(w, "protocol_errors", (long long)r->n_protocol_errors);
     if (o->carbon)
         cli_carbon_stat_json(w, o->carbon, r);

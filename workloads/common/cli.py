@@ -115,6 +115,20 @@ def parser(framework):
                         "to [0, 1] on the device)")
     p.add_argument("--device", default="auto", choices=DEVICES,
                    help="auto: the GPU if there is one (default: auto)")
+    p.add_argument("--ddp", action="store_true",
+                   help="PyTorch only: data-parallel training with torch.distributed, one "
+                        "process per GPU (NCCL; gloo with --device cpu); --batch-size is per "
+                        "process, the global batch is batch size x world size; phases and "
+                        "metrics come from rank 0 only.  Started by the workload's own launcher "
+                        "(--nproc-per-node) or by torchrun (then phase marks are lost: torchrun "
+                        "closes inherited descriptors)")
+    p.add_argument("--nproc-per-node", type=_positive_int, metavar="N",
+                   help="with --ddp: processes (GPUs) to start on this node (default: the "
+                        "visible GPUs; 1 with --device cpu)")
+    p.add_argument("--params-out", metavar="FILE",
+                   help="testing: write the parameters and buffers after the initialisation "
+                        "(init/NAME) and after training (final/NAME) to FILE (.npz); with --ddp "
+                        "one file per rank, FILE.rank<R>.npz")
     p.add_argument("--check-out", metavar="FILE",
                    help="testing: instead of training, write to FILE (.npz) the outputs on the "
                         "first batch, one SGD step's loss, the outputs and loss after it, and "
@@ -123,7 +137,14 @@ def parser(framework):
 
 
 def parse_args(framework, argv=None):
-    return parser(framework).parse_args(argv)
+    args = parser(framework).parse_args(argv)
+    if framework != "pytorch":
+        for opt, given in (("--ddp", args.ddp), ("--nproc-per-node", args.nproc_per_node),
+                           ("--params-out", args.params_out)):
+            if given:
+                fail(framework, "%s: data-parallel training and --params-out are implemented "
+                                "for PyTorch only" % opt)
+    return args
 
 
 def resolve_mode(args, framework):

@@ -24,8 +24,25 @@ Backend interface (duck-typed):
   losses_mean(list of loss) -> float
   sync()                            wait until the device has finished the queued work
   extra_info() -> dict              framework-specific facts (flags, library versions)
+
+Data parallel (--ddp, optional attributes; a backend without them is one process):
+  rank, world_size                  this process's rank and the number of processes
+  allgather(obj) -> list            every rank's obj, on every rank
+  sync_buffers()                    rank 0's buffers (batch-norm statistics) to every rank
+  ddp_info() -> dict                world size, GPU list... for a second info event
+  close()                           leave the process group
+With world size W the training batches are global batches of W x --batch-size images of the one
+epoch order (the same on every rank, drawn from --seed); rank r trains on the r-th of W equal
+parts of each (np.array_split; a last global batch smaller than 2 W images is left out, since
+a part of one image cannot be batch-normalised).  Every rank reads and checks the whole data set,
+so all ranks see the same bytes.  Evaluation: rank r predicts test batches r, r + W, ...; the
+outputs are gathered and the metrics computed on the whole test set.  sync() is then a barrier
+too, and it is called on every rank before each phase mark (the client itself calls it only
+where it writes, rank 0).  Only rank 0 writes phases, metrics and info (the other ranks have no
+JOULEBENCH_FD) and prints progress; `items` counts the images of all ranks.
 """
 
+import contextlib
 import sys
 
 import numpy as np
@@ -46,6 +63,39 @@ def batches(n, batch_size, training=False):
 
 def _sizes(bounds):
     return sorted({e - s for s, e in bounds})
+
+
+def global_batches(n, batch_size, world):
+    """Training batches of world x batch_size images; one process: batches(training=True)."""
+    out = batches(n, batch_size * world, training=True)
+    if world > 1 and len(out) > 1 and out[-1][1] - out[-1][0] < 2 * world:
+        out.pop()
+    return out
+
+
+def shard(idx, rank, world):
+    """Rank `rank`'s part of one global batch (all of it for one process)."""
+    return idx if world == 1 else np.array_split(idx, world)[rank]
+
+
+@contextlib.contextmanager
+def _phase(name, index, sync):
+    """jb.phase with sync() called on every rank before both marks (a barrier under --ddp); on
+    an exception the end mark is written without it, as jb.phase does."""
+    sync()
+    with jb.phase(name, index) as ph:
+        yield ph
+        sync()
+
+
+def _write_params(args, backend):
+    path = args.params_out
+    if getattr(backend, "world_size", 1) > 1 or args.ddp:
+        root, ext = (path[:-4], ".npz") if path.endswith(".npz") else (path, ".npz")
+        path = "%s.rank%d%s" % (root, backend.rank, ext)
+    arrays = {"init/" + k: v for k, v in backend.init_state.items()}
+    arrays.update({"final/" + k: v for k, v in backend.state_arrays().items()})
+    np.savez(path, **arrays)
 
 
 def _weights(args, framework, num_classes):
@@ -98,16 +148,32 @@ def main(args, make_backend, framework):
         cli.fail(fw, "data set '%s' has no test images: nothing to evaluate" % args.dataset)
     weights = _weights(args, fw, ds.num_classes)
     backend = make_backend()
-    sync = backend.sync
     backend.setup(args)
+    try:
+        return _train(args, backend, ds, weights)
+    finally:
+        if hasattr(backend, "close"):
+            backend.close()
+
+
+def _train(args, backend, ds, weights):
+    fw = backend.name
+    sync = backend.sync
+    rank, world = getattr(backend, "rank", 0), getattr(backend, "world_size", 1)
+    lead = rank == 0
+    n_train, n_test = len(ds.train_y), len(ds.test_y)
+    if args.batch_size * world > n_train:
+        cli.fail(fw, "--ddp: the global batch %d x %d is larger than the %d training images"
+                 % (args.batch_size, world, n_train))
     backend.build(ds.num_classes, weights, ds.image_shape)
     del weights
     if args.data_on_device:
         backend.put_data(ds.train_x, ds.train_y)
-    train_bounds = batches(n_train, args.batch_size, training=True)
+    train_bounds = global_batches(n_train, args.batch_size, world)
     test_bounds = batches(n_test, args.batch_size)
     n_trained = train_bounds[-1][1]
-    backend.warm_up(_sizes(train_bounds), _sizes(test_bounds))
+    local_sizes = sorted({len(shard(np.arange(e - s), rank, world)) for s, e in train_bounds})
+    backend.warm_up(local_sizes, _sizes(test_bounds))
     info = {
         "framework": fw, "framework_version": backend.version, "device": backend.device_name,
         "precision": args.precision, "impl": args.impl, "model": args.model,
@@ -121,38 +187,56 @@ def main(args, make_backend, framework):
     }
     info.update(backend.extra_info())
     jb.info(info)
-    print("%s %s on %s: %s %s, %s, %d train / %d test images, %d classes, batch %d, %s"
-          % (fw, backend.version, backend.device_name, args.impl, args.model, args.dataset,
-             n_train, n_test, ds.num_classes, args.batch_size, args.precision), flush=True)
+    if args.ddp:
+        jb.info(backend.ddp_info())  # a collective: every rank calls it
+    if lead:
+        print("%s %s on %s: %s %s, %s, %d train / %d test images, %d classes, batch %d%s, %s"
+              % (fw, backend.version, backend.device_name, args.impl, args.model, args.dataset,
+                 n_train, n_test, ds.num_classes, args.batch_size,
+                 " x %d ranks" % world if args.ddp else "", args.precision), flush=True)
     if args.check_out:
         jb.end("startup", sync=sync)
         _check(args, backend, ds)
         return 0
-    jb.end("startup", sync=sync)
+    sync()
+    jb.end("startup")
 
     rng = np.random.Generator(np.random.PCG64(args.seed))
     for epoch in range(1, args.epochs + 1):
         order = rng.permutation(n_train) if args.shuffle else np.arange(n_train)
         losses = []
-        with jb.phase("epoch", epoch, sync=sync) as ph:
-            if args.data_on_device:
-                for s, e in train_bounds:
-                    losses.append(backend.train_device(order[s:e]))
-            else:
-                for s, e in train_bounds:
-                    idx = order[s:e]
+        with _phase("epoch", epoch, sync) as ph:
+            for s, e in train_bounds:
+                idx = shard(order[s:e], rank, world)
+                if args.data_on_device:
+                    losses.append(backend.train_device(idx))
+                else:
                     losses.append(backend.train_host(ds.train_x[idx], ds.train_y[idx]))
             ph.items = n_trained
         train_loss = backend.losses_mean(losses)
+        if world > 1:  # the mean over every rank's batches
+            parts = backend.allgather((train_loss, len(losses)))
+            train_loss = sum(m * n for m, n in parts) / sum(n for _, n in parts)
         jb.metric("epoch", epoch, loss=train_loss)
-        with jb.phase("eval", epoch, sync=sync) as ph:
-            outs = [backend.predict(ds.test_x[s:e]) for s, e in test_bounds]
-            outputs = np.concatenate([backend.to_numpy(o) for o in outs], axis=0)
+        if world > 1:
+            backend.sync_buffers()
+        with _phase("eval", epoch, sync) as ph:
+            outs = [(b, backend.predict(ds.test_x[s:e]))
+                    for b, (s, e) in enumerate(test_bounds) if b % world == rank]
+            mine = [(b, backend.to_numpy(o)) for b, o in outs]
+            if world > 1:
+                mine = sorted((p for part in backend.allgather(mine) for p in part),
+                              key=lambda p: p[0])
+            outputs = np.concatenate([o for _, o in mine], axis=0)
             res = metrics.evaluate(outputs, ds.test_y, backend.outputs_are_probs)
             ph.items = n_test
         jb.metric("eval", epoch, res)
-        print("epoch %d: train loss %.4f, test loss %.4f, accuracy %.4f, precision %.4f, "
-              "recall %.4f, f1 %.4f" % (epoch, train_loss, res["loss"], res["accuracy"],
-                                        res["precision"], res["recall"], res["f1"]), flush=True)
+        if lead:
+            print("epoch %d: train loss %.4f, test loss %.4f, accuracy %.4f, precision %.4f, "
+                  "recall %.4f, f1 %.4f" % (epoch, train_loss, res["loss"], res["accuracy"],
+                                            res["precision"], res["recall"], res["f1"]),
+                  flush=True)
         sys.stdout.flush()
+    if args.params_out:
+        _write_params(args, backend)
     return 0

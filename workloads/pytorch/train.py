@@ -29,6 +29,14 @@ from workloads.common import cli  # noqa: E402  (standard library only)
 FRAMEWORK = "pytorch"
 
 
+def _gpu_id(r):
+    """The GPU a rank used, as CUDA_VISIBLE_DEVICES names it (its entry), else the ordinal."""
+    if r["index"] is None:
+        return "cpu"
+    entries = [e.strip() for e in (r["cvd"] or "").split(",") if e.strip()]
+    return entries[r["index"]] if r["index"] < len(entries) else str(r["index"])
+
+
 class TorchBackend:
     name = FRAMEWORK
     outputs_are_probs = False
@@ -38,6 +46,8 @@ class TorchBackend:
         self.torchvision = torchvision
         self.version = torch.__version__.split("+")[0]
         self.device_name = "cpu"
+        self.dist = None
+        self.rank, self.local_rank, self.world_size = 0, 0, 1
 
     def setup(self, args):
         torch = self.torch
@@ -46,6 +56,8 @@ class TorchBackend:
             cli.fail(FRAMEWORK, "--device cuda: no CUDA device is visible to PyTorch")
         use_cuda = args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
         self.device = torch.device("cuda" if use_cuda else "cpu")
+        if args.ddp:
+            self._setup_ddp(use_cuda)
         self.device_name = torch.cuda.get_device_name(self.device) if use_cuda else "cpu"
         if args.compile and not hasattr(torch, "compile"):
             cli.fail(FRAMEWORK, "--compile needs PyTorch >= 2.0 (this is %s)" % self.version)
@@ -67,6 +79,22 @@ class TorchBackend:
                               else torch.contiguous_format)
         torch.manual_seed(args.seed)
 
+    def _setup_ddp(self, use_cuda):
+        """One rank of a torch.distributed job: cuda:LOCAL_RANK and NCCL, or gloo on the CPU."""
+        torch = self.torch
+        import torch.distributed as dist
+        from workloads.common import ddp_launch
+        self.rank, self.local_rank, self.world_size = ddp_launch.rank_info()
+        if use_cuda:
+            if self.local_rank >= torch.cuda.device_count():
+                cli.fail(FRAMEWORK, "--ddp: LOCAL_RANK %d but only %d CUDA devices are visible"
+                         % (self.local_rank, torch.cuda.device_count()))
+            self.device = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(self.device)
+        self.dist_backend = "nccl" if use_cuda else "gloo"
+        dist.init_process_group(self.dist_backend, rank=self.rank, world_size=self.world_size)
+        self.dist = dist
+
     def build(self, num_classes, weights, image_shape):
         torch = self.torch
         ctor = getattr(self.torchvision.models, self.args.model)
@@ -79,9 +107,19 @@ class TorchBackend:
                 raise RuntimeError("state_dict mismatch: missing %s, unexpected %s"
                                    % (missing[:3], unexpected[:3]))
         self.model = model.to(self.device, dtype=self.dtype, memory_format=self.memory_format)
+        self.init_state = self.state_arrays() if self.args.params_out else None
         self.compile_mode = "reduce-overhead" if self.args.compile else None
-        self.step_model = (torch.compile(self.model, mode=self.compile_mode) if self.args.compile
-                           else self.model)
+        train_model = self.model
+        if self.dist is not None:
+            # DDP broadcasts rank 0's parameters and buffers here (they are already equal:
+            # every rank drew them from --seed) and all-reduces the gradients in backward().
+            ids = [self.local_rank] if self.device.type == "cuda" else None
+            train_model = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.step_model = (torch.compile(train_model, mode=self.compile_mode)
+                           if self.args.compile else train_model)
+        # Evaluation runs on the plain module: DDP's forward is a collective, and the ranks
+        # evaluate different numbers of batches.
+        self.eval_model = self.model if self.dist is not None else self.step_model
         self.opt = torch.optim.SGD(self.model.parameters(), lr=self.args.lr,
                                    momentum=self.args.momentum)
         self.loss_fn = torch.nn.CrossEntropyLoss()
@@ -194,7 +232,7 @@ class TorchBackend:
         self._mark_step()
         self.model.eval()
         with torch.no_grad(), self._autocast():
-            out = self.step_model(self._input(torch.from_numpy(x_u8).to(self.device)))
+            out = self.eval_model(self._input(torch.from_numpy(x_u8).to(self.device)))
         # A compiled (CUDA-graph) output is overwritten by the next replay: keep a copy.
         return out.to(self.dtype).clone() if self.args.compile else out.to(self.dtype)
 
@@ -205,8 +243,56 @@ class TorchBackend:
         return float(self.torch.stack([l.double() for l in losses]).mean().item())
 
     def sync(self):
+        """The device's queued work done; under --ddp also every rank's (a barrier), so that a
+        phase mark bounds the work of all GPUs.  Called on every rank."""
         if self.device.type == "cuda":
             self.torch.cuda.synchronize(self.device)
+        if self.dist is not None:
+            if self.device.type == "cuda":
+                self.dist.barrier(device_ids=[self.local_rank])
+            else:
+                self.dist.barrier()
+
+    def allgather(self, obj):
+        """[obj of rank 0, obj of rank 1, ...] on every rank (a collective)."""
+        if self.dist is None:
+            return [obj]
+        out = [None] * self.world_size
+        self.dist.all_gather_object(out, obj)
+        return out
+
+    def sync_buffers(self):
+        """Batch-norm running statistics from rank 0 to every rank (each rank updated its own
+        in its last step); parameters are equal already (all-reduced gradients)."""
+        if self.dist is None:
+            return
+        with self.torch.no_grad():
+            for b in self.model.buffers():
+                self.dist.broadcast(b, 0)
+
+    def state_arrays(self):
+        return {k: v.detach().cpu().clone().numpy() for k, v in self.model.state_dict().items()}
+
+    def ddp_info(self):
+        """Rank 0's view of the job: world size and each rank's GPU (a collective)."""
+        mine = {"rank": self.rank, "local_rank": self.local_rank,
+                "device": self.device_name, "index": self.device.index,
+                "cvd": os.environ.get("CUDA_VISIBLE_DEVICES"),
+                "host": os.uname().nodename}
+        ranks = self.allgather(mine)
+        cvd = ranks[0]["cvd"]
+        return {"world_size": self.world_size, "ddp_backend": self.dist_backend,
+                "global_batch_size": self.args.batch_size * self.world_size,
+                "nccl_nvls_enable": os.environ.get("NCCL_NVLS_ENABLE"),
+                "cuda_visible_devices": cvd,
+                "gpus": ";".join(r["device"] for r in ranks),
+                "gpu_ids": ",".join(_gpu_id(r) for r in ranks),
+                "nodes": len({r["host"] for r in ranks})}
+
+    def close(self):
+        if self.dist is not None:
+            self.dist.destroy_process_group()
+            self.dist = None
 
     def extra_info(self):
         torch = self.torch
@@ -220,8 +306,57 @@ class TorchBackend:
                                "another size eager" if self.graph else None}
 
 
+def _default_nproc(args):
+    """--nproc-per-node's default: 1 on the CPU, else the GPUs PyTorch sees."""
+    if args.device == "cpu":
+        return 1
+    import torch
+    n = torch.cuda.device_count()
+    if n < 1:
+        cli.fail(FRAMEWORK, "--ddp: no CUDA device is visible; give --device cpu (gloo) or "
+                            "--nproc-per-node N")
+    return n
+
+
+def _ddp_entry(args, argv):
+    """--ddp: in the launcher (no RANK/WORLD_SIZE yet) start the ranks and return their status;
+    in a rank, keep JOULEBENCH_FD for rank 0 only and return None (train)."""
+    from workloads.common import ddp_launch
+    if args.check_out:
+        cli.fail(FRAMEWORK, "--check-out cannot be combined with --ddp")
+    if args.mode == "graph":
+        cli.fail(FRAMEWORK, "--mode graph cannot be combined with --ddp (the captured step has "
+                            "no all-reduce)")
+    if not ddp_launch.is_worker():
+        n = args.nproc_per_node or _default_nproc(args)
+        return ddp_launch.main_launch(os.path.abspath(__file__),
+                                      sys.argv[1:] if argv is None else argv, n)
+    try:
+        rank, _, _ = ddp_launch.rank_info()
+    except ValueError as e:
+        cli.fail(FRAMEWORK, "--ddp: %s" % e)
+    ddp_launch.hide_fd_unless_rank0(rank)
+    os.environ.setdefault("NCCL_NVLS_ENABLE", "0")
+    if rank == 0 and "TORCHELASTIC_RUN_ID" in os.environ and \
+            ddp_launch.FD_VAR in os.environ:
+        try:
+            os.fstat(int(os.environ[ddp_launch.FD_VAR]))
+        except (ValueError, OSError):
+            sys.stderr.write("workloads/pytorch/train.py: warning: under torchrun the inherited "
+                             "%s is closed, so no phase marks reach joulebench; use "
+                             "--ddp --nproc-per-node N instead of torchrun\n"
+                             % ddp_launch.FD_VAR)
+    return None
+
+
 def main(argv=None):
     args = cli.parse_args(FRAMEWORK, argv)
+    if args.ddp:
+        status = _ddp_entry(args, argv)
+        if status is not None:
+            return status
+    elif args.nproc_per_node:
+        cli.fail(FRAMEWORK, "--nproc-per-node needs --ddp")
     import joulebench as jb
     jb.begin("startup")
     from workloads.common import driver
