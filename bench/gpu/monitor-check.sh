@@ -22,7 +22,7 @@ if [ "${1:-}" = "--carry" ]; then
   build=${3:-build-carry}
   cmake -S . -B "$build" -G Ninja -DJB_WITH_ARCHIVE=OFF -DJB_WITH_MATIO=OFF -DJB_WITH_CAIRO=OFF \
     -DJB_TESTS=OFF >/dev/null
-  nice ninja -C "$build" joulebench_bin joulebench >/dev/null
+  nice ninja -C "$build" joulebench_bin libjoulebench.so >/dev/null
   mkdir -p "$dest"
   cp "$build/joulebench" "$dest/"
   cp -L "$build/libjoulebench.so.0" "$dest/"
