@@ -1,3 +1,11 @@
+#!/usr/bin/env python3
+"""The frameworks-sample table of docs/BENCHMARKS.md from a results folder of
+bench/gpu/frameworks-sample.yaml: epoch 2 of each run, counter energy per image with the
+estimator's interval, replayed through the library.  Usage, in the folder that holds
+frameworks-sample/ (unpacked results.tgz), after
+  for d in frameworks-sample/*/; do phase_replay $d > $d/replay.jsonl; done
+(phase_replay: cc -O2 -Iinclude -Isrc/lib bench/gpu/phase_replay.c src/lib/*.c -lpthread -ldl -lm):
+  python3 frameworks_table.py > table.md"""
 import json, csv, os, glob
 rows=[]
 for d in sorted(glob.glob('frameworks-sample/*/')):
