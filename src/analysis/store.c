@@ -9,13 +9,17 @@
 
 #include "util/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char schema[] =
@@ -256,6 +260,75 @@ out:
     return rc;
 }
 
+/* Test hook (never needed otherwise): with JB_TEST_STORE_PAUSE_FILE=F, the build creates F and
+ * waits (up to 60 s) once the temporary store is complete, before the rename, so that a test can
+ * send a signal at that moment without a race. */
+static void test_pause(void)
+{
+    const char *f = getenv("JB_TEST_STORE_PAUSE_FILE");
+    FILE *fp;
+
+    if (!f || !*f || !(fp = fopen(f, "w")))
+        return;
+    fclose(fp);
+    for (int i = 0; i < 600; i++) {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The temporary store being built, for store_signal_cleanup (set before it exists, cleared
+ * once it is renamed or removed). */
+static char active_tmp[4096], active_journal[4200];
+static volatile sig_atomic_t active_set;
+
+void store_signal_cleanup(void)
+{
+    if (active_set) {
+        unlink(active_tmp); /* async-signal-safe */
+        unlink(active_journal);
+    }
+}
+
+/* Removes DB.tmp-PID (and its -journal) left beside dbpath by a process that is gone (killed
+ * before it could clean up): a temporary of a live process is left alone. */
+static void remove_stale_tmps(const char *dbpath)
+{
+    char dir[4096], prefix[512], path[8192];
+    const char *slash = strrchr(dbpath, '/');
+    DIR *d;
+    struct dirent *e;
+    size_t plen;
+
+    if (slash) {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - dbpath), dbpath);
+        snprintf(prefix, sizeof(prefix), "%s.tmp-", slash + 1);
+    } else {
+        snprintf(dir, sizeof(dir), ".");
+        snprintf(prefix, sizeof(prefix), "%s.tmp-", dbpath);
+    }
+    if (!*dir)
+        snprintf(dir, sizeof(dir), "/");
+    plen = strlen(prefix);
+    if (!(d = opendir(dir)))
+        return;
+    while ((e = readdir(d))) {
+        char *end;
+        long pid;
+        if (strncmp(e->d_name, prefix, plen))
+            continue;
+        errno = 0;
+        pid = strtol(e->d_name + plen, &end, 10);
+        if (errno || pid <= 0 || end == e->d_name + plen || (*end && strcmp(end, "-journal")))
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to judge) */
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+}
+
 int store_build(const char *results, const char *dbpath, int strict, struct store_stats *st,
                 rd_warn_fn warn, void *ctx, char *err, size_t errlen)
 {
@@ -269,7 +342,12 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
     if (rundir_find(results, &dirs, &ndirs, err, errlen))
         return -1;
     snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", dbpath, (long)getpid());
+    remove_stale_tmps(dbpath);
     unlink(tmp);
+    active_set = 0;
+    snprintf(active_tmp, sizeof(active_tmp), "%s", tmp);
+    snprintf(active_journal, sizeof(active_journal), "%s-journal", tmp);
+    active_set = 1;
     if (sqlite3_open(tmp, &db) != SQLITE_OK) {
         snprintf(err, errlen, "cannot create '%s': %s", tmp, db ? sqlite3_errmsg(db) : "?");
         goto out;
@@ -307,6 +385,7 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
     }
     if (exec(db, index_sql, err, errlen) || exec(db, "COMMIT", err, errlen))
         goto out;
+    test_pause();
     if (sqlite3_close(db) != SQLITE_OK) {
         snprintf(err, errlen, "sqlite: %s", sqlite3_errmsg(db));
         goto out;
@@ -316,6 +395,7 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
         snprintf(err, errlen, "cannot rename '%s' to '%s': %s", tmp, dbpath, strerror(errno));
         goto out;
     }
+    active_set = 0;
     {
         char dir[4096];
         snprintf(dir, sizeof(dir), "%s", dbpath);
@@ -329,8 +409,11 @@ int store_build(const char *results, const char *dbpath, int strict, struct stor
 out:
     if (db)
         sqlite3_close(db);
-    if (rc)
+    if (rc) {
         unlink(tmp);
+        unlink(active_journal);
+    }
+    active_set = 0;
     for (size_t i = 0; i < ndirs; i++)
         free(dirs[i]);
     free(dirs);

@@ -22,4 +22,9 @@ struct store_stats {
 int store_build(const char *results, const char *dbpath, int strict, struct store_stats *st,
                 rd_warn_fn warn, void *ctx, char *err, size_t errlen);
 
+/* Removes the temporary store (and its journal) that store_build is writing, if any: for a
+ * SIGINT/SIGTERM handler (async-signal-safe: unlink only).  store_build itself also removes the
+ * temporaries of processes that are gone before it starts. */
+void store_signal_cleanup(void);
+
 #endif

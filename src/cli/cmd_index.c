@@ -7,6 +7,7 @@
 #include "analysis/store.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,15 @@ static const char help_str[] =
     "      --strict          a malformed row is an error (exit 1) and the old store is kept;\n"
     "                        without it such rows are skipped with a warning and a count\n"
     "  -h, --help            this text\n";
+
+/* SIGINT/SIGTERM while the store is built: the temporary store goes, then the signal's default
+ * action (exit 130/143), so nothing is left beside the old results.db. */
+static void on_signal(int sig)
+{
+    store_signal_cleanup();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
 
 static void on_warn(void *ctx, const char *msg)
 {
@@ -57,6 +67,8 @@ int cmd_index(int argc, char **argv)
         snprintf(outbuf, sizeof(outbuf), "%s/results.db", argv[optind]);
         out = outbuf;
     }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
     if (store_build(argv[optind], out, strict, &st, on_warn, NULL, err, sizeof(err)))
         return cli_error("cannot index '%s': %s", argv[optind], err);
     if (st.bad_rows)
