@@ -25,6 +25,16 @@ case " $libs " in *" -L$P/lib"*" -ljoulebench "*) ;; *) fail "pkg-config --libs:
 libdir=$(pkg-config --variable=libdir joulebench)
 [ -e "$libdir/libjoulebench.so" ] || fail "no $libdir/libjoulebench.so"
 
+# One version everywhere: the .pc's, the installed tool's, the installed Python package's (its
+# pyproject.toml takes it from joulebench.__version__), and below the library's and the header's.
+tool_version=$("$P/bin/joulebench" --version)
+[ "$tool_version" = "joulebench $version" ] || fail "joulebench --version: '$tool_version', .pc $version"
+py_version=$(PYTHONPATH="$P/share/joulebench/python" python3 -c \
+  'import joulebench; print(joulebench.__version__)')
+[ "$py_version" = "$version" ] || fail "Python package version $py_version, .pc $version"
+grep -q 'version = {attr = "joulebench.__version__"}' "$JB_SOURCE_DIR/python/pyproject.toml" \
+  || fail "python/pyproject.toml no longer takes its version from joulebench.__version__"
+
 extra=()
 if [ "${JB_SANITIZE:-OFF}" = ON ]; then
   extra=(-fsanitize=address,undefined) # the library's sanitizer runtime must come first
