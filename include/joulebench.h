@@ -248,6 +248,12 @@ JB_API int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
 /* Reads every energy counter now (e.g. at a phase bound), delivered through on_energy before this
  * returns.  Thread-safe. */
 JB_API int jb_sampler_read_energy_now(struct jb_sampler *s);
+/*
+ * The sampler's message: with s, the first meter failure ("meter gpu0: ...", the message that
+ * on_error also got; "" while none), owned by the sampler and valid until jb_sampler_stop;
+ * with NULL, why this thread's last jb_sampler_start failed ("" when it did not).  Thread-safe.
+ */
+JB_API const char *jb_sampler_errmsg(const struct jb_sampler *s);
 /* Takes one last sample and counter reading, stops the threads and frees the sampler. Accepts
  * NULL. */
 JB_API void jb_sampler_stop(struct jb_sampler *s);
