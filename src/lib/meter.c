@@ -142,31 +142,78 @@ static long token_index(const char *tok, const char *prefix)
     return v;
 }
 
+/* ---- the backends ----------------------------------------------------------------------- */
+
+/* Each backend's spec tokens, matched here, and its entry point (meter.h).  add(set, NULL) is the
+ * backend's part of "auto": every meter it finds, optional. */
+static int nvml_matches(const char *tok)
+{
+    return !strcmp(tok, "gpu") || token_index(tok, "gpu") >= 0;
+}
+
+static int nvml_add(struct jb_meter_set *set, const char *tok)
+{
+    if (!tok)
+        return jb__nvml_add(set, -1, 1);
+    return jb__nvml_add(set, strcmp(tok, "gpu") ? (int)token_index(tok, "gpu") : -1, 0);
+}
+
+static int rapl_matches(const char *tok)
+{
+    return !strcmp(tok, "cpu") || token_index(tok, "cpu-package") >= 0 ||
+           token_index(tok, "dram") >= 0;
+}
+
+static int rapl_add(struct jb_meter_set *set, const char *tok)
+{
+    if (!tok)
+        return jb__rapl_add(set, NULL, 1);
+    return jb__rapl_add(set, strcmp(tok, "cpu") ? tok : NULL, 0);
+}
+
+static int sim_matches(const char *tok)
+{
+    return !strcmp(tok, "sim") || !strncmp(tok, "sim:", 4);
+}
+
+static int sim_add(struct jb_meter_set *set, const char *tok)
+{
+    return jb__sim_add(set, tok + 3);
+}
+
+static const struct backend {
+    const char *forms; /* for the "unknown meter" message */
+    int in_auto;       /* part of "auto" (simulated meters never are) */
+    int (*matches)(const char *tok);
+    int (*add)(struct jb_meter_set *set, const char *tok);
+} backends[] = {
+    {"gpu, gpuN", 1, nvml_matches, nvml_add},                /* gpu_nvml.c */
+    {"cpu, cpu-packageN, dramN", 1, rapl_matches, rapl_add}, /* cpu_rapl.c */
+    {"sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE", 0, sim_matches,
+     sim_add}, /* sim.c */
+};
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
 static int add_token(struct jb_meter_set *set, const char *tok)
 {
-    long idx;
+    char forms[512] = "auto";
 
     if (!strcmp(tok, "auto")) {
-        int rc = jb__nvml_add(set, -1, 1);
-        if (rc < 0)
-            return rc;
-        return jb__rapl_add(set, NULL, 1);
+        for (size_t i = 0; i < N_BACKENDS; i++) {
+            int rc = backends[i].in_auto ? backends[i].add(set, NULL) : 0;
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
     }
-    if (!strcmp(tok, "gpu"))
-        return jb__nvml_add(set, -1, 0);
-    if ((idx = token_index(tok, "gpu")) >= 0)
-        return jb__nvml_add(set, (int)idx, 0);
-    if (!strcmp(tok, "cpu"))
-        return jb__rapl_add(set, NULL, 0);
-    if (token_index(tok, "cpu-package") >= 0 || token_index(tok, "dram") >= 0)
-        return jb__rapl_add(set, tok, 0);
-    if (!strcmp(tok, "sim") || !strncmp(tok, "sim:", 4))
-        return jb__sim_add(set, tok + 3);
-    return jb__meter_set_fail(set, JB_EINVAL,
-                              "unknown meter '%s' (expected auto, gpu, gpuN, cpu, cpu-packageN, "
-                              "dramN, sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, "
-                              "sim:trace=FILE)",
-                              tok);
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (backends[i].matches(tok))
+            return backends[i].add(set, tok);
+    for (size_t i = 0; i < N_BACKENDS; i++) {
+        size_t len = strlen(forms);
+        snprintf(forms + len, sizeof(forms) - len, ", %s", backends[i].forms);
+    }
+    return jb__meter_set_fail(set, JB_EINVAL, "unknown meter '%s' (expected %s)", tok, forms);
 }
 
 int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
