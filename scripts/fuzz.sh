@@ -33,7 +33,7 @@ cflags=(-std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitiz
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DJB_HAVE_MATIO -DJB_HAVE_LIBARCHIVE
         -DGRID_MAX_RUNS=20000u -DGRID_MAX_COMBINATIONS=20000u -DGRID_MAX_EXCLUDE_CHECKS=2000000
         '-DJB_VERSION="fuzz"' -Iinclude -Isrc -Isrc/lib)
-libs=(-lpthread -ldl -lm $(pkg-config --libs yaml-0.1 sqlite3 libarchive matio zlib))
+libs=(-lpthread -ldl -lm $(pkg-config --libs yaml-0.1 sqlite3 libarchive matio zlib nettle))
 
 # The code under test, compiled once: the library, util, analysis, data, and the grid parser
 # (not the rest of src/run, which is the runner).
