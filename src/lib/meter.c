@@ -7,6 +7,8 @@
  */
 #include "meter.h"
 
+#include "grow.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@ struct jb_meter_set {
     struct jb_meter **meters;
     size_t n, cap;
     char **notes;
-    size_t n_notes;
+    size_t n_notes, notes_cap;
     char errmsg[1024];
 };
 
@@ -82,15 +84,9 @@ int jb__meter_set_append(struct jb_meter_set *set, struct jb_meter *m)
             return 0;
         }
     }
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
-        struct jb_meter **p = realloc(set->meters, cap * sizeof(*p));
-        if (!p) {
-            jb__meter_free(m);
-            return jb__meter_set_fail(set, JB_ENOMEM, "out of memory adding meter");
-        }
-        set->meters = p;
-        set->cap = cap;
+    if (JB_GROW(set->meters, set->cap, set->n) < 0) {
+        jb__meter_free(m);
+        return jb__meter_set_fail(set, JB_ENOMEM, "out of memory adding meter");
     }
     set->meters[set->n++] = m;
     return 0;
@@ -110,15 +106,12 @@ void jb__meter_set_notef(struct jb_meter_set *set, const char *fmt, ...)
 {
     va_list ap;
     char buf[1024];
-    char **p;
 
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    p = realloc(set->notes, (set->n_notes + 1) * sizeof(*p));
-    if (!p)
+    if (JB_GROW(set->notes, set->notes_cap, set->n_notes) < 0)
         return;
-    set->notes = p;
     set->notes[set->n_notes] = strdup(buf);
     if (set->notes[set->n_notes])
         set->n_notes++;
