@@ -76,7 +76,7 @@ s_valgrind() {
 s_cppcheck() {
   cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
     --inline-suppr --suppress=missingIncludeSystem --std=c11 \
-    -I include -I src -I src/lib src/
+    -I include -I src -I src/lib -I src/json src/
 }
 s_format() {
   git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror \
