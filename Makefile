@@ -16,8 +16,9 @@ build:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
 	ninja -C $(BUILD)
 
-# Every test: the -Werror build's suite, the whole suite again under ASan+UBSan, the CLI tests
-# under valgrind, cppcheck, and a short fuzzing run.
+# Every test: the -Werror build's suite, -Werror Release and clang builds, the suite again under
+# ASan+UBSan, the CLI tests under valgrind, cppcheck, clang-format, and a short fuzzing run.
+# ('make build' leaves JB_WERROR off, its default: CMAKE_FLAGS=-DJB_WERROR=ON to turn it on.)
 test: deps
 	./scripts/test-all.sh
 
@@ -28,4 +29,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-valgrind build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) build-release build-clang build-valgrind build-fuzz

@@ -2,7 +2,7 @@
 """A pandas re-implementation of the reference study's post-processing, for timing against
 'joulebench import' + 'report --method seed-2023' (bench/bench_import.sh).
 
-Written here from the study's description (seed-data/README.md): samples are assigned to epochs by
+Written here from the study's description (tests/data/seed-2023/README.md): samples are assigned to epochs by
 time since the first sample (pd.cut with the metric timestamps as right-closed bin edges, the first
 edge -1); per run and epoch the unweighted mean of power and utilisation; across runs the mean per
 epoch rounded to 3 decimals; energy = sum over epochs of mean epoch time x mean power.

@@ -28,26 +28,38 @@ extern "C" {
 #define JB_API
 #endif
 
+/* The version, in one place: CMakeLists.txt reads these three lines for project(VERSION), which
+ * gives the shared library's version, joulebench.pc and the tool's JB_VERSION; the Python
+ * package's __version__ is checked against them (ctest install/prefix). */
 #define JB_VERSION_MAJOR 0
 #define JB_VERSION_MINOR 1
 #define JB_VERSION_PATCH 0
-#define JB_VERSION_STRING "0.1.0"
+#define JB__STR_(x) #x
+#define JB__STR(x) JB__STR_(x)
+#define JB_VERSION_STRING                                                                          \
+    JB__STR(JB_VERSION_MAJOR) "." JB__STR(JB_VERSION_MINOR) "." JB__STR(JB_VERSION_PATCH)
 
-/* Error codes.  Never renumbered; new codes are appended. */
+/* Error codes, one list: XX(NAME, CODE, STRING) gives JB_NAME = CODE and jb_strerror()'s STRING.
+ * Never renumbered; new codes are appended (the next is -13). */
+#define JB_ERRNO_MAP(XX)                                                                           \
+    XX(EINVAL, -1, "invalid argument")   /* invalid argument or specification */                   \
+    XX(ENOMEM, -2, "out of memory")      /* out of memory */                                       \
+    XX(EIO, -3, "input/output error")    /* read or write failed */                                \
+    XX(ENODEV, -4, "no such device")     /* no such device, or none found */                       \
+    XX(EACCES, -5, "permission denied")  /* permission denied */                                   \
+    XX(ENOTSUP, -6, "not supported")     /* not supported by this device or driver */              \
+    XX(ELIB, -7, "library not loadable") /* a library could not be loaded or lacks a symbol */     \
+    XX(EPARSE, -8, "malformed input")    /* malformed input */                                     \
+    XX(ELOST, -9, "device lost")         /* the device went away while in use */                   \
+    XX(ESTATE, -10, "wrong state")       /* call made in the wrong state */                        \
+    XX(ESYS, -11, "system call failed")  /* a system call failed */                                \
+    XX(ERANGE, -12, "out of range")      /* value out of range */
+
 enum {
     JB_OK = 0,
-    JB_EINVAL = -1,  /* invalid argument or specification */
-    JB_ENOMEM = -2,  /* out of memory */
-    JB_EIO = -3,     /* read or write failed */
-    JB_ENODEV = -4,  /* no such device, or none found */
-    JB_EACCES = -5,  /* permission denied */
-    JB_ENOTSUP = -6, /* not supported by this device or driver */
-    JB_ELIB = -7,    /* a shared library could not be loaded or lacks a symbol */
-    JB_EPARSE = -8,  /* malformed input */
-    JB_ELOST = -9,   /* the device went away while in use */
-    JB_ESTATE = -10, /* call made in the wrong state */
-    JB_ESYS = -11,   /* a system call failed */
-    JB_ERANGE = -12, /* value out of range */
+#define JB__ERRNO_ENUM(name, code, str) JB_##name = (code),
+    JB_ERRNO_MAP(JB__ERRNO_ENUM)
+#undef JB__ERRNO_ENUM
 };
 
 /* Static description of a code ("invalid argument"); never NULL. */
@@ -236,6 +248,12 @@ JB_API int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
 /* Reads every energy counter now (e.g. at a phase bound), delivered through on_energy before this
  * returns.  Thread-safe. */
 JB_API int jb_sampler_read_energy_now(struct jb_sampler *s);
+/*
+ * The sampler's message: with s, the first meter failure ("meter gpu0: ...", the message that
+ * on_error also got; "" while none), owned by the sampler and valid until jb_sampler_stop;
+ * with NULL, why this thread's last jb_sampler_start failed ("" when it did not).  Thread-safe.
+ */
+JB_API const char *jb_sampler_errmsg(const struct jb_sampler *s);
 /* Takes one last sample and counter reading, stops the threads and frees the sampler. Accepts
  * NULL. */
 JB_API void jb_sampler_stop(struct jb_sampler *s);

@@ -26,7 +26,7 @@ if [ "${1:-}" = "--carry" ]; then
   mkdir -p "$dest"
   cp "$build/joulebench" "$dest/"
   cp -L "$build/libjoulebench.so.0" "$dest/"
-  for lib in libyaml-0.so.2 libsqlite3.so.0; do
+  for lib in libyaml-0.so.2 libsqlite3.so.0 libnettle.so.8; do
     cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')" "$dest/"
   done
   ls -l "$dest"

@@ -13,7 +13,7 @@ nice ninja -C "$build" joulebench_bin jb-native-train >/dev/null
 rm -rf "$dest"
 mkdir -p "$dest/bin" "$dest/src"
 cp "$build/joulebench" "$build/workloads/native/jb-native-train" "$dest/bin/"
-for lib in libyaml-0.so.2 libsqlite3.so.0; do
+for lib in libyaml-0.so.2 libsqlite3.so.0 libnettle.so.8; do
   cp -L "$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')" "$dest/bin/"
 done
 tar cf - --exclude=__pycache__ workloads python bench experiments | tar xf - -C "$dest/src"

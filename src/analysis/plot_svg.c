@@ -161,24 +161,10 @@ static void stroke_attr(struct strbuf *sb, const struct plot_op *op)
     }
 }
 
-int plot_svg(const struct plot *p, int standalone, struct strbuf *out)
+/* The <svg> element's opening, title, description and the hatch patterns. */
+static void svg_open(struct strbuf *out, const struct plot *p, int standalone,
+                     const struct pat *pats, size_t npat)
 {
-    struct pat pats[64];
-    size_t npat = 0, nclip = 0;
-    int in_clip = 0;
-
-    if (plot_failed(p))
-        return -1;
-    for (size_t i = 0; i < p->nops; i++) {
-        const struct plot_op *op = &p->ops[i];
-        if (!op->has_fill || op->fill.kind == PLOT_FILL_SOLID ||
-            pat_index(pats, npat, &op->fill) >= 0 || npat == sizeof(pats) / sizeof(pats[0]))
-            continue;
-        pats[npat].kind = op->fill.kind;
-        pats[npat].fg = op->fill.fg;
-        pats[npat].bg = op->fill.bg;
-        npat++;
-    }
     if (standalone)
         sb_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                      "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\"");
@@ -210,6 +196,113 @@ int plot_svg(const struct plot *p, int standalone, struct strbuf *out)
             write_pattern(out, p->id, i, &pats[i]);
         sb_puts(out, "</defs>\n");
     }
+}
+
+/* One drawing item (not a clip: plot_svg keeps the clip groups). */
+static void svg_op(struct strbuf *out, const struct plot *p, const struct plot_op *op,
+                   const struct pat *pats, size_t npat)
+{
+    switch (op->kind) {
+    case PLOT_OP_LINE:
+        sb_puts(out, "<line x1=\"");
+        num(out, op->x);
+        sb_puts(out, "\" y1=\"");
+        num(out, op->y);
+        sb_puts(out, "\" x2=\"");
+        num(out, op->w);
+        sb_puts(out, "\" y2=\"");
+        num(out, op->h);
+        sb_puts(out, "\"");
+        stroke_attr(out, op);
+        sb_puts(out, "/>\n");
+        return;
+    case PLOT_OP_POLY:
+        sb_puts(out, op->closed ? "<polygon points=\"" : "<polyline points=\"");
+        for (size_t k = 0; k < op->n; k++) {
+            if (k)
+                sb_putc(out, ' ');
+            num(out, op->xy[2 * k]);
+            sb_putc(out, ',');
+            num(out, op->xy[2 * k + 1]);
+        }
+        sb_puts(out, "\"");
+        if (op->closed)
+            fill_attr(out, p, op, pats, npat);
+        else
+            sb_puts(out, " fill=\"none\"");
+        stroke_attr(out, op);
+        if (!op->closed)
+            sb_puts(out, " stroke-linejoin=\"round\"");
+        sb_puts(out, "/>\n");
+        return;
+    case PLOT_OP_RECT:
+        sb_puts(out, "<rect x=\"");
+        num(out, op->x);
+        sb_puts(out, "\" y=\"");
+        num(out, op->y);
+        sb_puts(out, "\" width=\"");
+        num(out, op->w);
+        sb_puts(out, "\" height=\"");
+        num(out, op->h);
+        sb_puts(out, "\"");
+        fill_attr(out, p, op, pats, npat);
+        stroke_attr(out, op);
+        sb_puts(out, "/>\n");
+        return;
+    case PLOT_OP_TEXT:
+        sb_puts(out, "<text x=\"");
+        num(out, op->x);
+        sb_puts(out, "\" y=\"");
+        num(out, op->y);
+        sb_puts(out, "\" font-size=\"");
+        num(out, op->font.size_px);
+        sb_puts(out, "\"");
+        if (op->font.bold)
+            sb_puts(out, " font-weight=\"bold\"");
+        if (op->font.rgb != PLOT_BLACK) {
+            sb_puts(out, " fill=\"");
+            colour(out, op->font.rgb);
+            sb_puts(out, "\"");
+        }
+        if (op->anchor != PLOT_START)
+            sb_puts(out,
+                    op->anchor == PLOT_MIDDLE ? " text-anchor=\"middle\"" : " text-anchor=\"end\"");
+        if (op->rotate_deg != 0) {
+            sb_puts(out, " transform=\"rotate(");
+            num(out, op->rotate_deg);
+            sb_putc(out, ' ');
+            num(out, op->x);
+            sb_putc(out, ' ');
+            num(out, op->y);
+            sb_puts(out, ")\"");
+        }
+        sb_putc(out, '>');
+        xml_esc(out, op->text);
+        sb_puts(out, "</text>\n");
+        return;
+    case PLOT_OP_CLIP: return;
+    }
+}
+
+int plot_svg(const struct plot *p, int standalone, struct strbuf *out)
+{
+    struct pat pats[64];
+    size_t npat = 0, nclip = 0;
+    int in_clip = 0;
+
+    if (plot_failed(p))
+        return -1;
+    for (size_t i = 0; i < p->nops; i++) {
+        const struct plot_op *op = &p->ops[i];
+        if (!op->has_fill || op->fill.kind == PLOT_FILL_SOLID ||
+            pat_index(pats, npat, &op->fill) >= 0 || npat == sizeof(pats) / sizeof(pats[0]))
+            continue;
+        pats[npat].kind = op->fill.kind;
+        pats[npat].fg = op->fill.fg;
+        pats[npat].bg = op->fill.bg;
+        npat++;
+    }
+    svg_open(out, p, standalone, pats, npat);
     /* a hatch with more distinct fills than the table holds falls back to its foreground */
     for (size_t i = 0; i < p->nops; i++) {
         const struct plot_op *op = &p->ops[i];
@@ -221,104 +314,27 @@ int plot_svg(const struct plot *p, int standalone, struct strbuf *out)
             tmp.fill.kind = PLOT_FILL_SOLID;
             op = &tmp;
         }
-        switch (op->kind) {
-        case PLOT_OP_LINE:
-            sb_puts(out, "<line x1=\"");
-            num(out, op->x);
-            sb_puts(out, "\" y1=\"");
-            num(out, op->y);
-            sb_puts(out, "\" x2=\"");
-            num(out, op->w);
-            sb_puts(out, "\" y2=\"");
-            num(out, op->h);
-            sb_puts(out, "\"");
-            stroke_attr(out, op);
-            sb_puts(out, "/>\n");
-            break;
-        case PLOT_OP_POLY:
-            sb_puts(out, op->closed ? "<polygon points=\"" : "<polyline points=\"");
-            for (size_t k = 0; k < op->n; k++) {
-                if (k)
-                    sb_putc(out, ' ');
-                num(out, op->xy[2 * k]);
-                sb_putc(out, ',');
-                num(out, op->xy[2 * k + 1]);
-            }
-            sb_puts(out, "\"");
-            if (op->closed)
-                fill_attr(out, p, op, pats, npat);
-            else
-                sb_puts(out, " fill=\"none\"");
-            stroke_attr(out, op);
-            if (!op->closed)
-                sb_puts(out, " stroke-linejoin=\"round\"");
-            sb_puts(out, "/>\n");
-            break;
-        case PLOT_OP_RECT:
-            sb_puts(out, "<rect x=\"");
-            num(out, op->x);
-            sb_puts(out, "\" y=\"");
-            num(out, op->y);
-            sb_puts(out, "\" width=\"");
-            num(out, op->w);
-            sb_puts(out, "\" height=\"");
-            num(out, op->h);
-            sb_puts(out, "\"");
-            fill_attr(out, p, op, pats, npat);
-            stroke_attr(out, op);
-            sb_puts(out, "/>\n");
-            break;
-        case PLOT_OP_TEXT:
-            sb_puts(out, "<text x=\"");
-            num(out, op->x);
-            sb_puts(out, "\" y=\"");
-            num(out, op->y);
-            sb_puts(out, "\" font-size=\"");
-            num(out, op->font.size_px);
-            sb_puts(out, "\"");
-            if (op->font.bold)
-                sb_puts(out, " font-weight=\"bold\"");
-            if (op->font.rgb != PLOT_BLACK) {
-                sb_puts(out, " fill=\"");
-                colour(out, op->font.rgb);
-                sb_puts(out, "\"");
-            }
-            if (op->anchor != PLOT_START)
-                sb_puts(out, op->anchor == PLOT_MIDDLE ? " text-anchor=\"middle\""
-                                                       : " text-anchor=\"end\"");
-            if (op->rotate_deg != 0) {
-                sb_puts(out, " transform=\"rotate(");
-                num(out, op->rotate_deg);
-                sb_putc(out, ' ');
-                num(out, op->x);
-                sb_putc(out, ' ');
-                num(out, op->y);
-                sb_puts(out, ")\"");
-            }
-            sb_putc(out, '>');
-            xml_esc(out, op->text);
-            sb_puts(out, "</text>\n");
-            break;
-        case PLOT_OP_CLIP:
-            if (in_clip) {
-                sb_puts(out, "</g>\n");
-                in_clip = 0;
-            }
-            if (op->w < 0)
-                break;
-            sb_printf(out, "<clipPath id=\"%s-c%zu\"><rect x=\"", p->id, nclip);
-            num(out, op->x);
-            sb_puts(out, "\" y=\"");
-            num(out, op->y);
-            sb_puts(out, "\" width=\"");
-            num(out, op->w);
-            sb_puts(out, "\" height=\"");
-            num(out, op->h);
-            sb_printf(out, "\"/></clipPath>\n<g clip-path=\"url(#%s-c%zu)\">\n", p->id, nclip);
-            nclip++;
-            in_clip = 1;
-            break;
+        if (op->kind != PLOT_OP_CLIP) {
+            svg_op(out, p, op, pats, npat);
+            continue;
         }
+        if (in_clip) {
+            sb_puts(out, "</g>\n");
+            in_clip = 0;
+        }
+        if (op->w < 0)
+            continue;
+        sb_printf(out, "<clipPath id=\"%s-c%zu\"><rect x=\"", p->id, nclip);
+        num(out, op->x);
+        sb_puts(out, "\" y=\"");
+        num(out, op->y);
+        sb_puts(out, "\" width=\"");
+        num(out, op->w);
+        sb_puts(out, "\" height=\"");
+        num(out, op->h);
+        sb_printf(out, "\"/></clipPath>\n<g clip-path=\"url(#%s-c%zu)\">\n", p->id, nclip);
+        nclip++;
+        in_clip = 1;
     }
     if (in_clip)
         sb_puts(out, "</g>\n");

@@ -8,6 +8,8 @@
  * one).  Also report_write, through which every file of a report goes, with the hooks that let
  * the tool stop between files on a signal.  Not a writer of any one file's contents.
  */
+#define _XOPEN_SOURCE 700 /* nftw(3), before any system header */
+
 #include "analysis/report.h"
 
 #include "util/fsutil.h"
@@ -15,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,38 +57,36 @@ int report_write(const char *dir, const char *name, const char *data, size_t len
     return 0;
 }
 
-/* rm -r of a folder this module made: no symlink is followed, depth is bounded. */
-static int rm_tree(const char *path, int depth)
+/* rm -r of a folder this module made, through nftw(3): depth first, no symlink followed
+ * (FTW_PHYS: a link is removed, not what it points to), on one file system (FTW_MOUNT).  Nothing
+ * deeper than RM_MAX_DEPTH is removed (nor, then, the folders holding it): -1. */
+#define RM_MAX_DEPTH 16
+static int rm_failed;
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    if (ftw->level > RM_MAX_DEPTH) {
+        rm_failed = 1;
+        return 0;
+    }
+    if (type == FTW_DNR || type == FTW_NS || (type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+        rm_failed = 1;
+    return 0;
+}
+
+static int rm_tree(const char *path)
 {
     struct stat st;
-    DIR *d;
-    struct dirent *e;
-    int rc = 0;
 
     if (lstat(path, &st) < 0)
         return errno == ENOENT ? 0 : -1;
     if (!S_ISDIR(st.st_mode))
         return unlink(path);
-    if (depth > 16)
+    rm_failed = 0;
+    if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
         return -1;
-    d = opendir(path);
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL) {
-        char sub[PATH_MAX];
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) >= (int)sizeof(sub)) {
-            rc = -1;
-            continue;
-        }
-        if (rm_tree(sub, depth + 1) < 0)
-            rc = -1;
-    }
-    closedir(d);
-    if (rmdir(path) < 0)
-        rc = -1;
-    return rc;
+    return rm_failed ? -1 : 0;
 }
 
 /* 1 when dir may be replaced by a report: empty, or holding a report.json and no manifest.json
@@ -174,7 +175,7 @@ int report_out_begin(struct report_out *o, const char *final, char *err, size_t 
     }
     if (fs_mkdir_p(o->parent, err, errlen) < 0)
         return -1;
-    rm_tree(o->tmp, 0); /* left by an earlier process of the same id */
+    rm_tree(o->tmp); /* left by an earlier process of the same id */
     if (mkdir(o->tmp, 0755) < 0) {
         snprintf(err, errlen, "cannot create '%s': %s", o->tmp, strerror(errno));
         return -1;
@@ -212,7 +213,7 @@ int report_out_commit(struct report_out *o, char *err, size_t errlen)
         }
     } else if (exchange(o->tmp, o->final) == 0) {
         /* o->tmp now holds the old report */
-        if (rm_tree(o->tmp, 0) < 0) {
+        if (rm_tree(o->tmp) < 0) {
             snprintf(err, errlen,
                      "the new report is in '%s', but the old one could not be "
                      "removed from '%s'",
@@ -224,7 +225,7 @@ int report_out_commit(struct report_out *o, char *err, size_t errlen)
     } else if (errno == EINVAL || errno == ENOSYS || errno == ENOTSUP) {
         /* no exchange here (some network file systems): old aside, new in, old removed.  Between
          * the two renames there is no report at o->final, never a mixed one. */
-        rm_tree(o->old, 0);
+        rm_tree(o->old);
         if (rename(o->final, o->old) < 0) {
             snprintf(err, errlen, "cannot rename '%s' to '%s': %s", o->final, o->old,
                      strerror(errno));
@@ -242,7 +243,7 @@ int report_out_commit(struct report_out *o, char *err, size_t errlen)
             snprintf(err, errlen, "cannot rename '%s' to '%s': %s", o->tmp, o->final, strerror(e));
             return -1;
         }
-        rm_tree(o->old, 0);
+        rm_tree(o->old);
     } else {
         snprintf(err, errlen, "cannot exchange '%s' and '%s': %s", o->tmp, o->final,
                  strerror(errno));
@@ -257,6 +258,6 @@ void report_out_abort(struct report_out *o)
 {
     if (!o->active)
         return;
-    rm_tree(o->tmp, 0);
+    rm_tree(o->tmp);
     o->active = 0;
 }

@@ -4,14 +4,16 @@
  * study's files (--batch).  Parsing lives in src/analysis/nvsmi.c, the run-directory layout in
  * src/analysis/import.c; this file handles options, file names and messages only.
  */
+#define _XOPEN_SOURCE 700 /* nftw(3), before any system header */
+
 #include "cli/cli.h"
 
 #include "analysis/import.h"
 #include "analysis/nvsmi.h"
 #include "util/fsutil.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,41 +135,40 @@ struct pathlist {
     size_t n, cap;
 };
 
-static int collect(const char *dir, struct pathlist *pl, int depth)
+/* The study's *-ENERGY.csv files under a folder, through nftw(3) (links followed, as stat did):
+ * names starting with '.' skipped at every level, at most 8 folders deep. */
+static struct pathlist *collect_pl;
+static size_t collect_root_len;
+
+static int collect_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    if (!d)
-        return -1;
-    while ((de = readdir(d))) {
-        char path[4096];
-        struct stat st;
-        if (de->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode) && depth < 8) {
-            collect(path, pl, depth + 1);
-            continue;
-        }
-        size_t l = strlen(de->d_name);
-        if (l < 11 || strcmp(de->d_name + l - 11, "-ENERGY.csv"))
-            continue;
-        if (pl->n == pl->cap) {
-            size_t cap = pl->cap ? pl->cap * 2 : 64;
-            char **v = realloc(pl->v, cap * sizeof(*v));
-            if (!v)
-                break;
-            pl->v = v;
-            pl->cap = cap;
-        }
-        pl->v[pl->n] = strdup(path);
-        if (pl->v[pl->n])
-            pl->n++;
+    const char *base = path + ftw->base;
+    size_t l = strlen(base);
+
+    (void)st;
+    if (type != FTW_F || ftw->level > 9 || strstr(path + collect_root_len, "/."))
+        return 0;
+    if (l < 11 || strcmp(base + l - 11, "-ENERGY.csv"))
+        return 0;
+    if (collect_pl->n == collect_pl->cap) {
+        size_t cap = collect_pl->cap ? collect_pl->cap * 2 : 64;
+        char **v = realloc(collect_pl->v, cap * sizeof(*v));
+        if (!v)
+            return 1; /* stop: what was found is kept */
+        collect_pl->v = v;
+        collect_pl->cap = cap;
     }
-    closedir(d);
+    collect_pl->v[collect_pl->n] = strdup(path);
+    if (collect_pl->v[collect_pl->n])
+        collect_pl->n++;
     return 0;
+}
+
+static int collect(const char *dir, struct pathlist *pl)
+{
+    collect_pl = pl;
+    collect_root_len = strlen(dir);
+    return nftw(dir, collect_one, 16, 0) < 0 ? -1 : 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -211,7 +212,7 @@ static int import_batch(const char *dir, const char *out, const char *grid, int 
     struct pathlist pl = {0};
     size_t ok = 0, failed = 0, skipped = 0;
 
-    if (collect(dir, &pl, 0)) {
+    if (collect(dir, &pl)) {
         int e = errno;
         return cli_error("cannot read folder '%s': %s", dir, strerror(e));
     }

@@ -1,8 +1,9 @@
 /*
  * sha256.h - SHA-256 (FIPS 180-4), streaming, for the data sets' manifests: every .npy file and
  * every source archive is named by its hash so that all frameworks can check they read the same
- * bytes.  Not a general crypto library: no HMAC, no constant-time guarantees (nothing secret is
- * hashed here).
+ * bytes.  The hashing is nettle's (sha256.c); this header keeps the tool's small API over it and
+ * does not include nettle's, whose macros rename sha256_init and friends.  Not a general crypto
+ * API: nothing secret is hashed here.
  */
 #ifndef JB_SRC_DATA_SHA256_H
 #define JB_SRC_DATA_SHA256_H
@@ -14,10 +15,12 @@
 #define SHA256_HEX_CHARS 65 /* 64 hex digits and the NUL */
 
 struct sha256 {
-    uint32_t h[8];
-    uint64_t total_bytes;
-    uint8_t block[64];
-    size_t fill; /* bytes waiting in block */
+    /* nettle's struct sha256_ctx, held as bytes (sha256.c checks that it fits) */
+    union {
+        uint64_t align;
+        unsigned char bytes[128];
+    } ctx;
+    uint64_t total_bytes; /* bytes hashed so far */
 };
 
 void sha256_init(struct sha256 *s);

@@ -27,6 +27,8 @@
  */
 #include "meter.h"
 
+#include "grow.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -402,15 +404,9 @@ static int list_zones(struct jb_meter_set *set, const char *root, struct rapl_sc
             jb__meter_set_notef(set, "skipped RAPL zone '%s/%s': %s", root, z.dir, zerr.msg);
             continue;
         }
-        if (s->n_zones == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct rapl_zone *p = realloc(s->zones, nc * sizeof(*p));
-            if (!p) {
-                rc = jb__err(err, JB_ENOMEM, "out of memory listing '%s'", root);
-                break;
-            }
-            s->zones = p;
-            cap = nc;
+        if (JB_GROW(s->zones, cap, s->n_zones) < 0) {
+            rc = jb__err(err, JB_ENOMEM, "out of memory listing '%s'", root);
+            break;
         }
         s->zones[s->n_zones++] = z;
     }

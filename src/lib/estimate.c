@@ -13,6 +13,7 @@
  * from block maxima.
  */
 #include "estimate.h"
+#include "grow.h"
 
 #include "meter.h"
 
@@ -31,23 +32,6 @@ enum { SHAPE_NONE = 0, SHAPE_UNIFORM, SHAPE_STEP, SHAPE_POWER };
 
 #define ANCHOR_REPLACE 0x100u /* placed before the counter was known to be a step function */
 #define SETTLE_NS (1500ull * 1000000ull) /* how long a step counter's grid is waited for */
-
-/* Grows *arr (of elements of size sz) to hold one more; returns 0 or -1. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    void *q;
-    size_t nc;
-
-    if (n < *cap)
-        return 0;
-    nc = *cap ? *cap * 2 : 16;
-    q = realloc(*arr, nc * sz);
-    if (!q)
-        return -1;
-    *arr = q;
-    *cap = nc;
-    return 0;
-}
 
 static double ns_s(double ns)
 {
@@ -643,7 +627,7 @@ static void check_windows(uint64_t *work, struct jb__est *ms)
         (*work)++;
         di = pwr_cum(work, ms, E->a.u_ns, &part) - pwr_cum(work, ms, S->a.u_ns, &part);
         dv = E->a.v_j - S->a.v_j;
-        if (!part && dv > 0 && reserve((void **)&ms->w, &ms->w_cap, ms->w_n, sizeof(*ms->w)) == 0) {
+        if (!part && dv > 0 && JB_GROW(ms->w, ms->w_cap, ms->w_n) == 0) {
             struct win *w = &ms->w[ms->w_n++];
             double rel = di / dv - 1;
             w->t0 = S->a.u_ns;
@@ -664,7 +648,7 @@ static int add_anchor(struct jb__est *ms, const struct jb__anchor *a)
 {
     struct anc *x;
 
-    if (reserve((void **)&ms->a, &ms->a_cap, ms->a_n, sizeof(*ms->a)) < 0)
+    if (JB_GROW(ms->a, ms->a_cap, ms->a_n) < 0)
         return -1;
     x = &ms->a[ms->a_n];
     memset(x, 0, sizeof(*x));
@@ -726,7 +710,7 @@ int jb__est_add_power(uint64_t *work, struct jb__est *ms, uint64_t t, double w, 
                  (unsigned long long)t, (unsigned long long)ms->p[ms->p_n - 1].t);
         return JB_EINVAL;
     }
-    if (reserve((void **)&ms->p, &ms->p_cap, ms->p_n, sizeof(*ms->p)) < 0) {
+    if (JB_GROW(ms->p, ms->p_cap, ms->p_n) < 0) {
         snprintf(err, errlen, "out of memory");
         return JB_ENOMEM;
     }

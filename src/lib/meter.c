@@ -7,6 +7,8 @@
  */
 #include "meter.h"
 
+#include "grow.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,7 @@ struct jb_meter_set {
     struct jb_meter **meters;
     size_t n, cap;
     char **notes;
-    size_t n_notes;
+    size_t n_notes, notes_cap;
     char errmsg[1024];
 };
 
@@ -82,15 +84,9 @@ int jb__meter_set_append(struct jb_meter_set *set, struct jb_meter *m)
             return 0;
         }
     }
-    if (set->n == set->cap) {
-        size_t cap = set->cap ? set->cap * 2 : 8;
-        struct jb_meter **p = realloc(set->meters, cap * sizeof(*p));
-        if (!p) {
-            jb__meter_free(m);
-            return jb__meter_set_fail(set, JB_ENOMEM, "out of memory adding meter");
-        }
-        set->meters = p;
-        set->cap = cap;
+    if (JB_GROW(set->meters, set->cap, set->n) < 0) {
+        jb__meter_free(m);
+        return jb__meter_set_fail(set, JB_ENOMEM, "out of memory adding meter");
     }
     set->meters[set->n++] = m;
     return 0;
@@ -110,15 +106,12 @@ void jb__meter_set_notef(struct jb_meter_set *set, const char *fmt, ...)
 {
     va_list ap;
     char buf[1024];
-    char **p;
 
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    p = realloc(set->notes, (set->n_notes + 1) * sizeof(*p));
-    if (!p)
+    if (JB_GROW(set->notes, set->notes_cap, set->n_notes) < 0)
         return;
-    set->notes = p;
     set->notes[set->n_notes] = strdup(buf);
     if (set->notes[set->n_notes])
         set->n_notes++;
@@ -142,31 +135,78 @@ static long token_index(const char *tok, const char *prefix)
     return v;
 }
 
+/* ---- the backends ----------------------------------------------------------------------- */
+
+/* Each backend's spec tokens, matched here, and its entry point (meter.h).  add(set, NULL) is the
+ * backend's part of "auto": every meter it finds, optional. */
+static int nvml_matches(const char *tok)
+{
+    return !strcmp(tok, "gpu") || token_index(tok, "gpu") >= 0;
+}
+
+static int nvml_add(struct jb_meter_set *set, const char *tok)
+{
+    if (!tok)
+        return jb__nvml_add(set, -1, 1);
+    return jb__nvml_add(set, strcmp(tok, "gpu") ? (int)token_index(tok, "gpu") : -1, 0);
+}
+
+static int rapl_matches(const char *tok)
+{
+    return !strcmp(tok, "cpu") || token_index(tok, "cpu-package") >= 0 ||
+           token_index(tok, "dram") >= 0;
+}
+
+static int rapl_add(struct jb_meter_set *set, const char *tok)
+{
+    if (!tok)
+        return jb__rapl_add(set, NULL, 1);
+    return jb__rapl_add(set, strcmp(tok, "cpu") ? tok : NULL, 0);
+}
+
+static int sim_matches(const char *tok)
+{
+    return !strcmp(tok, "sim") || !strncmp(tok, "sim:", 4);
+}
+
+static int sim_add(struct jb_meter_set *set, const char *tok)
+{
+    return jb__sim_add(set, tok + 3);
+}
+
+static const struct backend {
+    const char *forms; /* for the "unknown meter" message */
+    int in_auto;       /* part of "auto" (simulated meters never are) */
+    int (*matches)(const char *tok);
+    int (*add)(struct jb_meter_set *set, const char *tok);
+} backends[] = {
+    {"gpu, gpuN", 1, nvml_matches, nvml_add},                /* gpu_nvml.c */
+    {"cpu, cpu-packageN, dramN", 1, rapl_matches, rapl_add}, /* cpu_rapl.c */
+    {"sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE", 0, sim_matches,
+     sim_add}, /* sim.c */
+};
+#define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
 static int add_token(struct jb_meter_set *set, const char *tok)
 {
-    long idx;
+    char forms[512] = "auto";
 
     if (!strcmp(tok, "auto")) {
-        int rc = jb__nvml_add(set, -1, 1);
-        if (rc < 0)
-            return rc;
-        return jb__rapl_add(set, NULL, 1);
+        for (size_t i = 0; i < N_BACKENDS; i++) {
+            int rc = backends[i].in_auto ? backends[i].add(set, NULL) : 0;
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
     }
-    if (!strcmp(tok, "gpu"))
-        return jb__nvml_add(set, -1, 0);
-    if ((idx = token_index(tok, "gpu")) >= 0)
-        return jb__nvml_add(set, (int)idx, 0);
-    if (!strcmp(tok, "cpu"))
-        return jb__rapl_add(set, NULL, 0);
-    if (token_index(tok, "cpu-package") >= 0 || token_index(tok, "dram") >= 0)
-        return jb__rapl_add(set, tok, 0);
-    if (!strcmp(tok, "sim") || !strncmp(tok, "sim:", 4))
-        return jb__sim_add(set, tok + 3);
-    return jb__meter_set_fail(set, JB_EINVAL,
-                              "unknown meter '%s' (expected auto, gpu, gpuN, cpu, cpu-packageN, "
-                              "dramN, sim, sim:const=W, sim:square=LOW:HIGH:PERIOD_MS:DUTY, "
-                              "sim:trace=FILE)",
-                              tok);
+    for (size_t i = 0; i < N_BACKENDS; i++)
+        if (backends[i].matches(tok))
+            return backends[i].add(set, tok);
+    for (size_t i = 0; i < N_BACKENDS; i++) {
+        size_t len = strlen(forms);
+        snprintf(forms + len, sizeof(forms) - len, ", %s", backends[i].forms);
+    }
+    return jb__meter_set_fail(set, JB_EINVAL, "unknown meter '%s' (expected %s)", tok, forms);
 }
 
 int jb_meter_set_add(struct jb_meter_set *set, const char *spec)

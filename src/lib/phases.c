@@ -23,6 +23,7 @@
 #include "phases.h"
 
 #include "estimate.h"
+#include "grow.h"
 #include "meter.h"
 
 #include <math.h>
@@ -83,23 +84,6 @@ static int fail(struct jb_phases *p, int code, const char *fmt, ...)
     return code;
 }
 
-/* Grows *arr (of elements of size sz) to hold one more; returns 0 or -1. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    void *q;
-    size_t nc;
-
-    if (n < *cap)
-        return 0;
-    nc = *cap ? *cap * 2 : 16;
-    q = realloc(*arr, nc * sz);
-    if (!q)
-        return -1;
-    *arr = q;
-    *cap = nc;
-    return 0;
-}
-
 /* ---- heaps of spans by bound time ------------------------------------------------------ */
 
 static uint64_t hkey(const struct heap *h, const struct span *s)
@@ -151,7 +135,7 @@ static void sift_down(struct jb_phases *p, struct heap *h, size_t i)
 
 static int heap_push(struct jb_phases *p, struct heap *h, struct span *s)
 {
-    if (reserve((void **)&h->v, &h->cap, h->n, sizeof(*h->v)) < 0)
+    if (JB_GROW(h->v, h->cap, h->n) < 0)
         return -1;
     h->v[h->n] = s;
     *hpos(h, s) = h->n;
@@ -297,7 +281,7 @@ static int emit(struct jb_phases *p, const struct jb_phase_result *r)
         p->r_n -= p->r_head;
         p->r_head = 0;
     }
-    if (reserve((void **)&p->results, &p->r_cap, p->r_n, sizeof(*r)) < 0)
+    if (JB_GROW(p->results, p->r_cap, p->r_n) < 0)
         return fail(p, JB_ENOMEM, "out of memory");
     p->results[p->r_n++] = *r;
     return 0;

@@ -7,28 +7,13 @@
  */
 #include "rangemax.h"
 
+#include "grow.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define STACK_MAX (1u << 20) /* entries of a stack */
-
-/* Grows *arr (of elements of size sz) to hold one more; returns 0 or -1. */
-static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    void *q;
-    size_t nc;
-
-    if (n < *cap)
-        return 0;
-    nc = *cap ? *cap * 2 : 16;
-    q = realloc(*arr, nc * sz);
-    if (!q)
-        return -1;
-    *arr = q;
-    *cap = nc;
-    return 0;
-}
 
 /* ---- peak stacks -------------------------------------------------------------------------- */
 
@@ -44,7 +29,7 @@ void jb__stack_push(uint64_t *work, struct stack *st, uint64_t t, double v)
         memmove(st->e, st->e + drop, (st->n - drop) * sizeof(*st->e));
         st->n -= drop;
     }
-    if (reserve((void **)&st->e, &st->cap, st->n, sizeof(*st->e)) < 0)
+    if (JB_GROW(st->e, st->cap, st->n) < 0)
         return; /* the peak of old phases may then be lower than it was: not an error */
     st->e[st->n].t = t;
     st->e[st->n].v = v;
@@ -78,7 +63,7 @@ static void lvl_put(struct blklevel *l, uint64_t blk, double v)
         l->head = 0;
     }
     while (l->base + l->n <= blk) {
-        if (reserve((void **)&l->m, &l->cap, l->n, sizeof(double)) < 0)
+        if (JB_GROW(l->m, l->cap, l->n) < 0)
             return; /* a peak may then miss a block: not an error */
         l->m[l->n++] = -INFINITY;
     }

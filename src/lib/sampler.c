@@ -20,6 +20,7 @@
 #include "counter.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,7 +50,17 @@ struct jb_sampler {
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond; /* CLOCK_MONOTONIC */
     int stopping;
+    char errmsg[600]; /* the first meter failure, written once under cb_lock (jb_sampler_errmsg) */
 };
+
+/* Why the last jb_sampler_start of this thread failed (jb_sampler_errmsg(NULL)). */
+static _Thread_local char start_errmsg[256];
+
+static int start_fail(int code, const char *why)
+{
+    snprintf(start_errmsg, sizeof(start_errmsg), "cannot start sampling: %s", why);
+    return code;
+}
 
 static void report_failure(struct jb_sampler *s, size_t i, int rc)
 {
@@ -59,6 +70,9 @@ static void report_failure(struct jb_sampler *s, size_t i, int rc)
     if (s->failed[i])
         return;
     s->failed[i] = 1;
+    if (!s->errmsg[0])
+        snprintf(s->errmsg, sizeof(s->errmsg), "meter %s: %s", jb_meter_get_info(m)->id,
+                 jb_meter_errmsg(m)[0] ? jb_meter_errmsg(m) : jb_strerror(rc));
     if (s->o.on_error)
         s->o.on_error(s->o.user, i, rc, jb_meter_errmsg(m));
 }
@@ -245,17 +259,18 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
     int rc;
 
     *out = NULL;
+    start_errmsg[0] = '\0';
     if (!set || !opts)
-        return JB_EINVAL;
+        return start_fail(JB_EINVAL, "no meter set or no options");
     if ((opts->interval_ms && (opts->interval_ms < 10 || opts->interval_ms > 60000)) ||
         (opts->energy_interval_ms &&
          (opts->energy_interval_ms < 10 || opts->energy_interval_ms > 60000)))
-        return JB_ERANGE;
+        return start_fail(JB_ERANGE, "interval_ms and energy_interval_ms must be 10..60000");
     if (opts->energy_on_demand < JB_ENERGY_LOCKED || opts->energy_on_demand > JB_ENERGY_FIXED)
-        return JB_EINVAL;
+        return start_fail(JB_EINVAL, "energy_on_demand must be one of JB_ENERGY_*");
     s = calloc(1, sizeof(*s));
     if (!s)
-        return JB_ENOMEM;
+        return start_fail(JB_ENOMEM, "out of memory");
     s->set = set;
     s->n = jb_meter_set_count(set);
     s->o = *opts;
@@ -273,7 +288,7 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
     pthread_condattr_destroy(&ca);
     if (!s->failed || !s->ec) {
         sampler_free(s);
-        return JB_ENOMEM;
+        return start_fail(JB_ENOMEM, "out of memory");
     }
     now = jb_now_ns();
     for (size_t i = 0; i < s->n; i++) {
@@ -293,16 +308,17 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
     rc = pthread_create(&s->sample_thread, NULL, sample_main, s);
     if (rc) {
         sampler_free(s);
-        return JB_ESYS;
+        return start_fail(JB_ESYS, strerror(rc));
     }
     s->have_sample_thread = 1;
     for (size_t i = 0; i < s->n && s->o.energy_on_demand != JB_ENERGY_ON_DEMAND; i++) {
         struct ecounter *ec = &s->ec[i];
         if (!ec->s)
             continue;
-        if (pthread_create(&ec->thread, NULL, energy_main, ec)) {
+        rc = pthread_create(&ec->thread, NULL, energy_main, ec);
+        if (rc) {
             jb_sampler_stop(s);
-            return JB_ESYS;
+            return start_fail(JB_ESYS, strerror(rc));
         }
         ec->have_thread = 1;
     }
@@ -316,6 +332,19 @@ int jb_sampler_read_energy_now(struct jb_sampler *s)
         return JB_EINVAL;
     read_energies(s);
     return 0;
+}
+
+const char *jb_sampler_errmsg(const struct jb_sampler *s)
+{
+    struct jb_sampler *w = (struct jb_sampler *)s; /* the lock only; the message is written once */
+    const char *msg;
+
+    if (!s)
+        return start_errmsg;
+    pthread_mutex_lock(&w->cb_lock);
+    msg = s->errmsg;
+    pthread_mutex_unlock(&w->cb_lock);
+    return msg;
 }
 
 void jb_sampler_stop(struct jb_sampler *s)

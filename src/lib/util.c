@@ -9,33 +9,21 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef JB_VERSION
-#define JB_VERSION JB_VERSION_STRING
-#endif
-
 const char *jb_strerror(int code)
 {
     switch (code) {
     case JB_OK: return "success";
-    case JB_EINVAL: return "invalid argument";
-    case JB_ENOMEM: return "out of memory";
-    case JB_EIO: return "input/output error";
-    case JB_ENODEV: return "no such device";
-    case JB_EACCES: return "permission denied";
-    case JB_ENOTSUP: return "not supported";
-    case JB_ELIB: return "library not loadable";
-    case JB_EPARSE: return "malformed input";
-    case JB_ELOST: return "device lost";
-    case JB_ESTATE: return "wrong state";
-    case JB_ESYS: return "system call failed";
-    case JB_ERANGE: return "out of range";
+#define JB__ERRNO_STR(name, num, str)                                                              \
+    case JB_##name: return str;
+        JB_ERRNO_MAP(JB__ERRNO_STR)
+#undef JB__ERRNO_STR
     default: return "unknown error";
     }
 }
 
 const char *jb_version(void)
 {
-    return JB_VERSION;
+    return JB_VERSION_STRING; /* include/joulebench.h: the one version */
 }
 
 uint64_t jb_now_ns(void)

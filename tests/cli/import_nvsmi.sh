@@ -63,6 +63,9 @@ expect_grep "strict kW" "u.csv:3: field 'power.draw \[W\]': 36720 W is out of ra
 mkdir -p "$T/b/sub" "$T/res"
 cp "$T/e.csv" "$T/b/run1-gpu-epoch1-batchsize64-py torch-\$x;y-.hidden-ENERGY.csv"
 cp "$T/e.csv" "$T/b/sub/run2-gpu-epoch1-batchsize64-..-..-..-ENERGY.csv"
+# names starting with '.' are skipped at every level (the folder walk: nftw)
+mkdir -p "$T/b/.git/x" && cp "$T/e.csv" "$T/b/.git/x/run3-gpu-epoch1-batchsize64-a-b-c-ENERGY.csv"
+cp "$T/e.csv" "$T/b/sub/.run4-gpu-epoch1-batchsize64-a-b-c-ENERGY.csv"
 for g in ../../escape a/b .hidden "" ..; do
   set +e; jb import nvidia-smi --batch "$T/b" --grid "$g" -o "$T/res/x/y" >/dev/null 2>"$T/err"; rc=$?; set -e
   expect_eq "exit of --grid '$g'" "$rc" 2

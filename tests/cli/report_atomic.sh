@@ -68,6 +68,16 @@ expect_eq "first report interrupted" "$rc" 130
 [ ! -e "$R" ] || fail "an interrupted first report left $R"
 leftovers "first report"
 
+# the old report is removed without following links (rm_tree: nftw, FTW_PHYS): a link a user
+# put in a report folder, to a folder of theirs, goes; what it points to stays
+jb report "$T/res" >/dev/null 2>&1
+mkdir -p "$T/outside" && echo keep >"$T/outside/data.txt"
+ln -s "$T/outside" "$R/link" && mkdir -p "$R/sub/deeper" && echo x >"$R/sub/deeper/f"
+jb report "$T/res" >/dev/null 2>&1
+[ ! -e "$R/link" ] && [ ! -e "$R/sub" ] || fail "the old report's files are still in $R"
+expect_eq "outside kept" "$(cat "$T/outside/data.txt")" keep
+leftovers "report over a report with a link"
+
 # a folder that is not a report is not replaced
 mkdir -p "$T/mine" && echo keep >"$T/mine/notes.txt"
 set +e; jb report "$T/res" -o "$T/mine" >/dev/null 2>"$T/mine.err"; rc=$?; set -e

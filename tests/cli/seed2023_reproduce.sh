@@ -2,7 +2,7 @@
 # seed-2023', must reproduce every row of expected-cifar10-seed-method.csv (energy 0.01 kJ, power
 # and utilisation 0.01, time 0.1 s, accuracy 0.001), with exactly its columns.
 source "$(dirname "$0")/lib.bash"
-SEED="${JB_SHARED_DIR:?}/seed-data"
+SEED="${JB_SOURCE_DIR:?}/tests/data/seed-2023" # a copy in the tree (its README: provenance)
 [ -d "$SEED/nvidia-smi-runs" ] || fail "no seed data at $SEED"
 tr -d '\r' <"$SEED/expected-cifar10-seed-method.csv" >"$T/expected.csv"
 jb import nvidia-smi --batch "$SEED/nvidia-smi-runs" -o "$T/res" >"$T/imp.out" 2>"$T/imp.err"

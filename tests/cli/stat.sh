@@ -53,7 +53,7 @@ for p in d["phases"]:
     assert p["energy_j_power"] is not None and abs(p["energy_j_power"] - want) < 1e-6 + 1e-3 * want, p
     if p["phase"] == "epoch":
         assert p["items"] == 1000, p
-        assert abs(p["duration_s"] - 0.3) < 0.25, p
+        assert p["duration_s"] >= 0.3 - 1e-3, p  # a 0.3 s sleep; a loaded machine only adds
 PY
 for f in manifest.json samples.csv phases.csv metrics.csv stdout.log stderr.log; do
   [ -f "$T/run/$f" ] || fail "run directory lacks $f"

@@ -25,7 +25,11 @@ PY
 
 # GPU lost after a few calls: stat warns, keeps going, exits with the command's status (0), and the
 # run directory is complete with the samples taken before the loss.
-FAKE_NVML_LOST_AFTER=60 jb stat -q -m gpu0 -o "$T/lost" -- sleep 1 2>"$T/lost.err"
+# The command lasts until stat has said so (at most 30 s), not a fixed 1 s: under valgrind on a
+# loaded machine 1 s may not hold 60 NVML calls.
+FAKE_NVML_LOST_AFTER=60 jb stat -q -m gpu0 -o "$T/lost" -- sh -c \
+  'i=0; until grep -q "meter gpu0 stopped" "$0" || [ $i -ge 300 ]; do sleep 0.1; i=$((i+1)); done' \
+  "$T/lost.err" 2>"$T/lost.err"
 expect_grep "lost message" "meter gpu0 stopped" "$T/lost.err"
 python3 - "$T/lost" <<'PY'
 import csv, json, sys

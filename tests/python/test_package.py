@@ -32,8 +32,12 @@ PROBE = ("import joulebench as jb, joulebench._lib as l, sys\n"
 
 
 def cmake_version():
-    with open(os.path.join(SOURCE_DIR, "CMakeLists.txt")) as f:
-        return re.search(r"project\(joulebench VERSION ([0-9.]+)", f.read()).group(1)
+    """The one version: JB_VERSION_MAJOR/MINOR/PATCH in include/joulebench.h, which CMake's
+    project(VERSION) reads."""
+    with open(os.path.join(SOURCE_DIR, "include", "joulebench.h")) as f:
+        text = f.read()
+    return ".".join(re.search(r"^#define JB_VERSION_%s (\d+)$" % part, text, re.M).group(1)
+                    for part in ("MAJOR", "MINOR", "PATCH"))
 
 
 def pip(*args, cwd):

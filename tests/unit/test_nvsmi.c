@@ -337,10 +337,11 @@ static void test_fastnum(void **state)
     fastnum_put(&sb, 100.0, 6, 1);
     assert_string_equal(sb_str(&sb), "36.72|100");
     double v;
-    assert_int_equal(fastnum_parse("1e3", "1e3" + 3, &v), 0);
+    static const char e3[] = "1e3", dots[] = "1.2.3", minus[] = "-";
+    assert_int_equal(fastnum_parse(e3, e3 + 3, &v), 0);
     assert_true(v == 1000);
-    assert_int_equal(fastnum_parse("1.2.3", "1.2.3" + 5, &v), -1);
-    assert_int_equal(fastnum_parse("-", "-" + 1, &v), -1);
+    assert_int_equal(fastnum_parse(dots, dots + 5, &v), -1);
+    assert_int_equal(fastnum_parse(minus, minus + 1, &v), -1);
     assert_int_equal(fastnum_parse("", "", &v), -1);
     sb_free(&sb);
 }

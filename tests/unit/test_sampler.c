@@ -131,6 +131,7 @@ static void test_range(void **state)
     o.interval_ms = 9;
     assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
     assert_null(s);
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "cannot start sampling: interval_ms"));
     o.interval_ms = 60001;
     assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
     o.interval_ms = 10;
@@ -140,11 +141,14 @@ static void test_range(void **state)
     assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
     assert_int_equal(jb_sampler_start(&s, NULL, &o), JB_EINVAL);
     assert_int_equal(jb_sampler_start(&s, set, NULL), JB_EINVAL);
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "no options"));
     /* The bounds themselves are allowed; 0 means 100 ms. */
     o.interval_ms = 60000;
     o.energy_interval_ms = 0;
     assert_int_equal(jb_sampler_start(&s, set, &o), 0);
     assert_non_null(s);
+    assert_string_equal(jb_sampler_errmsg(NULL), ""); /* a start that worked clears it */
+    assert_string_equal(jb_sampler_errmsg(s), "");
     jb_sampler_stop(s);
     jb_sampler_stop(NULL);
     assert_int_equal(jb_sampler_read_energy_now(NULL), JB_EINVAL);
@@ -184,14 +188,15 @@ static void test_run(void **state)
     assert_int_equal(atomic_load(&seen->overlaps), 0);
     assert_int_equal(seen->disorder, 0);
     for (size_t i = 0; i < 2; i++) {
-        /* At most one per 10 ms tick of the time it ran, plus the first and the last; at least
-         * a few (the test slept 500 ms): a loose check that the interval is honoured. */
+        /* At most one per 10 ms tick of the time it ran, plus the first and the last (never
+         * bunched up); at least those two.  Not a lower bound from the 500 ms slept: how many
+         * ticks a loaded machine manages is not the sampler's behaviour (issue 9, bug 8). */
         int max = (int)((t1 - t0) / 10000000ull) + 3;
         int n = atomic_load(&seen->samples[i]);
-        if (n < 5 || n > max)
-            fail_msg("meter %zu: %d samples in %.3f s (expected 5..%d)", i, n,
+        if (n < 2 || n > max)
+            fail_msg("meter %zu: %d samples in %.3f s (expected 2..%d)", i, n,
                      (double)(t1 - t0) / 1e9, max);
-        assert_true(atomic_load(&seen->energies[i]) >= 5 + 1);
+        assert_true(atomic_load(&seen->energies[i]) >= 2);
         assert_int_equal(atomic_load(&seen->errors[i]), 0);
         /* The last reading is taken at stop. */
         assert_true(seen->last_energy_t[i] >= t_stop);
@@ -219,9 +224,11 @@ static void test_failing_meter(void **state)
     set = set_of("gpu0,sim");
     o.user = seen;
     assert_int_equal(jb_sampler_start(&s, set, &o), 0);
-    for (int k = 0; k < 100 && !atomic_load(&seen->errors[0]); k++)
+    for (int k = 0; k < 3000 && !atomic_load(&seen->errors[0]); k++) /* until lost (<= 30 s) */
         sleep_ms(10);
     assert_int_equal(atomic_load(&seen->errors[0]), 1);
+    assert_non_null(strstr(jb_sampler_errmsg(s), "meter gpu0: "));
+    assert_non_null(strstr(jb_sampler_errmsg(s), "lost"));
     sim_before = atomic_load(&seen->samples[1]);
     sleep_ms(100);
     assert_true(atomic_load(&seen->samples[1]) > sim_before);
@@ -241,7 +248,10 @@ static void test_failing_meter(void **state)
     memset(seen, 0, sizeof(*seen));
     o.on_error = NULL;
     assert_int_equal(jb_sampler_start(&s, set, &o), 0);
-    sleep_ms(100);
+    /* ... and its message is on the sampler for a caller without a callback */
+    for (int k = 0; k < 3000 && !jb_sampler_errmsg(s)[0]; k++)
+        sleep_ms(10);
+    assert_non_null(strstr(jb_sampler_errmsg(s), "lost"));
     jb_sampler_stop(s);
     jb_meter_set_free(set);
 

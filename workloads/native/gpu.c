@@ -445,7 +445,7 @@ static void count_algo(struct gpu *g, const char *dir, int algo)
 
 static int select_algos(struct gpu *g, struct conv_algo *a, int backward)
 {
-    cudnnTensorDescriptor_t xd, yd;
+    cudnnTensorDescriptor_t xd = NULL, yd = NULL; /* set by tensor(); NULL for gcc -O3 */
     cudnnDataType_t type = conv_type(g);
     size_t cap = g->workspace_bytes;
     int ret = 0;
@@ -576,7 +576,7 @@ static size_t elems(int n, int c, int h, int w)
 static int conv_fwd(struct gpu *g, const struct conv_algo *a, const struct native_conv *c,
                     const float *x, uint16_t *xb, float *y)
 {
-    cudnnTensorDescriptor_t xd, yd;
+    cudnnTensorDescriptor_t xd = NULL, yd = NULL; /* set by tensor(); NULL for gcc -O3 */
     cudnnDataType_t type = conv_type(g);
 
     TRY(tensor(g, a->n, a->cin, a->h, a->w, type, &xd));
@@ -603,7 +603,7 @@ static int conv_fwd(struct gpu *g, const struct conv_algo *a, const struct nativ
 static int conv_bwd(struct gpu *g, const struct conv_algo *a, const struct native_conv *c,
                     const float *x, const uint16_t *xb, const float *dy, float *dx, float beta)
 {
-    cudnnTensorDescriptor_t xd, yd;
+    cudnnTensorDescriptor_t xd = NULL, yd = NULL; /* set by tensor(); NULL for gcc -O3 */
     cudnnDataType_t type = conv_type(g);
 
     TRY(tensor(g, a->n, a->cin, a->h, a->w, type, &xd));
@@ -643,7 +643,7 @@ static int conv_bwd(struct gpu *g, const struct conv_algo *a, const struct nativ
 static int bn_fwd(struct gpu *g, int train, int bn_id, const struct native_bn *b, int n, int h,
                   int w, const float *x, float *y)
 {
-    cudnnTensorDescriptor_t xd, pd;
+    cudnnTensorDescriptor_t xd = NULL, pd = NULL; /* set by tensor(); NULL for gcc -O3 */
     float *mean = g->saved + g->saved_off[bn_id], *invvar = mean + b->c;
 
     TRY(tensor(g, n, b->c, h, w, CUDNN_DATA_FLOAT, &xd));
@@ -663,7 +663,7 @@ static int bn_fwd(struct gpu *g, int train, int bn_id, const struct native_bn *b
 static int bn_bwd(struct gpu *g, int bn_id, const struct native_bn *b, int n, int h, int w,
                   const float *x, const float *dy, float *dx)
 {
-    cudnnTensorDescriptor_t xd, pd;
+    cudnnTensorDescriptor_t xd = NULL, pd = NULL; /* set by tensor(); NULL for gcc -O3 */
     const float *mean = g->saved + g->saved_off[bn_id], *invvar = mean + b->c;
 
     TRY(tensor(g, n, b->c, h, w, CUDNN_DATA_FLOAT, &xd));

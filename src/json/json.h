@@ -1,13 +1,14 @@
 /*
- * json.h - a small JSON parser into a tree (internal; used by the phase protocol and, through the
- * static library, by the tool to read manifest.json and report.json).  Not a writer: see
+ * json.h - a small JSON parser into a tree (internal: src/json is its own small library, built
+ * into libjoulebench for the phase protocol and included by the tool, which reads manifest.json
+ * and report.json with it, without src/lib's private headers on its include path).  Not a writer: see
  * src/util/jsonw.h.  Numbers are doubles, read by RFC 8259's grammar strictly (01, +1, .5, 1.,
  * NaN and values beyond a double's range are errors); strings are NUL-terminated, valid UTF-8 (\u
  * escapes decoded; an unpaired surrogate, \u0000 and each invalid sequence of raw bytes become
  * U+FFFD).  Parsing is linear in the input (arrays and objects grow geometrically).
  */
-#ifndef JB_SRC_LIB_JSON_H
-#define JB_SRC_LIB_JSON_H
+#ifndef JB_SRC_JSON_JSON_H
+#define JB_SRC_JSON_JSON_H
 
 #include <stddef.h>
 
