@@ -23,6 +23,7 @@
 #include "util/carbon.h"
 #include "util/fsutil.h"
 #include "util/jsonw.h"
+#include "util/spawn.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -36,15 +37,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define STDERR_TAIL_BYTES 2048
 #define MAX_LINE 65536
@@ -581,145 +579,65 @@ static void stream_data(struct meas *m, struct stream *s, const char *buf, size_
 
 /* ---- spawning ----------------------------------------------------------------------------- */
 
-/* Builds environ + env_extra + JOULEBENCH_FD=fd (replacing any inherited JOULEBENCH_FD). */
-static char **build_env(char *const *extra, int fd)
-{
-    size_t n = 0, k = 0, n_extra = 0;
-    char **env;
-
-    while (environ[n])
-        n++;
-    while (extra && extra[n_extra])
-        n_extra++;
-    env = calloc(n + n_extra + 2, sizeof(char *));
-    if (!env)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *eq = strchr(environ[i], '=');
-        size_t klen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
-        int replaced = !strncmp(environ[i], "JOULEBENCH_FD=", 14);
-        for (size_t j = 0; j < n_extra && !replaced; j++)
-            replaced = !strncmp(extra[j], environ[i], klen) && extra[j][klen] == '=';
-        if (!replaced)
-            env[k++] = environ[i];
-    }
-    for (size_t j = 0; j < n_extra; j++)
-        env[k++] = extra[j];
-    env[k] = malloc(32);
-    if (!env[k]) {
-        free(env);
-        return NULL;
-    }
-    snprintf(env[k], 32, "JOULEBENCH_FD=%d", fd);
-    env[k + 1] = NULL;
-    return env;
-}
-
-static void free_env(char **env)
-{
-    size_t n = 0;
-
-    if (!env)
-        return;
-    while (env[n])
-        n++;
-    if (n)
-        free(env[n - 1]); /* only JOULEBENCH_FD=... is ours */
-    free(env);
-}
-
 /*
- * fork + exec with the libuv pattern: a close-on-exec pipe reports a failed exec (its errno) to
- * the parent; a successful exec closes it, so the parent reads EOF.
+ * Starts the command through the shared spawner (util/spawn.h): the environment (environ,
+ * env_extra, JOULEBENCH_FD=proto_w) built before fork, the protocol pipe's write end kept across
+ * the exec, stdout/stderr onto the capture pipes, stdin /dev/null in a new process group, and
+ * SIGKILL when we die: killed by SIGKILL, we could not stop it, and it would go on loading the
+ * device (and writing) unobserved while a resumed runner measures again.  -1 with the message in
+ * err and errno the child's (exec's or chdir's) errno.
  */
 static pid_t spawn(const struct measure_opts *o, int proto_w, int out_w, int err_w, int new_pgrp,
                    char *err, size_t errlen)
 {
-    int ep[2];
-    char **env;
-    pid_t pid, parent;
-    int child_errno = 0;
-    ssize_t n;
+    char fdvar[32], **add, **env;
+    size_t n_extra = 0, nd = 0;
+    struct spawn_dup dups[3];
+    struct spawn_opts so;
+    struct spawn_error se;
+    pid_t pid;
 
-    env = build_env(o->env_extra, proto_w);
-    if (!env) {
+    while (o->env_extra && o->env_extra[n_extra])
+        n_extra++;
+    add = calloc(n_extra + 2, sizeof(char *));
+    if (!add) {
         snprintf(err, errlen, "out of memory");
+        errno = ENOMEM;
         return -1;
     }
-    if (pipe(ep) < 0) {
-        snprintf(err, errlen, "cannot create pipe: %s", strerror(errno));
-        free_env(env);
+    for (size_t i = 0; i < n_extra; i++)
+        add[i] = o->env_extra[i];
+    snprintf(fdvar, sizeof(fdvar), "JOULEBENCH_FD=%d", proto_w);
+    add[n_extra] = fdvar; /* replaces an inherited JOULEBENCH_FD */
+    env = spawn_env(NULL, add);
+    if (!env) {
+        free(add);
+        snprintf(err, errlen, "out of memory");
+        errno = ENOMEM;
         return -1;
     }
-    fcntl(ep[0], F_SETFD, FD_CLOEXEC);
-    fcntl(ep[1], F_SETFD, FD_CLOEXEC);
-    parent = getpid();
-    pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "cannot fork: %s", strerror(errno));
-        close(ep[0]);
-        close(ep[1]);
-        free_env(env);
-        return -1;
-    }
-    if (pid == 0) {
-        struct sigaction sa;
-        sigset_t none;
-        int e;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = SIG_DFL;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGCHLD, &sa, NULL);
-        sigaction(SIGPIPE, &sa, NULL);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        /* The command dies with us: killed by SIGKILL, we could not stop it, and it would go on
-         * loading the device (and writing) unobserved while a resumed runner measures again.
-         * Checked after setting: we may have died already. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        if (new_pgrp)
-            setpgid(0, 0);
-        if (out_w >= 0)
-            dup2(out_w, STDOUT_FILENO);
-        if (err_w >= 0)
-            dup2(err_w, STDERR_FILENO);
-        if (new_pgrp) {
-            int devnull = open("/dev/null", O_RDONLY);
-            if (devnull >= 0)
-                dup2(devnull, STDIN_FILENO);
-        }
-        if (o->workdir && chdir(o->workdir) < 0) {
-            e = errno;
-            n = write(ep[1], &e, sizeof(e));
-            _exit(127);
-        }
-        environ = env;
-        execvp(o->argv[0], o->argv);
-        e = errno;
-        n = write(ep[1], &e, sizeof(e));
-        (void)n;
-        _exit(127);
-    }
+    if (out_w >= 0)
+        dups[nd++] = (struct spawn_dup){out_w, STDOUT_FILENO};
+    if (err_w >= 0)
+        dups[nd++] = (struct spawn_dup){err_w, STDERR_FILENO};
     if (new_pgrp)
-        setpgid(pid, pid); /* also here: no race with an early kill(-pid) */
-    close(ep[1]);
-    do {
-        n = read(ep[0], &child_errno, sizeof(child_errno));
-    } while (n < 0 && errno == EINTR);
-    close(ep[0]);
-    free_env(env);
-    if (n == (ssize_t)sizeof(child_errno)) {
-        waitpid(pid, NULL, 0);
-        if (o->workdir && access(o->workdir, X_OK) < 0)
-            snprintf(err, errlen, "cannot enter '%s': %s", o->workdir, strerror(child_errno));
-        else
-            snprintf(err, errlen, "cannot run '%s': %s", o->argv[0], strerror(child_errno));
-        errno = child_errno;
-        return -1;
+        dups[nd++] = (struct spawn_dup){SPAWN_DEVNULL, STDIN_FILENO};
+    memset(&so, 0, sizeof(so));
+    so.argv = o->argv;
+    so.envp = env;
+    so.workdir = o->workdir;
+    so.dups = dups;
+    so.n_dups = nd;
+    so.keep_fds = &proto_w;
+    so.n_keep_fds = 1;
+    so.new_pgrp = new_pgrp;
+    so.death_signal = SIGKILL;
+    pid = spawn_start(&so, &se);
+    free(env);
+    free(add);
+    if (pid < 0) {
+        spawn_error_text(&so, &se, err, errlen);
+        errno = se.err;
     }
     return pid;
 }
@@ -1483,6 +1401,7 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         goto out;
     }
     fcntl(proto[0], F_SETFD, FD_CLOEXEC);
+    fcntl(proto[1], F_SETFD, FD_CLOEXEC); /* kept across the command's exec only */
     if (o->capture) {
         fcntl(opipe[0], F_SETFD, FD_CLOEXEC);
         fcntl(epipe[0], F_SETFD, FD_CLOEXEC);
