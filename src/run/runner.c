@@ -3,7 +3,7 @@
  * simulated fallback), catches SIGINT/SIGTERM for the call, and runs the selected runs one after
  * the other (or hands them to the --gpus scheduler, runner_gpus.c), with progress lines, an ETA
  * and a live line through the caller's message callback.  One run with its attempts is
- * runner_attempt.c; the cooldown runner_cooldown.c; locks and run states runner_lock.c.  It does
+ * runner_attempt.c (the cooldown: cooldown.c); locks and run states runner_lock.c.  It does
  * not print, parse options or build the store.
  */
 #include "run/runner_int.h"

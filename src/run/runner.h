@@ -12,8 +12,8 @@
  * the behaviour.
  *
  * Files: runner.c (entry point, meters, the sequential loop, progress), runner_attempt.c (one
- * run: lock, attempts, retries), runner_cooldown.c, runner_lock.c (locks, run states, attempts
- * kept aside), runner_gpus.c (the --gpus scheduler); runner_int.h is their private header.
+ * run: lock, attempts, retries, and the cooldown through cooldown.h), runner_lock.c (locks, run
+ * states, attempts kept aside), runner_gpus.c (the --gpus scheduler); runner_int.h is their private header.
  */
 #ifndef JB_SRC_RUN_RUNNER_H
 #define JB_SRC_RUN_RUNNER_H

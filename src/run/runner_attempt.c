@@ -1,11 +1,12 @@
 /*
  * runner_attempt.c - one run of a grid: its lock, its attempts (each a measure_run into the run
  * directory, the unfinished ones moved aside first), the retries after a failure and the cooldown
- * after each execution that another one follows.  It reports through the runner's messages; the
+ * after each execution that another one follows (cooldown.c, shared with the Slurm tasks).  It reports through the runner's messages; the
  * loops over runs are in runner.c and runner_gpus.c.
  */
 #include "run/runner_int.h"
 
+#include "run/cooldown.h"
 #include "util/strbuf.h"
 
 #include <signal.h>
@@ -117,6 +118,31 @@ static void report_failure(struct runner *R, const struct run_ctx *c,
     else
         runner__msg(R, RUNNER_MSG_WARNING, "run %s failed: exit status %d (see %s/stderr.log)", id,
                     res->exit_status, c->dir);
+}
+
+/* The cooldown's messages as the runner's: progress and warnings, the polls as the live line
+ * (with --live only); that it is cool is not said (the next run's line follows). */
+static void cooldown_msg(void *user, enum cooldown_msg kind, const char *text)
+{
+    struct runner *R = user;
+
+    switch (kind) {
+    case COOLDOWN_MSG_PROGRESS: runner__msg(R, RUNNER_MSG_PROGRESS, "%s", text); break;
+    case COOLDOWN_MSG_WARNING: runner__msg(R, RUNNER_MSG_WARNING, "%s", text); break;
+    case COOLDOWN_MSG_WAITING:
+        if (R->o->live)
+            runner__msg(R, RUNNER_MSG_LIVE, "%s", text);
+        break;
+    case COOLDOWN_MSG_DONE: break;
+    }
+}
+
+int runner__cooldown(struct runner *R, const struct measure_result *res)
+{
+    struct cooldown_opts o = {&R->g->cooldown,      R->set,       res, 0,
+                              &runner__stop_signal, cooldown_msg, R};
+
+    return cooldown_wait(&o);
 }
 
 /*

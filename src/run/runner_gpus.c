@@ -8,15 +8,14 @@
 #include "run/runner_int.h"
 
 #include "run/meterspec.h"
+#include "util/spawn.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +23,7 @@
 
 struct slot {
     int gpu;
-    pid_t pid;  /* 0: free */
+    pid_t pid;  /* 0: free; -1: its runner could not be executed (a failed run, not yet counted) */
     size_t run; /* index into g->runs */
 };
 
@@ -36,37 +35,34 @@ struct sched {
 };
 
 /*
- * Starts the child runner of s->run.  -1 when it could not be started (an ERROR was sent); a
- * binary that cannot be executed is reported here and then fails as a run (exit 127).
- *
- * The same fork + exec pattern as measure.c's spawn() (error pipe, own process group,
- * parent-death signal checked against getppid(), SIGINT/SIGTERM back to default).  When the
- * shared spawner of issue 9 exists (src/util/spawn.*, made from spawn()), this should call it
- * with: absolute path (execv), env additions CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (built
- * before fork, not setenv in the child), new process group, death signal SIGTERM, inherited
- * stdio and folder.
+ * Starts the child runner of s->run through the shared spawner (util/spawn.h): by absolute path,
+ * the environment plus CUDA_VISIBLE_DEVICES and CUDA_DEVICE_ORDER (built before fork), its own
+ * process group (a terminal's Ctrl-C reaches us, and we forward it once), SIGTERM when we die
+ * (the child stops, interrupted and recorded), stdio and folder inherited.  -1 when it could not
+ * be started (an ERROR was sent).  A binary that cannot be executed is reported here and then
+ * fails as a run (exit 127, taken up by the scheduler loop): the child prints nothing.
  */
 static int spawn_child(struct runner *R, struct sched *S, struct slot *s, const char *spec,
                        int more)
 {
-    char idx[32], gpu[16];
-    const char *argv[16];
+    char idx[32], cvd[48];
+    char *argv[16], *add[] = {cvd, "CUDA_DEVICE_ORDER=PCI_BUS_ID", NULL}, **env;
     size_t n = 0;
-    pid_t pid, parent = getpid();
-    int ep[2], e = 0;
-    ssize_t got;
+    struct spawn_opts so;
+    struct spawn_error se;
+    pid_t pid;
 
     snprintf(idx, sizeof(idx), "%zu", s->run);
-    snprintf(gpu, sizeof(gpu), "%d", s->gpu);
+    snprintf(cvd, sizeof(cvd), "CUDA_VISIBLE_DEVICES=%d", s->gpu);
     argv[n++] = "joulebench";
     argv[n++] = "run";
-    argv[n++] = R->g->path;
+    argv[n++] = (char *)R->g->path;
     argv[n++] = "--only";
     argv[n++] = idx;
     argv[n++] = "-o";
-    argv[n++] = R->o->results;
+    argv[n++] = (char *)R->o->results;
     argv[n++] = "--meters";
-    argv[n++] = spec;
+    argv[n++] = (char *)spec;
     argv[n++] = "--quiet";
     if (more)
         argv[n++] = "--cooldown-last";
@@ -74,50 +70,31 @@ static int spawn_child(struct runner *R, struct sched *S, struct slot *s, const 
         argv[n++] = "--echo";
     argv[n] = NULL;
 
-    /* A failed exec comes back through a close-on-exec pipe (its errno), so that the parent
-     * reports it: the child prints nothing of its own. */
-    if (pipe(ep) < 0) {
+    env = spawn_env(NULL, add);
+    if (!env) {
         runner__msg(R, RUNNER_MSG_ERROR, "cannot start a runner for gpu %d: %s", s->gpu,
-                    strerror(errno));
+                    strerror(ENOMEM));
         return -1;
     }
-    fcntl(ep[0], F_SETFD, FD_CLOEXEC); /* cannot fail on a descriptor just made */
-    fcntl(ep[1], F_SETFD, FD_CLOEXEC);
+    memset(&so, 0, sizeof(so));
+    so.file = S->self;
+    so.argv = argv;
+    so.envp = env;
+    so.new_pgrp = 1;
+    so.death_signal = SIGTERM;
     fflush(NULL);
-    pid = fork();
+    pid = spawn_start(&so, &se);
+    free(env);
+    if (pid < 0 && se.stage == SPAWN_ERR_EXEC) {
+        runner__msg(R, RUNNER_MSG_ERROR, "cannot execute '%s': %s", S->self, strerror(se.err));
+        s->pid = -1; /* a failed run, counted by sched_loop */
+        return 0;
+    }
     if (pid < 0) {
-        e = errno;
-        close(ep[0]);
-        close(ep[1]);
         runner__msg(R, RUNNER_MSG_ERROR, "cannot start a runner for gpu %d: %s", s->gpu,
-                    strerror(e));
+                    strerror(se.err));
         return -1;
     }
-    if (pid == 0) {
-        /* Our own process group: a terminal's Ctrl-C reaches the parent, which forwards it once.
-         * And the child stops (interrupted, recorded) when the parent dies. */
-        close(ep[0]);
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(143);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        setenv("CUDA_VISIBLE_DEVICES", gpu, 1);
-        setenv("CUDA_DEVICE_ORDER", "PCI_BUS_ID", 1);
-        execv(S->self, (char *const *)argv);
-        e = errno;
-        got = write(ep[1], &e, sizeof(e));
-        (void)got;
-        _exit(127);
-    }
-    close(ep[1]);
-    do {
-        got = read(ep[0], &e, sizeof(e));
-    } while (got < 0 && errno == EINTR);
-    close(ep[0]);
-    if (got == (ssize_t)sizeof(e))
-        runner__msg(R, RUNNER_MSG_ERROR, "cannot execute '%s': %s", S->self, strerror(e));
     s->pid = pid;
     return 0;
 }
@@ -172,31 +149,40 @@ static int sched_init(struct runner *R, struct sched *S, struct runner_result *r
     return 0;
 }
 
-/* A child ended: which run, and how. */
+/* Slot s's child ended (exited: WIFEXITED, code: its WEXITSTATUS): which run, and how. */
+static void slot_done(struct runner *R, struct sched *S, struct slot *s, int exited, int code,
+                      struct runner_result *res)
+{
+    const char *what;
+
+    s->pid = 0;
+    S->busy--;
+    if (exited && code == 0) {
+        res->n_complete++;
+        what = "complete";
+    } else if (exited && (code == 130 || code == 143)) {
+        what = "interrupted";
+        if (!runner__stop_signal)
+            runner__stop_signal = code - 128;
+    } else {
+        res->n_failed++;
+        what = "failed";
+    }
+    runner__msg(R, RUNNER_MSG_PROGRESS, "gpu %d: %s %s", s->gpu, R->g->runs[s->run].run_id, what);
+}
+
+/* A child ended, or (pid -1) the runners that could not be executed: as if they exited 127. */
 static void reap(struct runner *R, struct sched *S, pid_t pid, int status,
                  struct runner_result *res)
 {
     for (size_t i = 0; i < R->o->n_gpus; i++) {
         struct slot *s = &S->slots[i];
-        const char *what;
         if (s->pid != pid)
             continue;
-        s->pid = 0;
-        S->busy--;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            res->n_complete++;
-            what = "complete";
-        } else if (WIFEXITED(status) &&
-                   (WEXITSTATUS(status) == 130 || WEXITSTATUS(status) == 143)) {
-            what = "interrupted";
-            if (!runner__stop_signal)
-                runner__stop_signal = WEXITSTATUS(status) - 128;
-        } else {
-            res->n_failed++;
-            what = "failed";
-        }
-        runner__msg(R, RUNNER_MSG_PROGRESS, "gpu %d: %s %s", s->gpu, R->g->runs[s->run].run_id,
-                    what);
+        if (pid < 0)
+            slot_done(R, S, s, 1, 127, res);
+        else
+            slot_done(R, S, s, WIFEXITED(status), WIFEXITED(status) ? WEXITSTATUS(status) : 0, res);
     }
 }
 
@@ -229,9 +215,12 @@ static void sched_loop(struct runner *R, struct sched *S, struct runner_result *
         fill_slots(R, S);
         if (!S->busy)
             break;
+        reap(R, S, -1, 0, res); /* runners that could not be executed */
+        if (!S->busy)
+            continue;
         if (runner__stop_signal && !forwarded) {
             for (size_t i = 0; i < R->o->n_gpus; i++)
-                if (S->slots[i].pid)
+                if (S->slots[i].pid > 0)
                     kill(S->slots[i].pid, runner__stop_signal);
             forwarded = 1;
         }

@@ -56,11 +56,9 @@ void runner__on_warn(void *user, const char *msg);
  * (for the cooldown). */
 enum runner_outcome runner__run_one(struct runner *R, const struct grid_run *r, int more);
 
-/* runner_cooldown.c: the cooldown after an execution (res: its idle baselines, may be NULL).
- * Returns -1 when a stop signal arrived. */
+/* runner_attempt.c: the grid's cooldown after an execution (cooldown.h; res: its idle
+ * baselines, may be NULL).  Returns -1 when a stop signal arrived. */
 int runner__cooldown(struct runner *R, const struct measure_result *res);
-/* Sleeps up to s seconds; returns early (-1) when a stop signal arrives. */
-int runner__sleep_interruptible(double s);
 
 /* runner_lock.c */
 enum runner_state runner__state_in(const char *grid_dir, const struct grid_run *r);

@@ -2,7 +2,7 @@
  * rundir.h - the run directory format's write side (DESIGN.md section 4, docs/run-directory.md):
  * the column lists of samples.csv, phases.csv and metrics.csv in one place, one function per row
  * kind, and the file discipline (a file streams into NAME.partial and is renamed into place; a
- * whole document goes through fs_write_atomic), used by run/measure.c and analysis/import.c.
+ * whole document goes through fs_write_atomic), used by run/measure*.c and analysis/import.c.
  * Readers (rundir/read.c) find columns by header name: columns may be appended, never
  * renamed.  An empty cell means unavailable.
  */
