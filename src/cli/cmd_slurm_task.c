@@ -286,7 +286,9 @@ static int measure_part(const struct grid *g, const struct grid_run *r, const ch
         rc = cli_error("run %s, %s: %s", r->run_id, part_dir, err);
         goto out;
     }
-    if (res.status == MEASURE_COMPLETE)
+    if (res.late_signal && res.status != MEASURE_INTERRUPTED)
+        rc = 128 + res.late_signal; /* the part is whole; the task still stops as asked */
+    else if (res.status == MEASURE_COMPLETE)
         rc = JB_EXIT_OK;
     else if (res.status == MEASURE_INTERRUPTED)
         rc = 128 + (res.got_signal ? res.got_signal : SIGTERM);

@@ -266,9 +266,9 @@ static size_t run_repeats(struct stat_parse *P, struct stat_run *runs, int *fail
             cli_error("cannot run '%s': %s", so->argv[0], strerror(run->r.spawn_errno));
             break;
         }
-        if (run->r.got_signal || run->r.status == MEASURE_INTERRUPTED) {
+        if (run->r.got_signal || run->r.late_signal || run->r.status == MEASURE_INTERRUPTED) {
             *interrupted = 1;
-            *sig = run->r.got_signal;
+            *sig = run->r.got_signal ? run->r.got_signal : run->r.late_signal;
             break;
         }
     }

@@ -48,6 +48,25 @@ const char *measure_status_name(enum measure_status s)
     return "failed";
 }
 
+/* Test hook (never needed otherwise): with JB_TEST_MEASURE_PAUSE_FILE=F, once the command has
+ * ended and its phases are resolved, measure creates F and waits until a signal comes (at most
+ * 60 s), so that a test can signal that moment without a race.  The signal stays in the
+ * self-pipe for the code after it. */
+static void test_pause(void)
+{
+    const char *f = getenv("JB_TEST_MEASURE_PAUSE_FILE");
+    FILE *fp;
+
+    if (!f || !*f || !(fp = fopen(f, "w")))
+        return;
+    fclose(fp);
+    for (int i = 0; i < 600; i++) {
+        struct timespec ts = {0, 100000000};
+        if (nanosleep(&ts, NULL) < 0 && errno == EINTR)
+            break;
+    }
+}
+
 /* Keeps the sampler running after the command for the counter updates the last phases need
  * (MEASURE_TAIL_S); nothing when no meter's counter is a step function.  Signals arriving
  * meanwhile wait in the self-pipe: the command has ended, the run is being written. */
@@ -302,13 +321,20 @@ int measure_run(const struct measure_opts *o, struct measure_result *r,
         goto out;
     if (finish(&m, r, &end_utc, err, errlen) < 0)
         goto out;
+    test_pause();
     measure__compute_totals(&m, r, idle_s);
     if (o->rundir && measure__write_rundir(&m, r, &end_utc, idle_s, err, errlen) < 0)
         goto out;
     rc = 0;
 out:
-    if (signals_installed)
+    if (signals_installed) {
+        /* A signal after the command ended (the tail, the writing) is not lost: the caller
+         * stops as it would have during the command (issue 13). */
+        int late = measure__pending_signal();
+        if (late && !r->got_signal)
+            r->late_signal = late;
         measure__restore_signals(&saved);
+    }
     meas_free(&m);
     if (rc < 0 && o->rundir)
         rundir_remove_partials(o->rundir);

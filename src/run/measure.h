@@ -125,6 +125,10 @@ struct measure_result {
     double cpu_user_s;
     double cpu_sys_s;
     int spawn_errno; /* why the command could not be started (exec's or chdir's errno); 0 */
+    /* A SIGINT/SIGTERM that came after the command had ended, while its results were being
+     * written (0: none).  The run is whole and recorded as it ended; the caller stops (a grid
+     * does not go on, stat exits 128+N) as for got_signal. */
+    int late_signal;
 };
 
 /* Runs one measured execution.  Returns 0 when a result was produced (look at r->status), or -1

@@ -122,6 +122,8 @@ void measure__compute_totals(struct meas *m, struct measure_result *r, double id
 /* measure_supervise.c: SIGINT/SIGTERM/SIGCHLD into a self-pipe for the call. */
 int measure__install_signals(struct saved_signals *old);
 void measure__restore_signals(const struct saved_signals *old);
+/* The SIGINT/SIGTERM waiting in the self-pipe (the last one; 0: none), the pipe drained. */
+int measure__pending_signal(void);
 /* Sleeps up to secs; 1 (and *got_signal) when SIGINT/SIGTERM arrived first. */
 int measure__idle_wait(double secs, int *got_signal);
 /* Starts the command, supervises it to its end and fills r's status, exit status and CPU

@@ -64,6 +64,19 @@ int measure__install_signals(struct saved_signals *old)
     return 0;
 }
 
+int measure__pending_signal(void)
+{
+    unsigned char msg[2];
+    int sig = 0;
+
+    if (sig_pipe[0] < 0)
+        return 0;
+    while (read(sig_pipe[0], msg, sizeof(msg)) == (ssize_t)sizeof(msg))
+        if (msg[0] == SIGINT || msg[0] == SIGTERM)
+            sig = msg[0];
+    return sig;
+}
+
 void measure__restore_signals(const struct saved_signals *old)
 {
     sigaction(SIGINT, &old->int_, NULL);

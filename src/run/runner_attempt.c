@@ -192,6 +192,13 @@ static int attempt_once(struct runner *R, struct run_ctx *c, int t, int more,
         *out = OUT_INTERRUPTED;
         return 0;
     }
+    if (res.late_signal && !runner__stop_signal) {
+        runner__stop_signal = res.late_signal; /* the run is whole; the grid stops after it */
+        runner__msg(R, RUNNER_MSG_PROGRESS,
+                    "[%zu/%zu] %s: signal %d after the command ended; stopping the grid after "
+                    "this run",
+                    R->pos, R->n_todo, c->r->run_id, res.late_signal);
+    }
     if (res.status == MEASURE_COMPLETE) {
         report_complete(R, c, &res);
         *out = OUT_COMPLETE;
