@@ -160,6 +160,11 @@ void rundir_phases_row(struct strbuf *sb, const struct rundir_phase_row *row)
                 sb_puts(sb, row->peak_power_source);
             break;
         case RUNDIR_P_FLAGS: rundir_flags(sb, row->flags); break;
+        case RUNDIR_P_T_BEGIN_S:
+        case RUNDIR_P_T_END_S:
+        case RUNDIR_P_DURATION_S: /* times keep their 6 decimals (microseconds) even trimmed */
+            fastnum_put(sb, num[k], phases_dec[k], 0);
+            break;
         default: fastnum_put(sb, num[k], phases_dec[k], row->trim); break;
         }
     }

@@ -161,7 +161,7 @@ int native_parse_args(int argc, char **argv, struct native_args *a, char *err, s
         if (!strcmp(opt, "--shuffle") || !strcmp(opt, "--no-shuffle") ||
             !strcmp(opt, "--raw-pixels") || !strcmp(opt, "--data-on-device") ||
             !strcmp(opt, "--graph") || !strcmp(opt, "--channels-last") ||
-            !strcmp(opt, "--compile")) {
+            !strcmp(opt, "--compile") || !strcmp(opt, "--ddp")) {
             if (val) {
                 snprintf(err, errlen, "argument %s: ignored explicit argument '%s'", opt, val);
                 return -1;
@@ -178,6 +178,11 @@ int native_parse_args(int argc, char **argv, struct native_args *a, char *err, s
                 snprintf(err, errlen,
                          "argument --channels-last: PyTorch only (this trainer's "
                          "layout is NCHW, NHWC with --precision bf16)");
+                return -1;
+            } else if (!strcmp(opt, "--ddp")) {
+                snprintf(err, errlen,
+                         "argument --ddp: data-parallel training is implemented for PyTorch "
+                         "only (this trainer runs on one GPU)");
                 return -1;
             } else if (!strcmp(opt, "--compile")) {
                 snprintf(err, errlen,
@@ -293,6 +298,12 @@ int native_parse_args(int argc, char **argv, struct native_args *a, char *err, s
                 return bad(err, errlen, opt, "'%s' must be at most 65536", val);
         } else if (!strcmp(opt, "--check-out")) {
             a->check_out = val;
+        } else if (!strcmp(opt, "--nproc-per-node") || !strcmp(opt, "--params-out")) {
+            snprintf(err, errlen,
+                     "argument %s: data-parallel training and --params-out are implemented for "
+                     "PyTorch only",
+                     opt);
+            return -1;
         } else {
             snprintf(err, errlen, "unrecognized arguments: %s", arg);
             return -1;
