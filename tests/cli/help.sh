@@ -57,8 +57,8 @@ done
 v=$(jb -V)
 expect_eq "-V and --version" "$v" "$(jb --version)"
 echo "$v" | grep -qE '^joulebench [0-9]+\.[0-9]+\.[0-9]+' || fail "-V printed '$v'"
-grep -q "project(joulebench VERSION ${v#joulebench }" "$SRC/CMakeLists.txt" \
-  || grep -q "${v#joulebench }" "$SRC/CMakeLists.txt" || fail "-V '$v' is not CMakeLists.txt's version"
+hv=$(awk '/#define JB_VERSION_(MAJOR|MINOR|PATCH) / {printf "%s%s", sep, $3; sep="."}' "$SRC/include/joulebench.h")
+expect_eq "-V against include/joulebench.h's JB_VERSION_*" "${v#joulebench }" "$hv"
 set +e
 jb help no-such-command >/dev/null 2>"$T/u.err"
 rc=$?
