@@ -204,7 +204,7 @@ int cmd_sample(int argc, char **argv)
     int opt, rc, status = JB_EXIT_FAIL;
     long l;
 
-    memset(&so, 0, sizeof(so));
+    jb_sampler_opts_init(&so);
     memset(&s, 0, sizeof(s));
     /* Gauges only unless -E asks for counter rows: one NVML counter read costs ~4 ms of CPU on
      * an H200, 40x what a full set of gauges costs (docs/BENCHMARKS.md). */
