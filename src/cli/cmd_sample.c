@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cli_meters.h"
+#include "list.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -155,21 +156,19 @@ static int parse_fields(const char *list, uint32_t *mask)
     const char *p = list;
 
     *mask = 0;
-    while (*p) {
-        size_t n = strcspn(p, ",");
+    while (p && *p) { /* a trailing comma ends the list */
+        char tok[32];
+        size_t n = jb__list_next(&p, tok, sizeof(tok), 0);
         uint32_t bit;
         for (bit = 1; bit; bit <<= 1) {
             const char *name = jb_cap_name(bit);
             if (name && bit != JB_CAP_ENERGY && bit != JB_CAP_THROTTLE && strlen(name) == n &&
-                !strncmp(p, name, n))
+                !strcmp(tok, name))
                 break;
         }
         if (!bit)
             return -1;
         *mask |= bit;
-        p += n;
-        if (*p == ',')
-            p++;
     }
     return *mask ? 0 : -1;
 }
