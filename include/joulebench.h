@@ -218,7 +218,27 @@ typedef void (*jb_error_cb)(void *user, size_t meter_index, int code, const char
 #define JB_ENERGY_ON_DEMAND 1 /* only the first and last reads and jb_sampler_read_energy_now */
 #define JB_ENERGY_FIXED 2     /* periodic on a fixed schedule, whatever the counter does */
 
+/*
+ * Options of jb_sampler_start.  Growable without breaking callers built against an older
+ * header: `size` comes first and says how much of the struct the caller knows (sizeof as the
+ * caller was compiled).  Start with jb_sampler_opts_init(&o), which sets size and every
+ * default, then set what you need:
+ *
+ *     struct jb_sampler_opts o;
+ *     jb_sampler_opts_init(&o);
+ *     o.interval_ms = 50;
+ *
+ * The library reads only the first `size` bytes: a field that lies beyond them (one added after
+ * the caller was built) takes its default.  A size larger than this header's (a newer caller)
+ * is accepted when the bytes this library does not know are zero (their defaults), and refused
+ * with JB_ENOTSUP otherwise; a size below sizeof(size_t), 0 included (options never
+ * initialised), or above JB_OPTS_SIZE_MAX is refused with JB_EINVAL.  Every field's default is
+ * 0 (and NULL), so a struct zeroed with its size set is a default one too.  Fields are appended,
+ * never reordered or removed.
+ */
+#define JB_OPTS_SIZE_MAX 4096
 struct jb_sampler_opts {
+    size_t size;                 /* sizeof(struct jb_sampler_opts): jb_sampler_opts_init */
     unsigned interval_ms;        /* power/temperature/... cadence, 10..60000; 0 means 100 */
     unsigned energy_interval_ms; /* energy-counter cadence, 10..60000; 0 means 100 */
     jb_sample_cb on_sample;      /* may be NULL */
@@ -227,6 +247,11 @@ struct jb_sampler_opts {
     void *user;
     int energy_on_demand; /* JB_ENERGY_*: the counter schedule (0, the default: locked) */
 };
+
+/* Sets o->size to `size` and every field within it to its default.  Call it through the
+ * macro, which passes the caller's own sizeof. */
+JB_API void jb_sampler_opts_init_sized(struct jb_sampler_opts *o, size_t size);
+#define jb_sampler_opts_init(o) jb_sampler_opts_init_sized((o), sizeof(*(o)))
 
 struct jb_sampler;
 
@@ -241,7 +266,9 @@ struct jb_sampler;
  * meters), or whose updates cannot be located, is read every energy_interval_ms.  Callbacks are
  * serialised (never run concurrently) and are called from the sampler's threads; a meter's
  * counter readings arrive in time order; the first sample and counter readings are taken before
- * this returns.  Returns 0 or a negative code; *out is NULL on failure.
+ * this returns.  Returns 0 or a negative code; *out is NULL on failure: JB_EINVAL (no set, no
+ * options, a bad opts->size or energy_on_demand), JB_ENOTSUP (opts set a field this library does
+ * not know), JB_ERANGE (an interval), JB_ENOMEM, JB_ESYS.
  */
 JB_API int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
                             const struct jb_sampler_opts *opts);

@@ -10,6 +10,7 @@
 
 #include "analysis/import.h"
 #include "analysis/nvsmi.h"
+#include "list.h"
 #include "util/fsutil.h"
 
 #include <errno.h>
@@ -109,23 +110,24 @@ out:
     return rc;
 }
 
-/* Parses "k=v,k2=v2" into parallel arrays (pointers into buf, which is modified). */
-static int parse_levels(char *buf, const char **keys, const char **vals, size_t max, size_t *n)
+/* Parses "k=v,k2=v2" (s) into parallel arrays of pointers into buf, strlen(s) + 1 bytes, which
+ * holds the items one after the other.  A trailing comma ends the list. */
+static int parse_levels(const char *s, char *buf, const char **keys, const char **vals, size_t max,
+                        size_t *n)
 {
-    char *p = buf;
+    const char *p = s;
+    char *q = buf, *end = buf + strlen(s) + 1;
     *n = 0;
     while (p && *p) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
-        char *eq = strchr(p, '=');
-        if (!eq || eq == p || *n >= max)
+        size_t len = jb__list_next(&p, q, (size_t)(end - q), 0); /* always fits */
+        char *eq = strchr(q, '=');
+        if (!eq || eq == q || *n >= max)
             return -1;
         *eq = '\0';
-        keys[*n] = p;
+        keys[*n] = q;
         vals[*n] = eq + 1;
         (*n)++;
-        p = comma ? comma + 1 : NULL;
+        q += len + 1;
     }
     return 0;
 }
@@ -324,7 +326,7 @@ int cmd_import(int argc, char **argv)
     const char *keys[64], *vals[64];
     size_t nl = 0;
     char *lv = levels ? strdup(levels) : NULL;
-    if (levels && (!lv || parse_levels(lv, keys, vals, 64, &nl))) {
+    if (levels && (!lv || parse_levels(levels, lv, keys, vals, 64, &nl))) {
         free(lv);
         return cli_usage_error(usage_str, "import: --levels wants k=v,k2=v2");
     }

@@ -14,6 +14,7 @@
 
 #include "run/grid.h"
 #include "run/runner.h"
+#include "list.h"
 #include "util/strbuf.h"
 
 #include <getopt.h>
@@ -112,15 +113,12 @@ static int parse_index_list(const char *s, size_t n, size_t **out, size_t *n_out
 
     if (!v || !seen)
         goto fail;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (p) { /* an empty item ("", "1,,2", a trailing comma) is refused */
         char tok[64], *dash;
         long a, b;
+        size_t len = jb__list_next(&p, tok, sizeof(tok), 0);
         if (!len || len >= sizeof(tok))
             goto fail;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
         dash = strchr(tok, '-');
         if (dash) {
             *dash = '\0';
@@ -146,9 +144,6 @@ static int parse_index_list(const char *s, size_t n, size_t **out, size_t *n_out
             }
             v[cnt++] = (size_t)i;
         }
-        p += len;
-        if (*p == ',' && !*++p)
-            goto fail;
     }
     if (!cnt)
         goto fail;
@@ -166,24 +161,18 @@ static int parse_gpus(const char *s, int *gpus, size_t *n)
 {
     const char *p = s;
     *n = 0;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
+    while (p) { /* an empty item ("", "1,,2", a trailing comma) is refused */
         char tok[16];
         long v;
+        size_t len = jb__list_next(&p, tok, sizeof(tok), 0);
         if (!len || len >= sizeof(tok) || *n >= RUNNER_MAX_GPUS)
             return -1;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
         if (cli_parse_long(tok, 0, RUNNER_MAX_GPUS - 1, &v) < 0)
             return -1;
         for (size_t i = 0; i < *n; i++)
             if (gpus[i] == (int)v)
                 return -1;
         gpus[(*n)++] = (int)v;
-        p += len;
-        if (*p == ',' && !*++p)
-            return -1;
     }
     return *n ? 0 : -1;
 }

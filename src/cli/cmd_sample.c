@@ -8,6 +8,7 @@
  */
 #include "cli/cli.h"
 #include "cli/cli_meters.h"
+#include "list.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -155,21 +156,19 @@ static int parse_fields(const char *list, uint32_t *mask)
     const char *p = list;
 
     *mask = 0;
-    while (*p) {
-        size_t n = strcspn(p, ",");
+    while (p && *p) { /* a trailing comma ends the list */
+        char tok[32];
+        size_t n = jb__list_next(&p, tok, sizeof(tok), 0);
         uint32_t bit;
         for (bit = 1; bit; bit <<= 1) {
             const char *name = jb_cap_name(bit);
             if (name && bit != JB_CAP_ENERGY && bit != JB_CAP_THROTTLE && strlen(name) == n &&
-                !strncmp(p, name, n))
+                !strcmp(tok, name))
                 break;
         }
         if (!bit)
             return -1;
         *mask |= bit;
-        p += n;
-        if (*p == ',')
-            p++;
     }
     return *mask ? 0 : -1;
 }
@@ -204,7 +203,7 @@ int cmd_sample(int argc, char **argv)
     int opt, rc, status = JB_EXIT_FAIL;
     long l;
 
-    memset(&so, 0, sizeof(so));
+    jb_sampler_opts_init(&so);
     memset(&s, 0, sizeof(s));
     /* Gauges only unless -E asks for counter rows: one NVML counter read costs ~4 ms of CPU on
      * an H200, 40x what a full set of gauges costs (docs/BENCHMARKS.md). */

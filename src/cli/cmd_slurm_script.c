@@ -7,6 +7,7 @@
  */
 #include "cli/slurm.h"
 
+#include "list.h"
 #include "run/cooldown.h"
 
 #include <string.h>
@@ -68,16 +69,14 @@ int slurm_spec_uses_cpu(const char *spec)
     const char *p = spec;
 
     while (p && *p) {
-        size_t len = strcspn(p, ",");
-        if ((len == 4 && !strncmp(p, "auto", 4)) || (len >= 3 && !strncmp(p, "cpu", 3)) ||
-            (len >= 4 && !strncmp(p, "dram", 4)))
+        char tok[16]; /* the prefixes below are all that is looked at */
+        size_t len = jb__list_next(&p, tok, sizeof(tok), 0);
+        if ((len == 4 && !strcmp(tok, "auto")) || (len >= 3 && !strncmp(tok, "cpu", 3)) ||
+            (len >= 4 && !strncmp(tok, "dram", 4)))
             return 1;
         /* sim:trace=FILE takes the rest of the specification: nothing after it is a meter. */
-        if (!strncmp(p, "sim:trace=", 10))
+        if (!strncmp(tok, "sim:trace=", 10))
             return 0;
-        p += len;
-        if (*p == ',')
-            p++;
     }
     return 0;
 }

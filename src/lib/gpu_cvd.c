@@ -4,6 +4,7 @@
  */
 #include "gpu_cvd.h"
 
+#include "list.h"
 #include "meter.h"
 
 #include <errno.h>
@@ -29,22 +30,14 @@ int jb__cvd_parse(struct jb_meter_set *set, const char *cvd, int count,
         return count;
     }
     memset(visible, 0, (size_t)count);
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char tok[128];
+    while (p && *p) {
+        char tok[128]; /* longer entries name no GPU: truncated, they still match none */
+        size_t len;
         int match = -1;
 
-        while (len && (*p == ' ' || *p == '\t')) {
-            p++;
-            len--;
-        }
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
+        len = jb__list_next(&p, tok, sizeof(tok), JB_LIST_TRIM);
         if (len >= sizeof(tok))
             len = sizeof(tok) - 1;
-        memcpy(tok, p, len);
-        tok[len] = '\0';
         if (tok[0] >= '0' && tok[0] <= '9') {
             char *e;
             long v;
@@ -81,10 +74,7 @@ int jb__cvd_parse(struct jb_meter_set *set, const char *cvd, int count,
             visible[match] = 1;
             n++;
         }
-    next:
-        if (!end)
-            break;
-        p = end + 1;
+    next:;
     }
     return n;
 }

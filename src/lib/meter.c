@@ -5,6 +5,7 @@
  * Backends are registered in the static table below (not through constructors).  This file knows
  * nothing of NVML, RAPL or simulation beyond each backend's entry point.
  */
+#include "list.h"
 #include "meter.h"
 
 #include "grow.h"
@@ -211,7 +212,8 @@ static int add_token(struct jb_meter_set *set, const char *tok)
 
 int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
 {
-    char *copy, *p, *next;
+    const char *p = spec;
+    char *tok;
     int rc = 0;
 
     if (!set || !spec)
@@ -219,28 +221,29 @@ int jb_meter_set_add(struct jb_meter_set *set, const char *spec)
     set->errmsg[0] = '\0';
     if (!*spec)
         return jb__meter_set_fail(set, JB_EINVAL, "empty meter specification");
-    copy = strdup(spec);
-    if (!copy)
+    tok = malloc(strlen(spec) + 1); /* the longest item: never truncated */
+    if (!tok)
         return jb__meter_set_fail(set, JB_ENOMEM, "out of memory");
-    /* Commas separate meters, except inside a simulated meter's trace=FILE (sim:trace=FILE,
-     * sim:nvml:...:trace=FILE), which takes the rest of the spec.  An empty name anywhere, a
-     * trailing comma's included, is an error. */
-    for (p = copy; p; p = next) {
-        const char *tr = strstr(p, ":trace=");
-        next = strchr(p, ',');
-        if (!strncmp(p, "sim:", 4) && tr && (!next || tr < next))
-            next = NULL;
-        else if (next)
-            *next++ = '\0';
-        if (!*p) {
+    /* Commas separate meters (jb__list_next), except inside a simulated meter's trace=FILE
+     * (sim:trace=FILE, sim:nvml:...:trace=FILE), which takes the rest of the spec.  An empty
+     * name anywhere, a trailing comma's included, is an error. */
+    while (p) {
+        const char *tr = strstr(p, ":trace="), *comma = strchr(p, ',');
+        if (!strncmp(p, "sim:", 4) && tr && (!comma || tr < comma)) {
+            strcpy(tok, p);
+            p = NULL;
+        } else {
+            jb__list_next(&p, tok, strlen(spec) + 1, 0);
+        }
+        if (!*tok) {
             rc = jb__meter_set_fail(set, JB_EINVAL, "empty meter name in '%s'", spec);
             break;
         }
-        rc = add_token(set, p);
+        rc = add_token(set, tok);
         if (rc < 0)
             break;
     }
-    free(copy);
+    free(tok);
     return rc;
 }
 

@@ -65,5 +65,14 @@ int jb__err(struct jb_errbuf *err, int code, const char *fmt, ...)
 
 /* Bounded string copy that always terminates (dst of size n). */
 void jb__strlcpy(char *dst, const char *src, size_t n);
+/*
+ * A caller's growable options struct (a `size_t size` first member; include/joulebench.h,
+ * jb_sampler_opts) copied into *dst, this library's version of it (known bytes): dst zeroed
+ * (every default is 0), then min(size, known) bytes of src, dst->size set to known.  Returns 0;
+ * JB_EINVAL for a size below sizeof(size_t) or above JB_OPTS_SIZE_MAX, JB_ENOTSUP when src is
+ * larger than known and sets a byte beyond it; the reason written to why (whylen bytes).
+ */
+int jb__opts_take(void *dst, size_t known, const void *src, const char *name, char *why,
+                  size_t whylen);
 
 #endif

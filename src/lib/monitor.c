@@ -382,7 +382,7 @@ int jb_monitor_new(struct jb_monitor **out, const char *meters, unsigned interva
         goto out;
     }
     jb_phases_set_on_result(mon->phases, on_result, mon);
-    memset(&so, 0, sizeof(so));
+    jb_sampler_opts_init(&so);
     so.interval_ms = interval_ms;
     so.energy_interval_ms = energy_interval_ms;
     so.on_sample = sink_sample;

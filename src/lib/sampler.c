@@ -250,18 +250,34 @@ static void sampler_free(struct jb_sampler *s)
     free(s);
 }
 
+void jb_sampler_opts_init_sized(struct jb_sampler_opts *o, size_t size)
+{
+    /* Every default is 0 (joulebench.h); the caller's struct is `size` bytes long, whatever
+     * this library's is. */
+    if (!o || size < sizeof(size_t))
+        return;
+    memset(o, 0, size);
+    o->size = size;
+}
+
 int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
                      const struct jb_sampler_opts *opts)
 {
     struct jb_sampler *s;
+    struct jb_sampler_opts o;
     pthread_condattr_t ca;
     uint64_t now;
+    char why[200];
     int rc;
 
     *out = NULL;
     start_errmsg[0] = '\0';
     if (!set || !opts)
         return start_fail(JB_EINVAL, "no meter set or no options");
+    rc = jb__opts_take(&o, sizeof(o), opts, "jb_sampler_opts", why, sizeof(why));
+    if (rc < 0)
+        return start_fail(rc, why);
+    opts = &o;
     if ((opts->interval_ms && (opts->interval_ms < 10 || opts->interval_ms > 60000)) ||
         (opts->energy_interval_ms &&
          (opts->energy_interval_ms < 10 || opts->energy_interval_ms > 60000)))

@@ -87,3 +87,30 @@ const char *jb_cap_name(uint32_t bit)
     default: return NULL;
     }
 }
+
+int jb__opts_take(void *dst, size_t known, const void *src, const char *name, char *why,
+                  size_t whylen)
+{
+    const unsigned char *b = src;
+    size_t size;
+
+    memcpy(&size, src, sizeof(size));
+    if (size < sizeof(size_t) || size > JB_OPTS_SIZE_MAX) {
+        snprintf(why, whylen,
+                 "struct %s has size %zu (expected %zu..%d): initialise it with %s_init() first",
+                 name, size, sizeof(size_t), JB_OPTS_SIZE_MAX, name);
+        return JB_EINVAL;
+    }
+    for (size_t i = known; i < size; i++)
+        if (b[i]) {
+            snprintf(why, whylen,
+                     "struct %s sets byte %zu of its %zu, beyond the %zu this library (%s) "
+                     "knows: a field of a newer version",
+                     name, i, size, known, JB_VERSION_STRING);
+            return JB_ENOTSUP;
+        }
+    memset(dst, 0, known);
+    memcpy(dst, src, size < known ? size : known);
+    memcpy(dst, &known, sizeof(known));
+    return 0;
+}

@@ -177,7 +177,7 @@ static int start_sampler(struct meas *m, char *err, size_t errlen)
 
     m->t0_ns = jb_now_ns();
     clock_gettime(CLOCK_REALTIME, &m->t0_utc);
-    memset(&so, 0, sizeof(so));
+    jb_sampler_opts_init(&so);
     so.interval_ms = m->o->interval_ms;
     so.energy_interval_ms = m->o->energy_interval_ms;
     so.on_sample = measure__sink_sample;

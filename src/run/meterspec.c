@@ -1,8 +1,10 @@
 /*
- * meterspec.c - see meterspec.h.  Token syntax follows jb_meter_set_add(): comma-separated.
+ * meterspec.c - see meterspec.h.  Token syntax follows jb_meter_set_add(): comma-separated
+ * (jb__list_next).
  */
 #include "run/meterspec.h"
 
+#include "list.h"
 #include "util/strbuf.h"
 
 #include <string.h>
@@ -29,23 +31,20 @@ char *meterspec_for_gpu(const char *spec, int gpu, int *dropped)
     const char *p = spec;
     int have_gpu = 0, n = 0;
 
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (token_is(p, len, "auto") || is_gpu_token(p, len)) {
+    while (p && *p) {
+        const char *item = p; /* not trimmed: the item is item[0..len), looked at in place */
+        size_t len = jb__list_next(&p, NULL, 0, 0);
+        if (token_is(item, len, "auto") || is_gpu_token(item, len)) {
             if (!have_gpu) {
                 sb_printf(&sb, "%sgpu%d", n++ ? "," : "", gpu);
                 have_gpu = 1;
             }
-        } else if (token_is(p, len, "sim") || (len > 4 && !strncmp(p, "sim:", 4))) {
+        } else if (token_is(item, len, "sim") || (len > 4 && !strncmp(item, "sim:", 4))) {
             sb_puts(&sb, n++ ? "," : "");
-            sb_append(&sb, p, len);
+            sb_append(&sb, item, len);
         } else if (len) {
             *dropped = 1;
         }
-        p += len;
-        if (*p == ',')
-            p++;
     }
     if (sb_failed(&sb) || !n) {
         sb_free(&sb);

@@ -4,7 +4,7 @@
     check_includes.py SOURCE_DIR BUILD_DIR
 
 Fails when a source of the tool (src/cli, src/run, src/analysis, src/data, src/util) or of the
-JSON parser (src/json) is compiled with src/lib on its include path (build/compile_commands.json),
+JSON parser (src/json) or the list tokeniser (src/list) is compiled with src/lib on its include path (build/compile_commands.json),
 or names in an #include a header that exists only in src/lib.  The unit tests may (they test the
 library's internals); the tool may not.
 """
@@ -14,7 +14,7 @@ import re
 import shlex
 import sys
 
-TOOL = ("src/cli/", "src/run/", "src/analysis/", "src/data/", "src/util/", "src/json/")
+TOOL = ("src/cli/", "src/run/", "src/analysis/", "src/data/", "src/util/", "src/json/", "src/list/")
 
 
 def main():

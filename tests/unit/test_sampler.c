@@ -5,7 +5,9 @@
  * derived from the elapsed time, not tight timing), energy readings in order per meter,
  * jb_sampler_read_energy_now delivering before it returns, a failing meter reported once and not
  * read again, and the interval range; over the NVML-faithful simulated meter, every counter reading
- * is the counter's value at its stamp under each schedule (locked, fixed, on demand).  The lock's
+ * is the counter's value at its stamp under each schedule (locked, fixed, on demand); the options'
+ * size (an older caller's fields beyond it take defaults, a newer one's unknown fields must be
+ * zero, size 0 refused).  The lock's
  * timing is tested in virtual time (test_counter.c), not here.  Not a test of the meters' values
  * (test_sim.c).
  */
@@ -127,7 +129,7 @@ static void test_range(void **state)
     struct jb_sampler_opts o;
 
     (void)state;
-    memset(&o, 0, sizeof(o));
+    jb_sampler_opts_init(&o);
     o.interval_ms = 9;
     assert_int_equal(jb_sampler_start(&s, set, &o), JB_ERANGE);
     assert_null(s);
@@ -159,7 +161,7 @@ static void test_run(void **state)
 {
     struct jb_meter_set *set = set_of("sim,sim:square=10:100:20:0.5");
     struct seen *seen = calloc(1, sizeof(*seen));
-    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL, 0};
+    struct jb_sampler_opts o = {sizeof(o), 10, 10, on_sample, on_energy, on_error, NULL, 0};
     struct jb_sampler *s;
     uint64_t t0, t1, t_stop;
     int e_before;
@@ -211,7 +213,7 @@ static void test_failing_meter(void **state)
 {
     struct jb_meter_set *set;
     struct seen *seen = calloc(1, sizeof(*seen));
-    struct jb_sampler_opts o = {10, 10, on_sample, on_energy, on_error, NULL, 0};
+    struct jb_sampler_opts o = {sizeof(o), 10, 10, on_sample, on_energy, on_error, NULL, 0};
     struct jb_sampler *s;
     int sim_before;
 
@@ -296,7 +298,7 @@ static void test_nvml_schedules(void **state)
 
         assert_non_null(seen);
         seen->model = jb__sim_of_meter(jb_meter_set_get(set, 0), &seen->origin);
-        memset(&o, 0, sizeof(o));
+        jb_sampler_opts_init(&o);
         o.on_energy = on_nvml_energy;
         o.user = seen;
         o.energy_on_demand = modes[k];
@@ -315,7 +317,7 @@ static void test_nvml_schedules(void **state)
         struct jb_meter_set *set = set_of("sim");
         struct jb_sampler_opts o;
         struct jb_sampler *s;
-        memset(&o, 0, sizeof(o));
+        jb_sampler_opts_init(&o);
         o.energy_on_demand = 3;
         assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
         o.energy_on_demand = -1;
@@ -324,14 +326,93 @@ static void test_nvml_schedules(void **state)
     }
 }
 
+/* Counter readings of one exact simulated meter over ~200 ms at a 10 ms cadence under *o. */
+static int energies_with(struct jb_sampler_opts *o)
+{
+    struct jb_meter_set *set = set_of("sim");
+    struct seen *seen = calloc(1, sizeof(*seen));
+    struct jb_sampler *s;
+    int n;
+
+    assert_non_null(seen);
+    o->energy_interval_ms = 10;
+    o->on_energy = on_energy;
+    o->user = seen;
+    assert_int_equal(jb_sampler_start(&s, set, o), 0);
+    sleep_ms(200);
+    jb_sampler_stop(s);
+    n = atomic_load(&seen->energies[0]);
+    free(seen);
+    jb_meter_set_free(set);
+    return n;
+}
+
+/* The options' size (joulebench.h): what lies beyond it is not read and takes its default. */
+static void test_opts_size(void **state)
+{
+    struct jb_meter_set *set = set_of("sim");
+    struct jb_sampler *s = (struct jb_sampler *)1;
+    struct jb_sampler_opts o;
+    struct {
+        struct jb_sampler_opts o;
+        unsigned char newer[32]; /* fields of a newer header */
+    } big;
+
+    (void)state;
+    jb_sampler_opts_init(&o);
+    assert_int_equal(o.size, sizeof(o));
+    assert_int_equal(o.interval_ms, 0);
+    assert_int_equal(o.energy_on_demand, JB_ENERGY_LOCKED);
+    assert_null(o.on_sample);
+
+    /* The control: on demand, a counter is read only at start and at stop. */
+    o.energy_on_demand = JB_ENERGY_ON_DEMAND;
+    assert_int_equal(energies_with(&o), 2);
+    /* An old caller, built before energy_on_demand: the bytes where it now lies are not its,
+     * so the default (locked: periodic reads) holds, whatever they hold. */
+    o.size = offsetof(struct jb_sampler_opts, energy_on_demand);
+    assert_true(energies_with(&o) > 2);
+    o.energy_on_demand = 3; /* invalid if it were read */
+    assert_true(energies_with(&o) > 2);
+
+    /* Never initialised, or absurd: refused with the reason. */
+    jb_sampler_opts_init(&o);
+    o.size = 0;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "jb_sampler_opts has size 0"));
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "jb_sampler_opts_init"));
+    o.size = sizeof(size_t) - 1;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
+    o.size = JB_OPTS_SIZE_MAX + 1;
+    assert_int_equal(jb_sampler_start(&s, set, &o), JB_EINVAL);
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "size 4097"));
+
+    /* Just the size: every default. */
+    o.size = sizeof(size_t);
+    o.interval_ms = 5; /* out of range if it were read */
+    assert_int_equal(jb_sampler_start(&s, set, &o), 0);
+    jb_sampler_stop(s);
+
+    /* A newer caller: accepted while the fields this library does not know are zero. */
+    jb_sampler_opts_init_sized(&big.o, sizeof(big)); /* a newer header's sizeof */
+    assert_int_equal(big.o.size, sizeof(big));
+    assert_int_equal(jb_sampler_start(&s, set, &big.o), 0);
+    jb_sampler_stop(s);
+    big.newer[5] = 1;
+    assert_int_equal(jb_sampler_start(&s, set, &big.o), JB_ENOTSUP);
+    assert_null(s);
+    assert_non_null(strstr(jb_sampler_errmsg(NULL), "newer version"));
+    jb_meter_set_free(set);
+}
+
 int main(void)
 {
     const char *dir = getenv("JB_FAKE_DIR");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_range),
-        cmocka_unit_test(test_run),
-        cmocka_unit_test(test_failing_meter),
-        cmocka_unit_test(test_nvml_schedules),
+        cmocka_unit_test(test_range),         cmocka_unit_test(test_run),
+        cmocka_unit_test(test_failing_meter), cmocka_unit_test(test_nvml_schedules),
+        cmocka_unit_test(test_opts_size),
     };
 
     if (dir)
