@@ -30,14 +30,14 @@ shopt -s nullglob
 cflags=(-std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DJB_HAVE_MATIO -DJB_HAVE_LIBARCHIVE
         -DGRID_MAX_RUNS=20000u -DGRID_MAX_COMBINATIONS=20000u -DGRID_MAX_EXCLUDE_CHECKS=2000000
-        '-DJB_VERSION="fuzz"' -Iinclude -Isrc -Isrc/lib -Isrc/json)
+        '-DJB_VERSION="fuzz"' -Iinclude -Isrc -Isrc/lib -Isrc/json -Isrc/list)
 libs=(-lpthread -ldl -lm $(pkg-config --libs yaml-0.1 sqlite3 libarchive matio zlib nettle))
 
 # The code under test, compiled once: the library, util, the run-directory reader, analysis, data,
 # and the grid parser (not the rest of src/run, which is the runner).  Targets: tests/fuzz/fuzz_*.c
 # (csv, grid, json, mat5, meterspec, nvsmi, protocol, ...).
 objs=()
-for f in src/lib/*.c src/json/*.c src/util/*.c src/rundir/*.c src/analysis/*.c src/data/*.c src/run/grid*.c; do
+for f in src/lib/*.c src/json/*.c src/list/*.c src/util/*.c src/rundir/*.c src/analysis/*.c src/data/*.c src/run/grid*.c; do
   o="$out/obj/$(echo "${f%.c}" | tr / _).o"
   if [ ! -e "$o" ] || [ "$f" -nt "$o" ] || [ -n "$(find src include -name '*.h' -newer "$o" -print -quit)" ]; then
     clang "${cflags[@]}" -c "$f" -o "$o"

@@ -94,6 +94,6 @@ int main(int argc, char **argv)
     return 0;
 }
 C
-cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc/lib \
-    -o "$tmp/check" "$tmp/check.c" src/lib/*.c -lpthread -ldl -lm
+cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc/lib -Isrc/json -Isrc/list \
+    -o "$tmp/check" "$tmp/check.c" src/lib/*.c src/json/*.c src/list/*.c -lpthread -ldl -lm
 "$tmp/check" "$secs"

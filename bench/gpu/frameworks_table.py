@@ -4,7 +4,7 @@ bench/gpu/frameworks-sample.yaml: epoch 2 of each run, counter energy per image 
 estimator's interval, replayed through the library.  Usage, in the folder that holds
 frameworks-sample/ (unpacked results.tgz), after
   for d in frameworks-sample/*/; do phase_replay $d > $d/replay.jsonl; done
-(phase_replay: cc -O2 -Iinclude -Isrc/lib bench/gpu/phase_replay.c src/lib/*.c -lpthread -ldl -lm):
+(phase_replay: cc -O2 -Iinclude -Isrc/lib -Isrc/json -Isrc/list bench/gpu/phase_replay.c src/lib/*.c src/json/*.c src/list/*.c -lpthread -ldl -lm):
   python3 frameworks_table.py > table.md"""
 import json, csv, os, glob
 rows=[]

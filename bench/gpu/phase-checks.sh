@@ -20,7 +20,7 @@ export LD_LIBRARY_PATH=$PWD/.devbin:${LD_LIBRARY_PATH:-} PATH=$PWD/.devbin:$PATH
 nvidia-smi --query-gpu=name,driver_version,power.limit,temperature.gpu --format=csv,noheader \
   | tee "$out/gpu.txt"
 joulebench --version 2>/dev/null | head -1 | tee -a "$out/gpu.txt"
-cc -O2 -Iinclude -Isrc/lib bench/gpu/phase_replay.c src/lib/*.c -lpthread -ldl -lm \
+cc -O2 -Iinclude -Isrc/lib -Isrc/json -Isrc/list bench/gpu/phase_replay.c src/lib/*.c src/json/*.c src/list/*.c -lpthread -ldl -lm \
   -o "$out/phase_replay" || { echo "cannot build phase_replay"; exit 1; }
 
 run() { # NAME ARGS...: one measured run of phase_load.py, then its replay
