@@ -170,9 +170,9 @@ static int find_end(struct csv_reader *r, size_t *end, size_t *nl)
         int rf = refill(r);
         if (rf < 0)
             return -1;
-        if (rf == 0) {
+        if (rf == 0) { /* the last record, without an LF: the same bound as with one */
             *end = r->len;
-            return 0;
+            return r->len - r->pos > r->max_record ? 1 : 0;
         }
     }
 }
