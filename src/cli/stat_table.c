@@ -103,11 +103,11 @@ static void cpu_lines(FILE *f, double user_s, double sys_s)
 static void gpu_total_line(FILE *f, const struct measure_result *r)
 {
     struct measure_gpu_sum s;
-    char a[32], b[32], src[32], sp[64];
 
     if (measure_gpu_sum(r, &s) < 0)
         return; /* out of memory: the per-meter rows above still stand */
     if (s.n_gpus >= 2) {
+        char a[32], b[32], src[32], sp[64];
         fmt_num(a, sizeof(a), s.energy_j, "%.3f");
         fmt_num(b, sizeof(b), s.avg_power_w, "%.2f");
         snprintf(src, sizeof(src), "sum of %zu GPUs", s.n_gpus);
