@@ -111,7 +111,7 @@ static void compute(const struct report_input *in, const struct rconfig *c, stru
 }
 
 /* The group's note: "below counter resolution in 12 of 12 phases; ..." ("" for none). */
-static void note(struct strbuf *sb, const struct gstat *g, const struct pstat *s)
+static void note(struct strbuf *sb, const struct gstat *g)
 {
     int n = 0;
     for (int b = 0; b < NFLAGS; b++) {
@@ -120,9 +120,6 @@ static void note(struct strbuf *sb, const struct gstat *g, const struct pstat *s
         sb_printf(sb, "%s%s in %zu of %zu phase%s", n++ ? "; " : "", flag_note[b], g->flag[b],
                   g->rows, g->rows == 1 ? "" : "s");
     }
-    if (!n && s->old_runs)
-        sb_printf(sb, "flags not recorded in %zu of %zu run%s (older run directory)", s->old_runs,
-                  s->runs, s->runs == 1 ? "" : "s");
 }
 
 static void json_flags(struct jsonw *w, const size_t *cnt)
@@ -160,7 +157,7 @@ void report_phases_json(struct jsonw *w, const struct report_input *in, const st
         jw_kv_number(w, "energy_j_hi", gs->nb ? gs->hi / (double)gs->nb : NAN);
         json_flags(w, gs->flag);
         sb_reset(&nb);
-        note(&nb, gs, &s);
+        note(&nb, gs);
         jw_kv_string(w, "note", sb_str(&nb));
         jw_object_end(w);
     }
@@ -168,63 +165,79 @@ void report_phases_json(struct jsonw *w, const struct report_input *in, const st
     sb_free(&nb);
 }
 
-static void md_row(struct strbuf *md, const struct report_input *in, const struct rconfig *c,
-                   const char *group, const struct gstat *gs, const struct pstat *s)
+/* One row of the table; nothing when the group has no warning. */
+static size_t md_row(struct strbuf *md, const struct report_input *in, const struct rconfig *c,
+                     const char *group, const struct gstat *gs)
 {
-    sb_putc(md, '|');
-    for (size_t k = 0; k < in->nlevels; k++) {
+    struct strbuf nb = STRBUF_INIT;
+    size_t shown;
+
+    note(&nb, gs);
+    shown = nb.len ? 1 : 0;
+    if (shown) {
+        sb_putc(md, '|');
+        for (size_t k = 0; k < in->nlevels; k++) {
+            sb_putc(md, ' ');
+            md_escape_cell(md, c->vals[k]);
+            sb_puts(md, " |");
+        }
+        sb_printf(md, " %s | %zu |", group, gs->rows);
+        if (gs->ne)
+            sb_printf(md, " %.3f |", gs->e / (double)gs->ne);
+        else
+            sb_puts(md, " - |");
+        if (gs->nb)
+            sb_printf(md, " %.3f .. %.3f |", gs->lo / (double)gs->nb, gs->hi / (double)gs->nb);
+        else
+            sb_puts(md, " - |");
         sb_putc(md, ' ');
-        md_escape_cell(md, c->vals[k]);
-        sb_puts(md, " |");
-    }
-    sb_printf(md, " %s | %zu |", group, gs->rows);
-    if (gs->ne)
-        sb_printf(md, " %.3f |", gs->e / (double)gs->ne);
-    else
-        sb_puts(md, " - |");
-    if (gs->nb)
-        sb_printf(md, " %.3f .. %.3f |", gs->lo / (double)gs->nb, gs->hi / (double)gs->nb);
-    else
-        sb_puts(md, " - |");
-    {
-        struct strbuf nb = STRBUF_INIT;
-        note(&nb, gs, s);
-        sb_putc(md, ' ');
-        md_escape_cell(md, nb.len ? sb_str(&nb) : "-");
+        md_escape_cell(md, sb_str(&nb));
         sb_puts(md, " |\n");
-        sb_free(&nb);
     }
+    sb_free(&nb);
+    return shown;
 }
 
 void report_phases_md(struct strbuf *md, const struct report_input *in)
 {
-    size_t total[NFLAGS] = {0}, rows = 0, old = 0;
+    size_t total[NFLAGS] = {0}, rows = 0, old = 0, shown = 0;
+    struct strbuf tb = STRBUF_INIT;
 
-    sb_puts(md, "\n## Phase groups\n\nPer configuration and group: phase rows of phases.csv "
-                "(one per phase and meter, over all runs), the GPU energy per run (mean over "
-                "runs) and its interval [energy_j_lo, energy_j_hi], and what the flags say "
-                "(docs/run-directory.md).\n\n|");
     for (size_t k = 0; k < in->nlevels; k++) {
-        sb_putc(md, ' ');
-        md_escape_cell(md, in->levels[k]);
-        sb_puts(md, " |");
+        sb_putc(&tb, '|');
+        sb_putc(&tb, ' ');
+        md_escape_cell(&tb, in->levels[k]);
+        sb_putc(&tb, ' ');
     }
-    sb_puts(md, " group | phases | energy per run (J) | interval (J) | note |\n|");
+    sb_puts(&tb, "| group | phases | energy per run (J) | interval (J) | note |\n|");
     for (size_t k = 0; k < in->nlevels + 5; k++)
-        sb_puts(md, "---|");
-    sb_putc(md, '\n');
+        sb_puts(&tb, "---|");
+    sb_putc(&tb, '\n');
     for (size_t c = 0; c < in->nconfigs; c++) {
         struct pstat s;
         compute(in, &in->configs[c], &s);
         for (int g = 0; g < G_COUNT; g++)
             if (s.g[g].rows)
-                md_row(md, in, &in->configs[c], group_name[g], &s.g[g], &s);
+                shown += md_row(&tb, in, &in->configs[c], group_name[g], &s.g[g]);
         rows += s.rows;
         old += s.old_runs;
         for (int b = 0; b < NFLAGS; b++)
             total[b] += s.flag[b];
     }
-    sb_printf(md, "\nPhase flags over %zu phase row%s:", rows, rows == 1 ? "" : "s");
+    sb_puts(md, "\n## Phase groups\n\n");
+    if (shown) {
+        sb_puts(md, "Phase groups whose phases.csv rows carry a warning flag "
+                    "(docs/run-directory.md), per configuration: the phase rows (one per phase "
+                    "and meter, over all runs), the GPU energy per run (mean over runs) and its "
+                    "interval [energy_j_lo, energy_j_hi], and the note.\n\n");
+        sb_append(md, sb_str(&tb), tb.len);
+        sb_putc(md, '\n');
+    } else {
+        sb_puts(md, "No phase group carries a warning flag (below_resolution, aliasing, "
+                    "unlocated, floored).\n\n");
+    }
+    sb_free(&tb);
+    sb_printf(md, "Phase flags over %zu phase row%s:", rows, rows == 1 ? "" : "s");
     for (int b = 0; b < NFLAGS; b++)
         sb_printf(md, "%s %s %zu", b ? "," : "", jb_phase_flag_name(1u << b), total[b]);
     sb_puts(md, ".");

@@ -4,9 +4,9 @@
  * eval, the idle baseline, other marked phases, the whole command) the number of phase rows (one
  * per phase and meter), the mean over runs of the group's GPU energy and of its interval
  * [energy_j_lo, energy_j_hi], the rows per flag and a note in words ("below counter resolution
- * in 12 of 12 phases").  Part of the corrected method's report.json (per configuration) and
- * summary.md (and so index.html, which shows summary.md).  Run directories older than the flags
- * column read as having no flags and are counted as such.
+ * in 12 of 12 phases").  Part of the corrected method's report.json (per configuration, every
+ * group) and summary.md (the groups with a note; and so index.html, which shows summary.md).
+ * Run directories older than the flags column read as having no flags and are counted apart.
  */
 #ifndef JB_SRC_ANALYSIS_REPORT_PHASES_H
 #define JB_SRC_ANALYSIS_REPORT_PHASES_H

@@ -2,10 +2,12 @@
 # phases.csv's flags in the corrected report (issue 8, "a warning column / note"):
 # 1. a study on the NVML-faithful simulated meter whose eval phases are 30 ms (between two counter
 #    updates): the "## Phase groups" table of summary.md has the note "below counter resolution
-#    in 6 of 6 phases" on its eval row, and a line counting the rows per flag; report.json counts
-#    the flags per configuration (phase_flags, phase_groups); index.html shows the note.
-# 2. the same study on the exact simulated meter: no flag, no note anywhere.
-# 3. a run directory from before the flags column: reads, and the note says flags not recorded.
+#    in 6 of 6 phases" on its eval row (and no row for the unflagged command), and a line counting
+#    the rows per flag; report.json counts the flags per configuration (phase_flags,
+#    phase_groups); index.html shows the note.
+# 2. the same study on the exact simulated meter: no flag, no table row, no note anywhere.
+# 3. run directories from before the flags column: read, nothing counted, and summary.md says
+#    how many runs predate the column.
 . "$(dirname "$0")/lib.bash"
 D="$(cd "$(dirname "$0")/data" && pwd)"
 
@@ -28,6 +30,7 @@ md="$T/rep-nv/summary.md"
 expect_grep "phase groups section" "## Phase groups" "$md"
 expect_grep "eval row with its note" "| 1 | eval | 6 | .* | below counter resolution in 6 of 6 phases |" "$md"
 expect_grep "flag count line" "^Phase flags over 8 phase rows: stepped 8, below_resolution 6, aliasing 0" "$md"
+if grep -q "| 1 | command |" "$md"; then fail "a table row for the unflagged command group"; fi
 expect_grep "note in index.html" "below counter resolution in 6 of 6 phases" "$T/rep-nv/index.html"
 python3 - "$T/rep-nv/report.json" <<'PY'
 import json, sys
@@ -49,7 +52,8 @@ PY
 study ex "sim:const=200"
 md="$T/rep-ex/summary.md"
 expect_grep "phase groups section" "## Phase groups" "$md"
-expect_grep "eval row without a note" "| 1 | eval | 6 | .* | - |" "$md"
+expect_grep "no warning" "^No phase group carries a warning flag" "$md"
+if grep -q "| 1 | eval |" "$md"; then fail "exact meter: a table row for eval"; fi
 expect_grep "flag count line" "^Phase flags over 8 phase rows: stepped 0, below_resolution 0, aliasing 0, unlocated 0, floored 0\." "$md"
 for f in summary.md report.json index.html; do
   if grep -q "below counter resolution\|power reading aliases" "$T/rep-ex/$f"; then
@@ -68,12 +72,14 @@ for run in "$T"/res-nv/nv/*/; do
   cut -d, -f1-10 "$run/phases.csv" > "$T/p" && mv "$T/p" "$run/phases.csv"
 done
 jb report "$T/res-nv" -o "$T/rep-old" >/dev/null 2>"$T/old.err" || { cat "$T/old.err"; fail "report of old run directories"; }
-expect_grep "old: note" "flags not recorded in 2 of 2 runs (older run directory)" "$T/rep-old/summary.md"
+expect_grep "old: no warning" "^No phase group carries a warning flag" "$T/rep-old/summary.md"
 expect_grep "old: count line" "2 run(s) predate the flags column" "$T/rep-old/summary.md"
 python3 - "$T/rep-old/report.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))["configs"][0]
 assert c["phase_flags"]["runs_without_flags"] == 2, c["phase_flags"]
 assert c["phase_flags"]["flags"]["below_resolution"] == 0, c["phase_flags"]
+ev = [x for x in c["phase_groups"] if x["group"] == "eval"][0]
+assert ev["note"] == "" and ev["energy_j_lo"] is None and 12 < ev["energy_j"] < 24, ev
 PY
 echo "report phase flags: all passed"
