@@ -5,6 +5,7 @@
  */
 #include "analysis/corrected.h"
 #include "analysis/report_gpus.h"
+#include "analysis/report_phases.h"
 
 #include "analysis/carbon_report.h"
 #include "analysis/series.h"
@@ -557,6 +558,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         for (int q = 0; q < nq; q++)
             json_stat(&w, qname[q], &cs[c].s[q]);
         carbon_report_json_config(&w, &cr, in, c);
+        report_phases_json(&w, in, cf); /* "phase_flags", "phase_groups" (report_phases.c) */
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -611,6 +613,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         }
         sb_putc(&md, '\n');
     }
+    report_phases_md(&md, in);
     carbon_report_md(&md, &cr, in);
     sb_append(&md, sb_str(&mdr), mdr.len);
     report_gpus_md(&md, in);

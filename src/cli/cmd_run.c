@@ -27,7 +27,7 @@
 
 #define RUN_USAGE                                                                                  \
     "joulebench run GRID [-o RESULTS] [--dry-run] [--only LIST] [--gpus LIST] [-m METERS] "        \
-    "[--echo] [--quiet]"
+    "[--echo] [--quiet] [--cooldown-last]"
 
 /* How the runner's messages are shown. */
 struct run_view {
@@ -190,7 +190,8 @@ static void print_help(void)
            "  -m, --meters SPEC   meters to use instead of the grid's\n"
            "  --echo              relay the commands' output to the terminal\n"
            "  --quiet             no progress lines (errors and warnings only)\n"
-           "  --cooldown-last     cool down after the last run too\n\n"
+           "  --cooldown-last     cool down after the last run too\n"
+           "  -h, --help          this text\n\n"
            "Exit status: 0 when every selected run is complete, 1 otherwise, 2 usage error,\n"
            "130/143 when stopped by SIGINT/SIGTERM.\n",
            RUN_USAGE);

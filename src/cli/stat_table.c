@@ -8,6 +8,7 @@
  * stat_json.c).
  */
 #include "cli/stat_int.h"
+#include "run/measure_sum.h"
 
 #include <errno.h>
 #include <math.h>
@@ -97,6 +98,30 @@ static void cpu_lines(FILE *f, double user_s, double sys_s)
     fprintf(f, "  %s seconds user\n  %s seconds sys\n", a, b);
 }
 
+/* With two or more GPU meters: the job's energy, their sum (measure_sum.h), and how it spread
+ * across them ((max - min) / mean). */
+static void gpu_total_line(FILE *f, const struct measure_result *r)
+{
+    struct measure_gpu_sum s;
+
+    if (measure_gpu_sum(r, &s) < 0)
+        return; /* out of memory: the per-meter rows above still stand */
+    if (s.n_gpus >= 2) {
+        char a[32], b[32], src[32], sp[64];
+        fmt_num(a, sizeof(a), s.energy_j, "%.3f");
+        fmt_num(b, sizeof(b), s.avg_power_w, "%.2f");
+        snprintf(src, sizeof(src), "sum of %zu GPUs", s.n_gpus);
+        if (isnan(s.spread))
+            snprintf(sp, sizeof(sp), "spread -");
+        else
+            snprintf(sp, sizeof(sp), "spread %.1f%% (%.3f..%.3f J)", 100 * s.spread, s.min_j,
+                     s.max_j);
+        fprintf(f, "  %-14s %14s  %-15s %10s %10s %14s %8s  %s%s\n", "GPU total", a, src, b, "-",
+                "-", "-", sp, s.simulated ? "  SIMULATED" : "");
+    }
+    measure_gpu_sum_free(&s);
+}
+
 void stat_table_single(FILE *f, const struct stat_opts *o, const struct stat_run *run)
 {
     const struct measure_result *r = &run->r;
@@ -128,6 +153,7 @@ void stat_table_single(FILE *f, const struct stat_opts *o, const struct stat_run
                 c, d, e, fl[0] ? fl : "-", t->simulated ? "  SIMULATED" : "");
         any_sim |= t->simulated;
     }
+    gpu_total_line(f, r);
     for (size_t i = 0; i < r->n_phases; i++) {
         const struct jb_phase_result *p = &r->phases[i];
         if (!strcmp(p->phase, "command") && p->index == 0)

@@ -6,6 +6,7 @@
  */
 #include "rundir/read.h"
 
+#include "joulebench.h"
 #include "json.h"
 #include "util/csv.h"
 #include "util/fsutil.h"
@@ -216,6 +217,7 @@ static int typed_row(const struct rowread *rr, const struct csv_reader *r, struc
         return 1;
     }
     row->line = r->line;
+    row->present = 0;
     for (size_t i = 0; i < rr->ncols; i++) {
         const struct rd_col *c = &rr->cols[i];
         const struct csv_field *f = rr->map[i] >= 0 ? &r->f[rr->map[i]] : NULL;
@@ -223,6 +225,8 @@ static int typed_row(const struct rowread *rr, const struct csv_reader *r, struc
         const char *s = f ? f->s : "";
         char *end;
 
+        if (f)
+            row->present |= 1u << i;
         row->text[i] = "";
         row->num[i] = NAN;
         row->idx[i] = 0;
@@ -434,7 +438,26 @@ oom:
     return -1;
 }
 
-/* phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,avg_power_w,items */
+unsigned rd_parse_flags(const char *cell)
+{
+    unsigned flags = 0;
+    const char *s = cell;
+
+    while (s && *s) {
+        const char *e = strchr(s, '|');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        for (unsigned b = 0; b < 32; b++) {
+            const char *name = jb_phase_flag_name(1u << b);
+            if (name && strlen(name) == n && !strncmp(name, s, n))
+                flags |= 1u << b;
+        }
+        s = e ? e + 1 : NULL;
+    }
+    return flags;
+}
+
+/* phase,index,meter,t_begin_s,t_end_s,duration_s,energy_j,energy_j_power,avg_power_w,items,
+ * and (optional, 0.2) energy_j_lo,energy_j_hi,power_rel_diff,flags */
 static int phase_row(void *ctx, const struct rd_row *r, char *err, size_t errlen)
 {
     struct fill *fl = ctx;
@@ -448,6 +471,12 @@ static int phase_row(void *ctx, const struct rd_row *r, char *err, size_t errlen
     ph.energy_j_power = r->num[7];
     ph.avg_power_w = r->num[8];
     ph.items = r->num[9];
+    ph.energy_j_lo = r->num[10];
+    ph.energy_j_hi = r->num[11];
+    ph.power_rel_diff = r->num[12];
+    ph.flags = rd_parse_flags(r->text[13]);
+    if (r->present & (1u << 13))
+        fl->rd->has_flags = 1;
     if (grow((void **)&fl->rd->phases, &fl->phase_cap, fl->rd->nphases + 1, sizeof(ph)))
         goto oom;
     ph.phase = strdup(r->text[0]);
@@ -493,11 +522,13 @@ static const struct rd_col sample_cols[] = {
     {"t_s", RD_NUM, RD_REQ},      {"meter", RD_TEXT, RD_REQ}, {"power_w", RD_NUM, RD_HDR},
     {"energy_j", RD_NUM, RD_HDR}, {"temp_c", RD_NUM, RD_HDR}, {"util_pct", RD_NUM, RD_HDR}};
 static const struct rd_col phase_cols[] = {
-    {"phase", RD_TEXT, RD_REQ},      {"index", RD_INT, RD_REQ},
-    {"meter", RD_TEXT, RD_REQ},      {"t_begin_s", RD_NUM, RD_REQ},
-    {"t_end_s", RD_NUM, RD_REQ},     {"duration_s", RD_NUM, RD_HDR},
-    {"energy_j", RD_NUM, RD_HDR},    {"energy_j_power", RD_NUM, RD_HDR},
-    {"avg_power_w", RD_NUM, RD_HDR}, {"items", RD_NUM, RD_HDR}};
+    {"phase", RD_TEXT, RD_REQ},         {"index", RD_INT, RD_REQ},
+    {"meter", RD_TEXT, RD_REQ},         {"t_begin_s", RD_NUM, RD_REQ},
+    {"t_end_s", RD_NUM, RD_REQ},        {"duration_s", RD_NUM, RD_HDR},
+    {"energy_j", RD_NUM, RD_HDR},       {"energy_j_power", RD_NUM, RD_HDR},
+    {"avg_power_w", RD_NUM, RD_HDR},    {"items", RD_NUM, RD_HDR},
+    {"energy_j_lo", RD_NUM, RD_OPT},    {"energy_j_hi", RD_NUM, RD_OPT},
+    {"power_rel_diff", RD_NUM, RD_OPT}, {"flags", RD_TEXT, RD_OPT}};
 static const struct rd_col metric_cols[] = {{"phase", RD_TEXT, RD_HDR},
                                             {"index", RD_INT, RD_REQ},
                                             {"name", RD_TEXT, RD_HDR},
@@ -534,7 +565,8 @@ int rundir_read(const char *dir, int with_samples, int strict, struct rundir *rd
     if (with_samples && read_one(dir, "samples.csv", sample_cols, 6, sample_row, &fl, strict, warn,
                                  ctx, err, errlen))
         return -1;
-    if (read_one(dir, "phases.csv", phase_cols, 10, phase_row, &fl, strict, warn, ctx, err, errlen))
+    if (read_one(dir, "phases.csv", phase_cols, sizeof(phase_cols) / sizeof(phase_cols[0]),
+                 phase_row, &fl, strict, warn, ctx, err, errlen))
         return -1;
     if (read_one(dir, "metrics.csv", metric_cols, 4, metric_row, &fl, strict, warn, ctx, err,
                  errlen))

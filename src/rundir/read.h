@@ -36,6 +36,9 @@ struct rd_phase {
     long index;
     char *meter;
     double t_begin, t_end, duration, energy_j, energy_j_power, avg_power_w, items; /* NaN: none */
+    /* 0.2 columns (NaN / 0 in older directories, which lack them) */
+    double energy_j_lo, energy_j_hi, power_rel_diff;
+    unsigned flags; /* JB_PHASE_FLAG_* bits of the flags column; names not known are ignored */
 };
 
 struct rd_metric {
@@ -57,6 +60,7 @@ struct rundir {
     size_t nmeters;
     struct rd_phase *phases;
     size_t nphases;
+    int has_flags; /* phases.csv has the flags column (written by 0.2 and later) */
     struct rd_metric *metrics;
     size_t nmetrics;
     size_t bad_rows;
@@ -81,12 +85,17 @@ struct rd_col {
  * (only RD_REQ integer columns are meaningful). */
 struct rd_row {
     size_t line;
+    unsigned present; /* bit i: column i is in the file's header */
     const char *text[RD_MAX_COLS];
     double num[RD_MAX_COLS];
     long idx[RD_MAX_COLS];
 };
 /* Returns 0, 1 to count the row as malformed (the callback's own check), or -1 to stop (err). */
 typedef int (*rd_row_fn)(void *ctx, const struct rd_row *row, char *err, size_t errlen);
+
+/* The JB_PHASE_FLAG_* bits of a phases.csv flags cell (names joined by '|'; unknown names are
+ * skipped: a later version may add some). */
+unsigned rd_parse_flags(const char *cell);
 
 /* Reads path row by row (streamed: memory does not grow with the file).  A missing file is 0 with
  * nothing read; a header without a needed column, an unreadable file (not a regular file, a read

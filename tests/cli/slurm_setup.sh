@@ -50,8 +50,11 @@ jb slurm g.yaml --exclusive -o jx.sh
 expect_grep "--exclusive asked" '^#SBATCH --exclusive$' jx.sh
 jb slurm --help > help
 for o in --partition --gres --time --cpus-per-task --mem --exclusive --no-exclusive --concurrency \
-         --sbatch --results -o --task-cooldown --task-part; do
-  grep -q -- "^  $o " help || fail "slurm --help does not explain $o"
+         --sbatch --results -o --task-cooldown --task-part -h; do
+  grep -qE -- "^  $o[ ,]" help || fail "slurm --help does not explain $o"
+done
+for o in --output --help; do
+  grep -qE -- "^  -[a-z], $o " help || fail "slurm --help does not explain $o"
 done
 
 # The array on the real Slurm: both tasks ran the setup lines, cooled down, then ran.
