@@ -154,4 +154,10 @@ Y
 jb run "$T/g.yaml" -o "$T/res" --quiet
 jb report "$T/res" >/dev/null 2>&1
 check_page "$T/res/report" real
+# the carbon and cost table (issue 10, section 3) as the browser renders it: header cells and
+# the factors' sources, no console message (check_page)
+jb report "$T/res" -o "$T/res/report-co2" --carbon-intensity 400 --price 0.30EUR --pue 1.2 >/dev/null 2>&1
+check_page "$T/res/report-co2" carbon
+tr -d '\n' < "$T/dom.html" | grep -q '<th>kg CO2e per run</th>' || fail "carbon: no 'kg CO2e per run' column in the DOM"
+expect_grep "carbon: the intensity and its source" '400 g CO2e/kWh (command line' "$T/dom.html"
 echo "ok"
