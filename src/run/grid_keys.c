@@ -741,12 +741,13 @@ int gp_parse_document(struct gp *p, const yaml_node_t *root)
             if (!strcmp(scalar(k), top_keys[j]))
                 break;
         if (j == K_COUNT)
-            return gp_fail(p, k, scalar(k),
-                           "unknown key (expected name, description, levels, repeats, order, "
-                           "seed, exclude, include, command, env, workdir, timeout_s, retries, "
-                           "idle_baseline_s, cooldown, meters, meters_fallback, interval_ms, "
-                           "energy_interval_ms, carbon_intensity, price, currency, pue, region, setup, "
-                           "nodes, tasks_per_node)");
+            return gp_fail(
+                p, k, scalar(k),
+                "unknown key (expected name, description, levels, repeats, order, "
+                "seed, exclude, include, command, env, workdir, timeout_s, retries, "
+                "idle_baseline_s, cooldown, meters, meters_fallback, interval_ms, "
+                "energy_interval_ms, carbon_intensity, price, currency, pue, region, setup, "
+                "nodes, tasks_per_node)");
         node[j] = map_value(p, root, i);
     }
     if (!node[K_NAME])

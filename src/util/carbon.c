@@ -178,8 +178,9 @@ const struct carbon_region *carbon_region_find(const char *code)
 
     if (n == 0 || n >= sizeof(up))
         return NULL;
-    for (size_t i = 0; i <= n; i++)
+    for (size_t i = 0; i < n && i < sizeof(up) - 1; i++)
         up[i] = (char)toupper((unsigned char)code[i]);
+    up[n] = '\0';
     /* the table is sorted by code (the generator sorts it; test_carbon checks) */
     size_t lo = 0, hi = carbon_n_regions;
     while (lo < hi) {
