@@ -5,7 +5,7 @@
  */
 #include "analysis/nvsmi.h"
 
-#include "analysis/fastnum.h"
+#include "util/fastnum.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -111,14 +111,8 @@ static size_t put_utf8(char *o, unsigned cp)
     return 4;
 }
 
-/*
- * The length of the UTF-8 sequence at s[0..n) (n >= 1), and whether it is a valid one (RFC 3629:
- * no overlong forms, no surrogates, nothing beyond U+10FFFF).  An invalid one's length is its
- * "maximal subpart" (Unicode 15, section 3.9): the bytes that could still have begun a valid
- * sequence, at least 1, so that each is replaced by one U+FFFD.  (The same as src/util/jsonw.c's:
- * the library and the tool share no code.)
- */
-static size_t utf8_next(const unsigned char *s, size_t n, int *valid)
+/* See json.h.  An invalid sequence's length is its "maximal subpart" (Unicode 15, section 3.9). */
+size_t jb__json_utf8_next(const unsigned char *s, size_t n, int *valid)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF;
     size_t len, i;
@@ -184,8 +178,8 @@ static int parse_string(struct parser *p, char **out)
         }
         if (c >= 0x80) {
             int valid;
-            size_t k =
-                utf8_next((const unsigned char *)p->s + p->pos - 1, p->len - p->pos + 1, &valid);
+            size_t k = jb__json_utf8_next((const unsigned char *)p->s + p->pos - 1,
+                                          p->len - p->pos + 1, &valid);
             if (valid) {
                 memcpy(buf + o, p->s + p->pos - 1, k);
                 o += k;

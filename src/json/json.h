@@ -42,4 +42,11 @@ const struct jb_json *jb__json_get(const struct jb_json *j, const char *key);
 const char *jb__json_str(const struct jb_json *j, const char *key, const char *def);
 double jb__json_num(const struct jb_json *j, const char *key, double def);
 
+/* The length of the UTF-8 sequence at s[0..n) (n >= 1) and whether it is valid (RFC 3629: no
+ * overlong forms, no surrogates, nothing beyond U+10FFFF).  An invalid one's length is the bytes
+ * that could still have begun a valid sequence (at least 1), so that each such run is replaced by
+ * one U+FFFD: the parser's rule on the way in and the tool's JSON writer's (util/jsonw.c) on the
+ * way out. */
+size_t jb__json_utf8_next(const unsigned char *s, size_t n, int *valid);
+
 #endif

@@ -5,7 +5,7 @@
  */
 #include "rundir/rundir.h"
 
-#include "analysis/fastnum.h"
+#include "util/fastnum.h"
 #include "util/fsutil.h"
 
 #include <errno.h>

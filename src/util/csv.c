@@ -7,6 +7,7 @@
  * having been changed.  Not a writer beyond the quoting of one field.
  */
 #include "util/csv.h"
+#include "util/fastnum.h"
 
 #include <errno.h>
 #include <math.h>
@@ -453,10 +454,6 @@ int csv_header_find(const struct csv_header *h, const char *name)
 
 /* ---- numbers ----------------------------------------------------------------------------- */
 
-static const double pow10_tab[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* strtod with its end pointer and range checked, after refusing what strtod accepts but a
  * run directory never holds: blanks, inf/nan, hex floats. */
 static int slow_double(const char *s, size_t n, double *v)
@@ -481,36 +478,8 @@ static int slow_double(const char *s, size_t n, double *v)
 
 int csv_parse_double(const char *s, size_t n, double *v)
 {
-    const char *p = s, *e = s + n;
-    uint64_t m = 0;
-    int neg = 0, digits = 0, frac = 0, seen_dot = 0, any = 0;
-
-    if (p < e && (*p == '-' || *p == '+')) {
-        neg = *p == '-';
-        p++;
-    }
-    for (; p < e; p++) {
-        if (*p >= '0' && *p <= '9') {
-            if (digits >= 15)
-                return slow_double(s, n, v);
-            if (m || *p != '0')
-                digits++;
-            m = m * 10 + (uint64_t)(*p - '0');
-            frac += seen_dot;
-            any = 1;
-        } else if (*p == '.' && !seen_dot) {
-            seen_dot = 1;
-        } else {
-            return slow_double(s, n, v); /* exponents; slow_double refuses the rest */
-        }
-    }
-    if (!any || frac > 22)
-        return slow_double(s, n, v);
-    /* Clinger: a mantissa below 2^53 over an exact power of ten is one correctly rounded
-     * division, strtod's result. */
-    double d = (double)m / pow10_tab[frac];
-    *v = neg ? -d : d;
-    return 0;
+    /* fastnum's exact fast path, else strtod with the run directory's refusals */
+    return fastnum_parse_fast(s, s + n, v) == 0 ? 0 : slow_double(s, n, v);
 }
 
 /* ---- writer ------------------------------------------------------------------------------ */

@@ -3,6 +3,8 @@
  */
 #include "util/jsonw.h"
 
+#include "json.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,47 +78,6 @@ void jw_array_end(struct jsonw *w)
     close_(w, ']');
 }
 
-/*
- * The length of the UTF-8 sequence at s[0..n) (n >= 1), and whether it is a valid one (RFC 3629:
- * no overlong forms, no surrogates, nothing beyond U+10FFFF).  An invalid one's length is its
- * "maximal subpart" (Unicode 15, section 3.9): the bytes that could still have begun a valid
- * sequence, at least 1, so that each is replaced by one U+FFFD.  (The same as src/lib/json.c's:
- * the library and the tool share no code.)
- */
-static size_t utf8_next(const unsigned char *s, size_t n, int *valid)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t len, i;
-
-    *valid = 1;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4;
-    else
-        len = 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    for (i = 1; i < len; i++) {
-        if (i >= n || s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF))
-            break;
-    }
-    if (len && i == len)
-        return len;
-    *valid = 0;
-    return i;
-}
-
 static void quoted(struct strbuf *sb, const char *s)
 {
     size_t n = strlen(s);
@@ -126,7 +87,7 @@ static void quoted(struct strbuf *sb, const char *s)
         unsigned char c = (unsigned char)*s;
         if (c >= 0x80) {
             int valid;
-            size_t k = utf8_next((const unsigned char *)s, (size_t)(end - s), &valid);
+            size_t k = jb__json_utf8_next((const unsigned char *)s, (size_t)(end - s), &valid);
             if (valid)
                 sb_append(sb, s, k);
             else

@@ -2,7 +2,7 @@
  * numfmt.h - numbers as text for the tool's files: the shortest decimal form of a double that
  * reads back (strtod) as the same double, so a metric of 0.4 is written "0.4", not
  * "0.40000000000000002" as %.17g gives, and never loses a bit as %.15g can.  Not a parser (see
- * csv_parse_double in util/csv.h) and not a fixed-decimals formatter (analysis/fastnum.h).
+ * csv_parse_double in util/csv.h) and not a fixed-decimals formatter (util/fastnum.h).
  */
 #ifndef JB_SRC_UTIL_NUMFMT_H
 #define JB_SRC_UTIL_NUMFMT_H

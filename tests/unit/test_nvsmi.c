@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analysis/fastnum.h"
+#include "util/fastnum.h"
 #include "analysis/import.h"
 #include "analysis/nvsmi.h"
 #include "analysis/series.h"
@@ -310,6 +310,12 @@ static void test_fastnum(void **state)
     struct strbuf sb = STRBUF_INIT;
     char want[64], txt[64];
     unsigned x = 12345;
+    double got;
+    /* a sign and a point without a digit are not numbers (the fast path once took them as 0) */
+    static const char *const not_numbers[] = {"-.", "+.", ".", "-", ""};
+    for (size_t k = 0; k < sizeof(not_numbers) / sizeof(not_numbers[0]); k++)
+        assert_int_equal(
+            fastnum_parse(not_numbers[k], not_numbers[k] + strlen(not_numbers[k]), &got), -1);
     for (int i = 0; i < 200000; i++) {
         x = x * 1103515245u + 12345u;
         double v = (double)(x % 100000000u) / (double)(1u << (x % 17)) - 1000.0;

@@ -5,7 +5,7 @@
  * v * 10^decimals to an integer with the same half-way handling as printf only when that product
  * is exact enough; otherwise printf does it.  Not a general formatter.
  */
-#include "analysis/fastnum.h"
+#include "util/fastnum.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,11 +34,11 @@ static int slow_parse(const char *b, const char *e, double *out)
     return 0;
 }
 
-int fastnum_parse(const char *b, const char *e, double *out)
+int fastnum_parse_fast(const char *b, const char *e, double *out)
 {
     const char *p = b;
     uint64_t m = 0;
-    int neg = 0, digits = 0, frac = 0, seen_dot = 0;
+    int neg = 0, digits = 0, frac = 0, seen_dot = 0, any = 0;
 
     if (p < e && (*p == '-' || *p == '+')) {
         neg = *p == '-';
@@ -47,22 +47,28 @@ int fastnum_parse(const char *b, const char *e, double *out)
     for (; p < e; p++) {
         if (*p >= '0' && *p <= '9') {
             if (digits >= 15)
-                return slow_parse(b, e, out);
+                return 1;
             if (m || *p != '0')
                 digits++;
             m = m * 10 + (uint64_t)(*p - '0');
             frac += seen_dot;
+            any = 1;
         } else if (*p == '.' && !seen_dot) {
             seen_dot = 1;
         } else {
-            return slow_parse(b, e, out); /* exponents, inf, nan, garbage */
+            return 1; /* exponents, inf, nan, garbage: the caller's slow path decides */
         }
     }
-    if (p == b || (p - b == 1 && (seen_dot || neg || *b == '+')) || frac > 22)
-        return slow_parse(b, e, out);
+    if (!any || frac > 22)
+        return 1;
     double v = (double)m / pow10_tab[frac];
     *out = neg ? -v : v;
     return 0;
+}
+
+int fastnum_parse(const char *b, const char *e, double *out)
+{
+    return fastnum_parse_fast(b, e, out) == 0 ? 0 : slow_parse(b, e, out);
 }
 
 void fastnum_put(struct strbuf *sb, double v, int decimals, int trim)
