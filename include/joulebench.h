@@ -585,7 +585,8 @@ JB_API int jb_client_info(struct jb_client *c, const struct jb_value *values, si
  * result needs counter readings past its end: the estimator resolves a bound only once the
  * readings have passed it (for a step-function counter, two counter updates past it).  So a
  * result is ready about 100-200 ms after jb_monitor_end on NVML (a 100 ms counter; longer in
- * the first ~1.5 s of a monitor, while the counter's update grid is being found, and up to 5 s
+ * the first ~1.5 s of a monitor, while the counter's update grid is being found or when the
+ * sampler's first reads were more than 150 ms apart, and up to 5 s
  * for a counter that stops moving), and about one interval_ms on an exact counter (RAPL,
  * simulated exact meters).  jb_monitor_end does not wait: it returns a ticket, and
  * jb_monitor_wait waits for (or polls) the result.

@@ -32,6 +32,7 @@ enum { SHAPE_NONE = 0, SHAPE_UNIFORM, SHAPE_STEP, SHAPE_POWER };
 
 #define ANCHOR_REPLACE 0x100u /* placed before the counter was known to be a step function */
 #define SETTLE_NS (1500ull * 1000000ull) /* how long a step counter's grid is waited for */
+#define GAP_NS (150ull * 1000000ull)     /* reads further apart may straddle hidden updates */
 
 static double ns_s(double ns)
 {
@@ -160,16 +161,29 @@ static void set_mean(struct jb__est *ms, size_t k)
     jb__blk_put(&ms->a_blk, ms->a_base + k, x->mean_w);
 }
 
-/* Places again, once, the anchors made while the counter still looked exact: with the grid
- * if there is one by now, else in their brackets. */
-static void settle_anchors(struct jb__est *ms)
+/*
+ * Places again the anchors that the readings since have placed better: those made while the
+ * counter still looked exact (once it shows steps), and, once there is an update grid, every
+ * update not located between two close reads (the grid's fit improves with each located update,
+ * and one placed on an early fit can be off by several milliseconds per update since).  Only
+ * anchors no bound evaluated so far depends on: moving anchor k changes the estimate from anchor
+ * k-2 on (through the means the shapes use), so phases already resolved still tile with the ones
+ * to come.  Called before each bound; the anchors it looks at are those after the latest one.
+ */
+static void settle_anchors(uint64_t *work, struct jb__est *ms)
 {
-    if (!ms->to_replace)
+    int grid = ms->ctr.stepped && jb__counter_period_ns(&ms->ctr) > 0;
+    size_t k = ms->a_head;
+
+    if (!ms->to_replace && !grid)
         return;
     ms->to_replace = 0;
-    for (size_t k = ms->a_head; k < ms->a_n; k++) {
+    if (ms->bounded)
+        k = anc_after(work, ms, ms->bound_t) + 2;
+    for (; k < ms->a_n; k++) {
         struct anc *x = &ms->a[k];
-        if (!(x->a.flags & ANCHOR_REPLACE))
+        (*work)++;
+        if (!(x->a.flags & ANCHOR_REPLACE) && !(grid && !(x->a.flags & JB_ANCHOR_LOCATED)))
             continue;
         jb__counter_position(&ms->ctr, x->a.a_ns, x->a.b_ns, &x->a);
         if (k > ms->a_head && x->a.u_ns <= ms->a[k - 1].a.u_ns)
@@ -331,7 +345,10 @@ void jb__est_bound(uint64_t *work, struct jb__est *ms, uint64_t t, struct jb__bo
     size_t k, wi;
 
     memset(b, 0, sizeof(*b));
-    settle_anchors(ms);
+    settle_anchors(work, ms);
+    if (!ms->bounded || t > ms->bound_t)
+        ms->bound_t = t;
+    ms->bounded = 1;
     if (ms->a_n > ms->a_head) {
         double plo, phi;
         k = anc_after(work, ms, t);
@@ -387,7 +404,14 @@ int jb__est_complete(uint64_t *work, struct jb__est *ms, uint64_t t)
             /* Wait for the grid (the sampler finds it within ~1 s), unless it does not come. */
             if (jb__counter_period_ns(&ms->ctr) <= 0 && ms->e_last_t < t + SETTLE_NS)
                 return 0;
-        } else if (ms->e_last_t < t) {
+        } else if (ms->e_last_t < t || (ms->e_gap && ms->e_last_t < ms->e_first_t + SETTLE_NS)) {
+            /* A counter that has not yet shown a stale read may still be a step function.  When
+             * the host stalled the sampler in the counter's first SETTLE_NS (seen under
+             * valgrind: a gap wider than an update period), reads around the gap straddle
+             * several updates, and a bound placed on them as if the counter were exact would
+             * miss the energy of the updates to come: every bound then waits out the first
+             * SETTLE_NS (all of them then rest on one model of the counter), so that the
+             * reads can show which it is. */
             return 0;
         }
     }
@@ -492,7 +516,8 @@ void jb__est_result(uint64_t *work, struct jb__est *ms, const struct jb__bound *
         r->energy_j = b1.c - b0->c;
         r->valid |= JB_PHASE_ENERGY;
         partial |= b0->part_e | b1.part_e;
-        if (ms->have_range && r->energy_j < ms->pmin * dur_s * (1 - 1e-9)) {
+        /* Not a phase the readings do not cover: what lies outside them is not known. */
+        if (!partial && ms->have_range && r->energy_j < ms->pmin * dur_s * (1 - 1e-9)) {
             r->energy_j = ms->pmin * dur_s; /* the shape dipped below what the meter showed */
             r->flags |= JB_PHASE_FLAG_FLOORED;
         }
@@ -676,13 +701,16 @@ int jb__est_add_energy(uint64_t *work, struct jb__est *ms, uint64_t t_ns, double
     }
     powered = !ms->p_seen || (ms->p_n > ms->p_head && ms->p[ms->p_n - 1].w > 0);
     rc = jb__counter_feed(&ms->ctr, t_ns, v_j, powered, &a);
+    if (!ms->e_seen)
+        ms->e_first_t = t_ns;
+    else if (t_ns - ms->e_last_t > GAP_NS && t_ns < ms->e_first_t + SETTLE_NS)
+        ms->e_gap = 1;
     ms->e_seen = 1;
     ms->e_last_t = t_ns;
     if (ms->ctr.stepped && !ms->was_stepped) {
         ms->was_stepped = 1;
         for (size_t k = ms->a_head; k < ms->a_n; k++) {
             ms->a[k].a.flags |= ANCHOR_REPLACE;
-            ms->a[k].mean_w = NAN;
             ms->to_replace = 1;
         }
     }

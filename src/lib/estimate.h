@@ -40,8 +40,8 @@ struct jb__est {
     uint64_t a_base;            /* absolute index of a[0] */
     uint64_t p_base;            /* absolute index of p[0] */
     struct blkmax p_blk, a_blk; /* block maxima of power readings and of interval means */
-    int e_seen;
-    uint64_t e_last_t;
+    int e_seen, e_gap; /* e_gap: the first SETTLE_NS of reads had a gap wider than GAP_NS */
+    uint64_t e_first_t, e_last_t;
     struct pwr *p;
     size_t p_head, p_n, p_cap;
     int p_seen;
@@ -54,6 +54,8 @@ struct jb__est {
     double pmin, pmax;
     int gone;
     int was_stepped, to_replace; /* anchors made before it was stepped still to place again */
+    int bounded;                 /* a bound has been evaluated ... */
+    uint64_t bound_t;            /* ... at this time at the latest */
     struct jb_phases_meter_stats stats;
 };
 

@@ -2,7 +2,9 @@
  * vdrive.c - the virtual-time driver of the phase accountant over a simulated meter (vdrive.h).
  * One meter, one event loop over four kinds of event (power sample, counter read start, counter
  * read end, phase bound arriving), each at a computed virtual time; nothing here sleeps or reads
- * a clock.  Not a model of the sampler's threads beyond their order of reads.
+ * a clock.  Not a model of the sampler's threads beyond their order of reads.  A stall (a host
+ * that stops the sampler, as valgrind or an overloaded machine does) moves every event due in it
+ * to its end: a read in progress ends late, stamped in its middle as a real one is.
  */
 #include "vdrive.h"
 
@@ -151,6 +153,8 @@ int vd_run(const struct vd_opts *o, struct vd_result *out, char *err, size_t err
     size_t req_n = 0;
     uint64_t sched_start = 0;
     int have_model = 0;
+    uint64_t stall0 = ORIGIN_NS + (uint64_t)to_ns(o->stall_s),
+             stall1 = stall0 + (uint64_t)to_ns(o->stall_len_s);
 
     memset(out, 0, sizeof(*out));
     if (o->nvml) {
@@ -252,11 +256,13 @@ int vd_run(const struct vd_opts *o, struct vd_result *out, char *err, size_t err
         }
         if (now == UINT64_MAX)
             break;
+        if (now >= stall0 && now < stall1)
+            now = stall1;
         switch (which) {
         case 0: { /* a read ends */
             struct jb_energy e;
             double v, tm;
-            e.t_mono_ns = read_start + read_ns / 2;
+            e.t_mono_ns = read_start + (now - read_start) / 2;
             tm = model_t(e.t_mono_ns);
             v = cfg.nvml ? jb__sim_counter_j(&model, tm) : jb__sim_energy_j(&model, tm);
             e.energy_j = v;
@@ -331,6 +337,8 @@ int vd_run(const struct vd_opts *o, struct vd_result *out, char *err, size_t err
             }
             out->samples++;
             next_sample += sample_ns;
+            if (next_sample <= now) /* after a stall: one sample, then the cadence */
+                next_sample = now + sample_ns;
             break;
         }
         }

@@ -37,6 +37,8 @@ struct vd_opts {
     double phase_ms;       /* nominal phase length */
     double phase_spread;   /* lengths uniform in phase_ms * [1 - spread, 1 + spread] */
     int aligned;           /* phases at the load's level changes (steps loads) */
+    double stall_s;        /* a stalled host: from stall_s for stall_len_s (model time) nothing */
+    double stall_len_s;    /* runs (no read, sample or bound arrival); what was due runs after */
     uint64_t seed;
 };
 

@@ -93,8 +93,10 @@ static void test_bounds_outside_readings(void **state)
 
     (void)state;
     assert_int_equal(jb_phases_begin(p, "early", 0, MS(500)), 0);
-    energy(p, 0, MS(1000), 10);
-    energy(p, 0, MS(2000), 20);
+    /* Every 100 ms (a wider gap in a counter's first 1.5 s holds the bounds back:
+     * test_early_gap_waits). */
+    for (int i = 0; i <= 10; i++)
+        energy(p, 0, MS(1000 + 100 * i), 10 + i);
     assert_int_equal(jb_phases_end(p, "early", 0, MS(2000), NULL), 0);
     assert_int_equal(jb_phases_result_count(p), 1);
     r = result(p, 0);
@@ -160,6 +162,7 @@ static void test_resolves_when_readings_pass_end(void **state)
     assert_int_equal(jb_phases_result_count(p), 0);
     energy(p, 0, MS(199), 19.9);
     power(p, 0, MS(250), 100);
+    energy(p, 1, MS(150), 15);
     energy(p, 1, MS(300), 30);
     assert_int_equal(jb_phases_result_count(p), 0); /* meter 0's counter is at 199 ms */
     energy(p, 0, MS(200), 20);
@@ -295,6 +298,40 @@ static void test_finish(void **state)
     assert_int_equal(jb_phases_end(p, "epoch", 0, MS(3500), NULL), JB_ESTATE);
     assert_int_equal(jb_phases_finish(p, MS(6000)), 0);
     assert_int_equal(jb_phases_result_count(p), 3);
+    jb_phases_free(p);
+}
+
+/*
+ * A counter whose reads in its first 1.5 s have a gap wider than 150 ms (a stalled host) may be a
+ * step function whose first reads straddle several updates: no bound is evaluated until 1.5 s
+ * after its first read (or finish); a counter read without such a gap resolves at once.
+ */
+static void test_early_gap_waits(void **state)
+{
+    struct jb_phases *p = jb_phases_new(2);
+    const struct jb_phase_result *r;
+
+    (void)state;
+    energy(p, 0, 0, 0);
+    energy(p, 1, 0, 0);
+    assert_int_equal(jb_phases_begin(p, "x", 0, MS(50)), 0);
+    assert_int_equal(jb_phases_end(p, "x", 0, MS(350), NULL), 0);
+    energy(p, 0, MS(400), 40); /* meter 0: a 400 ms gap */
+    for (int i = 1; i <= 4; i++)
+        energy(p, 1, MS(100 * i), 10 * i);
+    assert_int_equal(jb_phases_result_count(p), 0); /* meter 0 holds the phase back */
+    for (int i = 5; i <= 14; i++) {
+        energy(p, 0, MS(100 * i), 10 * i);
+        energy(p, 1, MS(100 * i), 10 * i);
+    }
+    assert_int_equal(jb_phases_result_count(p), 0); /* at 1.4 s: still within the first 1.5 s */
+    energy(p, 0, MS(1500), 150);
+    energy(p, 1, MS(1500), 150);
+    assert_int_equal(jb_phases_result_count(p), 2);
+    for (size_t m = 0; m < 2; m++) {
+        r = result(p, m);
+        assert_float_equal(r->energy_j, 30.0, 1e-9);
+    }
     jb_phases_free(p);
 }
 
@@ -722,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_out_of_order_readings),
         cmocka_unit_test(test_finish),
         cmocka_unit_test(test_items),
+        cmocka_unit_test(test_early_gap_waits),
         cmocka_unit_test(test_meters_lacking_readings),
         cmocka_unit_test(test_silent_meter),
         cmocka_unit_test(test_meter_gone),
