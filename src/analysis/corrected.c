@@ -444,6 +444,126 @@ static void write_ratios(const struct report_input *in, const struct cfg_stats *
     jw_array_end(w);
 }
 
+/* configs.csv: one row per configuration, mean, sd and CI of every quantity, carbon last. */
+static void configs_csv(struct strbuf *cfg, const struct report_input *in,
+                        const struct cfg_stats *cs, int nq, struct carbon_report *cr)
+{
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_csv_field(cfg, in->levels[k]);
+        sb_putc(cfg, ',');
+    }
+    sb_puts(cfg, "n");
+    for (int q = 0; q < nq; q++)
+        sb_printf(cfg, ",%s_mean,%s_sd,%s_ci95", qname[q], qname[q], qname[q]);
+    carbon_report_csv_header(cfg, cr);
+    sb_putc(cfg, '\n');
+    for (size_t c = 0; c < in->nconfigs; c++) {
+        report_csv_levels(cfg, in, &in->configs[c]);
+        sb_printf(cfg, "%zu", in->configs[c].n);
+        for (int q = 0; q < nq; q++)
+            put_stat(cfg, &cs[c].s[q]);
+        carbon_report_csv_row(cfg, cr, c);
+        sb_putc(cfg, '\n');
+    }
+}
+
+/* report.json's "meters": the ids of the energy and CPU meters, each once. */
+static void json_meters(struct jsonw *w, const struct report_input *in)
+{
+    jw_key(w, "meters");
+    jw_object_begin(w);
+    for (int cls = 1; cls <= 2; cls++) {
+        const char *seen[64];
+        size_t ns = 0;
+        jw_key(w, cls == 1 ? "energy_j" : "cpu_energy_j");
+        jw_array_begin(w);
+        for (size_t r = 0; r < in->nruns; r++)
+            for (size_t m = 0; m < in->runs[r].nmeters; m++) {
+                const struct rd_meter *mt = &in->runs[r].meters[m];
+                size_t k;
+                if (report_meter_class(mt) != cls)
+                    continue;
+                for (k = 0; k < ns && strcmp(seen[k], mt->id); k++)
+                    ;
+                if (k == ns && ns < 64) {
+                    seen[ns++] = mt->id;
+                    jw_string(w, mt->id);
+                }
+            }
+        jw_array_end(w);
+    }
+    jw_object_end(w);
+}
+
+/* report.json's "configs". */
+static void json_configs(struct jsonw *w, const struct report_input *in, const struct cfg_stats *cs,
+                         int nq, struct carbon_report *cr)
+{
+    jw_key(w, "configs");
+    jw_array_begin(w);
+    for (size_t c = 0; c < in->nconfigs; c++) {
+        const struct rconfig *cf = &in->configs[c];
+        jw_object_begin(w);
+        jw_key(w, "levels");
+        jw_object_begin(w);
+        for (size_t k = 0; k < in->nlevels; k++)
+            jw_kv_string(w, in->levels[k], cf->vals[k]);
+        jw_object_end(w);
+        jw_kv_int(w, "n", (long long)cf->n);
+        jw_key(w, "runs");
+        jw_array_begin(w);
+        for (size_t r = 0; r < cf->n; r++)
+            jw_string(w, in->runs[cf->runs[r]].dir);
+        jw_array_end(w);
+        for (int q = 0; q < nq; q++)
+            json_stat(w, qname[q], &cs[c].s[q]);
+        carbon_report_json_config(w, cr, in, c);
+        report_phases_json(w, in, cf); /* "phase_flags", "phase_groups" (report_phases.c) */
+        jw_object_end(w);
+    }
+    jw_array_end(w);
+}
+
+/* summary.md's table of configurations. */
+static void md_configs(struct strbuf *md, const struct report_input *in, const struct cfg_stats *cs)
+{
+    sb_putc(md, '|');
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(md, ' ');
+        md_escape_cell(md, in->levels[k]);
+        sb_puts(md, " |");
+    }
+    sb_puts(md, " n | energy (kJ) | time (s) | avg power (W) | epoch 1 power (W) | epochs 2..N "
+                "power (W) | GPU util (%) | final accuracy |\n|");
+    for (size_t k = 0; k < in->nlevels + 8; k++)
+        sb_puts(md, "---|");
+    sb_putc(md, '\n');
+    for (size_t c = 0; c < in->nconfigs; c++) {
+        const struct summary *s = cs[c].s;
+        static const enum quantity shown[] = {Q_ENERGY,     Q_TIME, Q_AVG_POWER, Q_E1_POWER,
+                                              Q_REST_POWER, Q_UTIL, Q_ACC};
+        sb_putc(md, '|');
+        for (size_t k = 0; k < in->nlevels; k++) {
+            sb_putc(md, ' ');
+            md_escape_cell(md, in->configs[c].vals[k]);
+            sb_puts(md, " |");
+        }
+        sb_printf(md, " %zu |", in->configs[c].n);
+        for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+            double scale = shown[i] == Q_ENERGY ? 1e-3 : 1.0;
+            int dec = shown[i] == Q_ACC ? 3 : shown[i] == Q_ENERGY ? 3 : 1;
+            if (isnan(s[shown[i]].mean))
+                sb_puts(md, " - |");
+            else if (isnan(s[shown[i]].ci95))
+                sb_printf(md, " %.*f |", dec, s[shown[i]].mean * scale);
+            else
+                sb_printf(md, " %.*f +- %.*f |", dec, s[shown[i]].mean * scale, dec,
+                          s[shown[i]].ci95 * scale);
+        }
+        sb_putc(md, '\n');
+    }
+}
+
 int corrected_write(const struct report_input *in, const char *outdir, const char *example_run,
                     char *err, size_t errlen)
 {
@@ -477,24 +597,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
         }
     }
 
-    /* configs.csv */
-    for (size_t k = 0; k < in->nlevels; k++) {
-        sb_csv_field(&cfg, in->levels[k]);
-        sb_putc(&cfg, ',');
-    }
-    sb_puts(&cfg, "n");
-    for (int q = 0; q < nq; q++)
-        sb_printf(&cfg, ",%s_mean,%s_sd,%s_ci95", qname[q], qname[q], qname[q]);
-    carbon_report_csv_header(&cfg, &cr);
-    sb_putc(&cfg, '\n');
-    for (size_t c = 0; c < in->nconfigs; c++) {
-        report_csv_levels(&cfg, in, &in->configs[c]);
-        sb_printf(&cfg, "%zu", in->configs[c].n);
-        for (int q = 0; q < nq; q++)
-            put_stat(&cfg, &cs[c].s[q]);
-        carbon_report_csv_row(&cfg, &cr, c);
-        sb_putc(&cfg, '\n');
-    }
+    configs_csv(&cfg, in, cs, nq, &cr);
     write_epochs(in, &eps);
 
     /* report.json ("simulated" is in the head: any simulated meter, said in summary.md too) */
@@ -504,29 +607,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     report_json_head(&w, in, "corrected", example_run);
     jw_key(&w, "target_accuracy");
     jw_number(&w, in->target_accuracy);
-    jw_key(&w, "meters");
-    jw_object_begin(&w);
-    for (int cls = 1; cls <= 2; cls++) {
-        const char *seen[64];
-        size_t ns = 0;
-        jw_key(&w, cls == 1 ? "energy_j" : "cpu_energy_j");
-        jw_array_begin(&w);
-        for (size_t r = 0; r < in->nruns; r++)
-            for (size_t m = 0; m < in->runs[r].nmeters; m++) {
-                const struct rd_meter *mt = &in->runs[r].meters[m];
-                size_t k;
-                if (report_meter_class(mt) != cls)
-                    continue;
-                for (k = 0; k < ns && strcmp(seen[k], mt->id); k++)
-                    ;
-                if (k == ns && ns < 64) {
-                    seen[ns++] = mt->id;
-                    jw_string(&w, mt->id);
-                }
-            }
-        jw_array_end(&w);
-    }
-    jw_object_end(&w);
+    json_meters(&w, in);
     jw_key(&w, "quantities");
     jw_array_begin(&w);
     for (int q = 0; q < nq; q++)
@@ -539,29 +620,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     jw_kv_string(&w, "ratio_method",
                  "ratio of means; 95% CI by the delta method on log(ratio) with "
                  "Welch-Satterthwaite degrees of freedom");
-    jw_key(&w, "configs");
-    jw_array_begin(&w);
-    for (size_t c = 0; c < in->nconfigs; c++) {
-        const struct rconfig *cf = &in->configs[c];
-        jw_object_begin(&w);
-        jw_key(&w, "levels");
-        jw_object_begin(&w);
-        for (size_t k = 0; k < in->nlevels; k++)
-            jw_kv_string(&w, in->levels[k], cf->vals[k]);
-        jw_object_end(&w);
-        jw_kv_int(&w, "n", (long long)cf->n);
-        jw_key(&w, "runs");
-        jw_array_begin(&w);
-        for (size_t r = 0; r < cf->n; r++)
-            jw_string(&w, in->runs[cf->runs[r]].dir);
-        jw_array_end(&w);
-        for (int q = 0; q < nq; q++)
-            json_stat(&w, qname[q], &cs[c].s[q]);
-        carbon_report_json_config(&w, &cr, in, c);
-        report_phases_json(&w, in, cf); /* "phase_flags", "phase_groups" (report_phases.c) */
-        jw_object_end(&w);
-    }
-    jw_array_end(&w);
+    json_configs(&w, in, cs, nq, &cr);
     sb_puts(&mdr, "\n## Ratios of mean energy between levels\n\nRatio of means, 95% CI by the "
                   "delta method on the log scale (Welch df).\n\n| factor | ratio | other levels |"
                   " energy ratio | 95% CI |\n|---|---|---|---|---|\n");
@@ -578,41 +637,7 @@ int corrected_write(const struct report_input *in, const char *outdir, const cha
     if (sim)
         sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
                      "a simulated meter, not from a measurement.\n\n");
-    sb_putc(&md, '|');
-    for (size_t k = 0; k < in->nlevels; k++) {
-        sb_putc(&md, ' ');
-        md_escape_cell(&md, in->levels[k]);
-        sb_puts(&md, " |");
-    }
-    sb_puts(&md, " n | energy (kJ) | time (s) | avg power (W) | epoch 1 power (W) | epochs 2..N "
-                 "power (W) | GPU util (%) | final accuracy |\n|");
-    for (size_t k = 0; k < in->nlevels + 8; k++)
-        sb_puts(&md, "---|");
-    sb_putc(&md, '\n');
-    for (size_t c = 0; c < in->nconfigs; c++) {
-        const struct summary *s = cs[c].s;
-        static const enum quantity shown[] = {Q_ENERGY,     Q_TIME, Q_AVG_POWER, Q_E1_POWER,
-                                              Q_REST_POWER, Q_UTIL, Q_ACC};
-        sb_putc(&md, '|');
-        for (size_t k = 0; k < in->nlevels; k++) {
-            sb_putc(&md, ' ');
-            md_escape_cell(&md, in->configs[c].vals[k]);
-            sb_puts(&md, " |");
-        }
-        sb_printf(&md, " %zu |", in->configs[c].n);
-        for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-            double scale = shown[i] == Q_ENERGY ? 1e-3 : 1.0;
-            int dec = shown[i] == Q_ACC ? 3 : shown[i] == Q_ENERGY ? 3 : 1;
-            if (isnan(s[shown[i]].mean))
-                sb_puts(&md, " - |");
-            else if (isnan(s[shown[i]].ci95))
-                sb_printf(&md, " %.*f |", dec, s[shown[i]].mean * scale);
-            else
-                sb_printf(&md, " %.*f +- %.*f |", dec, s[shown[i]].mean * scale, dec,
-                          s[shown[i]].ci95 * scale);
-        }
-        sb_putc(&md, '\n');
-    }
+    md_configs(&md, in, cs);
     report_phases_md(&md, in);
     carbon_report_md(&md, &cr, in);
     sb_append(&md, sb_str(&mdr), mdr.len);

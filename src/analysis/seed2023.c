@@ -177,6 +177,149 @@ static void md_fixed(struct strbuf *sb, double v, int decimals)
         sb_printf(sb, " %.*f |", decimals, v);
 }
 
+/* configs.csv's row of one configuration. */
+static void config_row(struct strbuf *cs, const struct report_input *in, const struct rconfig *cf,
+                       const struct seed_config *s)
+{
+    report_csv_levels(cs, in, cf);
+    fixed(cs, s->energy_kj, 3);
+    sb_putc(cs, ',');
+    fixed(cs, s->power_w, 2);
+    sb_putc(cs, ',');
+    fixed(cs, s->util_pct, 2);
+    sb_putc(cs, ',');
+    fixed(cs, s->acc, 3);
+    sb_putc(cs, ',');
+    fixed(cs, s->time_s, 1);
+    sb_putc(cs, '\n');
+}
+
+/* epochs.csv's rows of one configuration: the study's per-epoch means. */
+static void epoch_rows(struct strbuf *es, const struct report_input *in, const struct rconfig *cf,
+                       const struct seed_config *s)
+{
+    for (long k = 0; k < s->ne; k++) {
+        const struct seed_epoch *e = &s->ep[k];
+        report_csv_levels(es, in, cf);
+        sb_printf(es, "%ld,", k + 1);
+        sb_num(es, e->dur_s, 10);
+        sb_putc(es, ',');
+        sb_num(es, e->power_w, 10);
+        sb_putc(es, ',');
+        sb_num(es, e->util_pct, 10);
+        sb_putc(es, ',');
+        sb_num(es, e->dur_s * e->power_w, 10);
+        sb_putc(es, ',');
+        sb_num(es, e->acc, 10);
+        sb_putc(es, '\n');
+    }
+}
+
+/* runs.csv's rows of one configuration's runs: 0, or -1 out of memory. */
+static int run_rows(struct strbuf *rs, const struct report_input *in, const struct rconfig *cf)
+{
+    for (size_t r = 0; r < cf->n; r++) {
+        const struct rundir *rd = &in->runs[cf->runs[r]];
+        long ne = report_epoch_count(rd);
+        struct seed_epoch *pe = calloc(ne ? (size_t)ne : 1, sizeof(*pe));
+        if (!pe)
+            return -1;
+        run_epochs(rd, pe, ne);
+        for (long k = 0; k < ne; k++) {
+            report_csv_levels(rs, in, cf);
+            sb_csv_field(rs, rd->run_id);
+            sb_printf(rs, ",%ld,", k + 1);
+            sb_num(rs, pe[k].dur_s, 10);
+            sb_putc(rs, ',');
+            sb_num(rs, pe[k].power_w, 10);
+            sb_putc(rs, ',');
+            sb_num(rs, pe[k].util_pct, 10);
+            sb_putc(rs, ',');
+            sb_num(rs, pe[k].dur_s * pe[k].power_w, 10);
+            sb_putc(rs, ',');
+            sb_num(rs, pe[k].acc, 10);
+            sb_putc(rs, '\n');
+        }
+        free(pe);
+    }
+    return 0;
+}
+
+/* summary.md's row of one configuration. */
+static void md_row(struct strbuf *md, const struct report_input *in, const struct rconfig *cf,
+                   const struct seed_config *s)
+{
+    sb_putc(md, '|');
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(md, ' ');
+        md_escape_cell(md, cf->vals[k]);
+        sb_puts(md, " |");
+    }
+    sb_printf(md, " %zu |", cf->n);
+    md_fixed(md, s->energy_kj, 3);
+    md_fixed(md, s->power_w, 2);
+    md_fixed(md, s->util_pct, 2);
+    md_fixed(md, s->acc, 3);
+    md_fixed(md, s->time_s, 1);
+    sb_putc(md, '\n');
+}
+
+/* report.json's entry of one configuration. */
+static void json_config(struct jsonw *w, const struct report_input *in, const struct rconfig *cf,
+                        const struct seed_config *s)
+{
+    jw_object_begin(w);
+    jw_key(w, "levels");
+    jw_object_begin(w);
+    for (size_t k = 0; k < in->nlevels; k++)
+        jw_kv_string(w, in->levels[k], cf->vals[k]);
+    jw_object_end(w);
+    jw_kv_int(w, "n", (long long)cf->n);
+    jw_kv_number(w, "total_energy_kJ", s->energy_kj);
+    jw_kv_number(w, "mean_power_W", s->power_w);
+    jw_kv_number(w, "mean_gpu_util_pct", s->util_pct);
+    jw_kv_number(w, "final_accuracy", s->acc);
+    jw_kv_number(w, "total_time_s", s->time_s);
+    jw_object_end(w);
+}
+
+/* The header lines of the three tables and summary.md's head. */
+static void headers(struct strbuf *cs, struct strbuf *es, struct strbuf *rs, struct strbuf *md,
+                    const struct report_input *in)
+{
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_csv_field(cs, in->levels[k]);
+        sb_putc(cs, ',');
+        sb_csv_field(es, in->levels[k]);
+        sb_putc(es, ',');
+    }
+    sb_puts(cs, "total_energy_kJ,mean_power_W,mean_gpu_util_pct,final_accuracy,total_time_s\n");
+    sb_puts(es, "epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_csv_field(rs, in->levels[k]);
+        sb_putc(rs, ',');
+    }
+    sb_puts(rs, "run_id,epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
+    sb_puts(md, "# joulebench report (method: seed-2023)\n\nThe reference study's own "
+                "post-processing, reproduced: unweighted mean power per epoch x epoch time, "
+                "averaged over runs per epoch.  See docs/METHODOLOGY.md for what it gets wrong."
+                "\n\n");
+    if (report_simulated(in))
+        sb_puts(md, "**SIMULATED meter**: the energy and power figures of this report come from "
+                    "a simulated meter, not from a measurement.\n\n");
+    sb_putc(md, '|');
+    for (size_t k = 0; k < in->nlevels; k++) {
+        sb_putc(md, ' ');
+        md_escape_cell(md, in->levels[k]);
+        sb_puts(md, " |");
+    }
+    sb_puts(md, " runs | energy (kJ) | mean power (W) | GPU util (%) | final accuracy | time (s) "
+                "|\n|");
+    for (size_t k = 0; k < in->nlevels + 6; k++)
+        sb_puts(md, "---|");
+    sb_putc(md, '\n');
+}
+
 int seed2023_write(const struct report_input *in, const char *outdir, const char *example_run,
                    char *err, size_t errlen)
 {
@@ -192,37 +335,7 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
         if (compute(in, &in->configs[c], &sc[c]))
             goto oom;
 
-    for (size_t k = 0; k < in->nlevels; k++) {
-        sb_csv_field(&cs, in->levels[k]);
-        sb_putc(&cs, ',');
-        sb_csv_field(&es, in->levels[k]);
-        sb_putc(&es, ',');
-    }
-    sb_puts(&cs, "total_energy_kJ,mean_power_W,mean_gpu_util_pct,final_accuracy,total_time_s\n");
-    sb_puts(&es, "epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
-    for (size_t k = 0; k < in->nlevels; k++) {
-        sb_csv_field(&rs, in->levels[k]);
-        sb_putc(&rs, ',');
-    }
-    sb_puts(&rs, "run_id,epoch,time_s,power_w,gpu_util_pct,energy_j,accuracy\n");
-    sb_puts(&md, "# joulebench report (method: seed-2023)\n\nThe reference study's own "
-                 "post-processing, reproduced: unweighted mean power per epoch x epoch time, "
-                 "averaged over runs per epoch.  See docs/METHODOLOGY.md for what it gets wrong."
-                 "\n\n");
-    if (report_simulated(in))
-        sb_puts(&md, "**SIMULATED meter**: the energy and power figures of this report come from "
-                     "a simulated meter, not from a measurement.\n\n");
-    sb_putc(&md, '|');
-    for (size_t k = 0; k < in->nlevels; k++) {
-        sb_putc(&md, ' ');
-        md_escape_cell(&md, in->levels[k]);
-        sb_puts(&md, " |");
-    }
-    sb_puts(&md, " runs | energy (kJ) | mean power (W) | GPU util (%) | final accuracy | time (s) "
-                 "|\n|");
-    for (size_t k = 0; k < in->nlevels + 6; k++)
-        sb_puts(&md, "---|");
-    sb_putc(&md, '\n');
+    headers(&cs, &es, &rs, &md, in);
 
     jw_init(&w, &js, 1);
     report_json_head(&w, in, "seed-2023", example_run);
@@ -234,82 +347,12 @@ int seed2023_write(const struct report_input *in, const char *outdir, const char
     for (size_t c = 0; c < in->nconfigs; c++) {
         const struct rconfig *cf = &in->configs[c];
         const struct seed_config *s = &sc[c];
-        report_csv_levels(&cs, in, cf);
-        fixed(&cs, s->energy_kj, 3);
-        sb_putc(&cs, ',');
-        fixed(&cs, s->power_w, 2);
-        sb_putc(&cs, ',');
-        fixed(&cs, s->util_pct, 2);
-        sb_putc(&cs, ',');
-        fixed(&cs, s->acc, 3);
-        sb_putc(&cs, ',');
-        fixed(&cs, s->time_s, 1);
-        sb_putc(&cs, '\n');
-        for (long k = 0; k < s->ne; k++) {
-            const struct seed_epoch *e = &s->ep[k];
-            report_csv_levels(&es, in, cf);
-            sb_printf(&es, "%ld,", k + 1);
-            sb_num(&es, e->dur_s, 10);
-            sb_putc(&es, ',');
-            sb_num(&es, e->power_w, 10);
-            sb_putc(&es, ',');
-            sb_num(&es, e->util_pct, 10);
-            sb_putc(&es, ',');
-            sb_num(&es, e->dur_s * e->power_w, 10);
-            sb_putc(&es, ',');
-            sb_num(&es, e->acc, 10);
-            sb_putc(&es, '\n');
-        }
-        for (size_t r = 0; r < cf->n; r++) {
-            const struct rundir *rd = &in->runs[cf->runs[r]];
-            long ne = report_epoch_count(rd);
-            struct seed_epoch *pe = calloc(ne ? (size_t)ne : 1, sizeof(*pe));
-            if (!pe)
-                goto oom;
-            run_epochs(rd, pe, ne);
-            for (long k = 0; k < ne; k++) {
-                report_csv_levels(&rs, in, cf);
-                sb_csv_field(&rs, rd->run_id);
-                sb_printf(&rs, ",%ld,", k + 1);
-                sb_num(&rs, pe[k].dur_s, 10);
-                sb_putc(&rs, ',');
-                sb_num(&rs, pe[k].power_w, 10);
-                sb_putc(&rs, ',');
-                sb_num(&rs, pe[k].util_pct, 10);
-                sb_putc(&rs, ',');
-                sb_num(&rs, pe[k].dur_s * pe[k].power_w, 10);
-                sb_putc(&rs, ',');
-                sb_num(&rs, pe[k].acc, 10);
-                sb_putc(&rs, '\n');
-            }
-            free(pe);
-        }
-        sb_putc(&md, '|');
-        for (size_t k = 0; k < in->nlevels; k++) {
-            sb_putc(&md, ' ');
-            md_escape_cell(&md, cf->vals[k]);
-            sb_puts(&md, " |");
-        }
-        sb_printf(&md, " %zu |", cf->n);
-        md_fixed(&md, s->energy_kj, 3);
-        md_fixed(&md, s->power_w, 2);
-        md_fixed(&md, s->util_pct, 2);
-        md_fixed(&md, s->acc, 3);
-        md_fixed(&md, s->time_s, 1);
-        sb_putc(&md, '\n');
-        jw_object_begin(&w);
-        jw_key(&w, "levels");
-        jw_object_begin(&w);
-        for (size_t k = 0; k < in->nlevels; k++)
-            jw_kv_string(&w, in->levels[k], cf->vals[k]);
-        jw_object_end(&w);
-        jw_kv_int(&w, "n", (long long)cf->n);
-        jw_kv_number(&w, "total_energy_kJ", s->energy_kj);
-        jw_kv_number(&w, "mean_power_W", s->power_w);
-        jw_kv_number(&w, "mean_gpu_util_pct", s->util_pct);
-        jw_kv_number(&w, "final_accuracy", s->acc);
-        jw_kv_number(&w, "total_time_s", s->time_s);
-        jw_object_end(&w);
+        config_row(&cs, in, cf, s);
+        epoch_rows(&es, in, cf, s);
+        if (run_rows(&rs, in, cf))
+            goto oom;
+        md_row(&md, in, cf, s);
+        json_config(&w, in, cf, s);
     }
     jw_array_end(&w);
     jw_object_end(&w);

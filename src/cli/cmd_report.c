@@ -138,7 +138,17 @@ static void after_write(void *ctx, const char *path)
         test_pause(h, path);
 }
 
-int cmd_report(int argc, char **argv)
+/* What the command line asks for. */
+struct report_args {
+    const char *out, *method, *results;
+    double target;
+    int strict;
+    unsigned fig_flags;
+    struct carbon_factors cf;
+};
+
+/* Parses the options into *a: -1 to go on, else the exit status to return. */
+static int parse_args(int argc, char **argv, struct report_args *a)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {"method", required_argument, NULL, 'm'},
@@ -149,37 +159,27 @@ int cmd_report(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          CLI_CARBON_LONGOPTS,
                                          {NULL, 0, NULL, 0}};
-    struct carbon_factors cf;
-    const char *out = NULL, *method = "corrected";
-    char outbuf[4096], err[1024];
-    double target = NAN;
-    int strict = 0, c, rc = JB_EXIT_FAIL, began = 0;
-    unsigned fig_flags = 0;
-    struct warn_ctx wc = {0};
-    struct report_input in;
-    struct report_out ro;
-    struct hooks hk = {0, NULL, 0};
-    struct sigaction sa, old_int, old_term;
-    struct fig_status fs = {0};
-    char *ex_abs = NULL;
-    const char *env;
+    int c;
 
-    carbon_init(&cf);
+    memset(a, 0, sizeof(*a));
+    a->method = "corrected";
+    a->target = NAN;
+    carbon_init(&a->cf);
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:m:h", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case 'm': method = optarg; break;
+        case 'o': a->out = optarg; break;
+        case 'm': a->method = optarg; break;
         case 't':
-            if (cli_parse_double(optarg, 0.0, 1.0, &target))
+            if (cli_parse_double(optarg, 0.0, 1.0, &a->target))
                 return cli_usage_error(usage_str,
                                        "report: --target-accuracy wants a number in "
                                        "[0, 1], got '%s'",
                                        optarg);
             break;
-        case 's': strict = 1; break;
-        case 'n': fig_flags |= FIG_NO_DRAW; break;
-        case 'P': fig_flags |= FIG_NO_PNG; break;
+        case 's': a->strict = 1; break;
+        case 'n': a->fig_flags |= FIG_NO_DRAW; break;
+        case 'P': a->fig_flags |= FIG_NO_PNG; break;
         case 'h':
             printf("usage: %s\n", usage_str);
             fputs(help_str, stdout);
@@ -187,28 +187,96 @@ int cmd_report(int argc, char **argv)
             return JB_EXIT_OK;
         default:
             if (cli_carbon_is_option(c)) {
-                if (cli_carbon_option(c, optarg, &cf, usage_str))
+                if (cli_carbon_option(c, optarg, &a->cf, usage_str))
                     return JB_EXIT_USAGE;
                 break;
             }
             return cli_usage_error(usage_str, "report: unknown option");
         }
     }
-    if (cli_carbon_finish(&cf, usage_str))
+    if (cli_carbon_finish(&a->cf, usage_str))
         return JB_EXIT_USAGE;
     if (optind != argc - 1)
         return cli_usage_error(usage_str, "report: give one RESULTS folder");
-    if (strcmp(method, "corrected") && strcmp(method, "seed-2023"))
+    if (strcmp(a->method, "corrected") && strcmp(a->method, "seed-2023"))
         return cli_usage_error(usage_str, "report: --method is corrected or seed-2023, not '%s'",
-                               method);
-    if (!strcmp(method, "seed-2023") && carbon_any(&cf))
+                               a->method);
+    if (!strcmp(a->method, "seed-2023") && carbon_any(&a->cf))
         cli_note("carbon and cost: only the corrected method reports them (the seed-2023 tables "
                  "keep the study's columns)");
-    const char *results = argv[optind];
-    if (!out) {
-        snprintf(outbuf, sizeof(outbuf), "%s/report", results);
-        out = outbuf;
+    a->results = argv[optind];
+    return -1;
+}
+
+/* Writes the tables, the figures and the HTML into the begun folder TMP: 0, or -1 after a
+ * message (none when a signal stopped it). */
+static int write_report(const struct report_args *a, struct report_input *in, const char *tmp,
+                        const char *ex, struct fig_status *fs)
+{
+    char err[1024];
+    int r = strcmp(a->method, "seed-2023") ? corrected_write(in, tmp, ex, err, sizeof(err))
+                                           : seed2023_write(in, tmp, ex, err, sizeof(err));
+    if (r) {
+        if (!stop_sig)
+            cli_error("cannot write the report into '%s': %s", a->out, err);
+        return -1;
     }
+    if (figures_write(tmp, a->results, a->fig_flags, fs, err, sizeof(err))) {
+        if (!stop_sig)
+            cli_error("cannot write the figures into '%s': %s", a->out, err);
+        return -1;
+    }
+    if (html_write(tmp, err, sizeof(err))) {
+        if (!stop_sig)
+            cli_error("cannot write '%s/index.html': %s", a->out, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The notes and the last line of a report that was put in place. */
+static void print_summary(const struct report_args *a, const struct report_input *in,
+                          const struct fig_status *fs)
+{
+    if (in->bad_rows)
+        cli_warn("%zu malformed row(s) skipped", in->bad_rows);
+    if (!(a->fig_flags & FIG_NO_DRAW) && fs->not_drawn)
+        cli_note("%zu of 5 figures not drawn: %s", fs->not_drawn, fs->not_drawn_list);
+    if (!(a->fig_flags & FIG_NO_PNG) && fs->png_missing)
+        cli_note("%zu figure(s) as SVG only: %s", fs->png_missing, fs->png_reason);
+    if (report_simulated(in))
+        cli_note("the report's numbers come from a SIMULATED meter: it says so in every file");
+    printf("report (%s) of %zu run(s) in %zu configuration(s) written to %s", a->method, in->nruns,
+           in->nconfigs, a->out);
+    if (in->skipped)
+        printf(" (%zu unfinished run directories skipped)", in->skipped);
+    printf("\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    struct report_args a;
+    char outbuf[4096], err[1024];
+    int rc = JB_EXIT_FAIL, began = 0;
+    struct warn_ctx wc = {0};
+    struct report_input in;
+    struct report_out ro;
+    struct hooks hk = {0, NULL, 0};
+    struct sigaction sa, old_int, old_term;
+    struct fig_status fs = {0};
+    char *ex_abs = NULL;
+    const char *env, *results, *out;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = JB_EXIT_FAIL;
+    results = a.results;
+    if (!a.out) {
+        snprintf(outbuf, sizeof(outbuf), "%s/report", results);
+        a.out = outbuf;
+    }
+    out = a.out;
     env = getenv("JB_TEST_REPORT_PAUSE_AFTER");
     if (env && *env && cli_parse_long(env, 1, 1000000, &hk.pause_after) == 0)
         hk.pause_file = getenv("JB_TEST_REPORT_PAUSE_FILE");
@@ -222,13 +290,13 @@ int cmd_report(int argc, char **argv)
             cli_note("merged the parts of %zu run(s) measured on several nodes", n_merged);
     }
     /* Reading writes nothing: until the report folder is begun, a signal simply ends us. */
-    if (report_load(results, 1, strict, &in, on_warn, &wc, err, sizeof(err))) {
+    if (report_load(results, 1, a.strict, &in, on_warn, &wc, err, sizeof(err))) {
         report_free(&in);
         return cli_error("cannot report on '%s': %s%s", results, err,
-                         strict ? " (drop --strict to skip malformed rows)" : "");
+                         a.strict ? " (drop --strict to skip malformed rows)" : "");
     }
-    in.target_accuracy = target;
-    in.carbon_over = &cf;
+    in.target_accuracy = a.target;
+    in.carbon_over = &a.cf;
     report_check_epochs(&in);
 
     memset(&sa, 0, sizeof(sa));
@@ -245,24 +313,8 @@ int cmd_report(int argc, char **argv)
     began = 1;
     /* Absolute, so that the figures can find it whatever their working directory. */
     ex_abs = example_run(&in) ? realpath(example_run(&in), NULL) : NULL;
-    const char *ex = ex_abs ? ex_abs : example_run(&in);
-    int r = strcmp(method, "seed-2023") ? corrected_write(&in, ro.tmp, ex, err, sizeof(err))
-                                        : seed2023_write(&in, ro.tmp, ex, err, sizeof(err));
-    if (r) {
-        if (!stop_sig)
-            cli_error("cannot write the report into '%s': %s", out, err);
+    if (write_report(&a, &in, ro.tmp, ex_abs ? ex_abs : example_run(&in), &fs))
         goto out;
-    }
-    if (figures_write(ro.tmp, results, fig_flags, &fs, err, sizeof(err))) {
-        if (!stop_sig)
-            cli_error("cannot write the figures into '%s': %s", out, err);
-        goto out;
-    }
-    if (html_write(ro.tmp, err, sizeof(err))) {
-        if (!stop_sig)
-            cli_error("cannot write '%s/index.html': %s", out, err);
-        goto out;
-    }
     if (stop_sig)
         goto out;
     if (report_out_commit(&ro, err, sizeof(err))) {
@@ -270,19 +322,7 @@ int cmd_report(int argc, char **argv)
         goto out;
     }
     after_write(&hk, ro.final); /* the commit: the test hook can pause after it too */
-    if (in.bad_rows)
-        cli_warn("%zu malformed row(s) skipped", in.bad_rows);
-    if (!(fig_flags & FIG_NO_DRAW) && fs.not_drawn)
-        cli_note("%zu of 5 figures not drawn: %s", fs.not_drawn, fs.not_drawn_list);
-    if (!(fig_flags & FIG_NO_PNG) && fs.png_missing)
-        cli_note("%zu figure(s) as SVG only: %s", fs.png_missing, fs.png_reason);
-    if (report_simulated(&in))
-        cli_note("the report's numbers come from a SIMULATED meter: it says so in every file");
-    printf("report (%s) of %zu run(s) in %zu configuration(s) written to %s", method, in.nruns,
-           in.nconfigs, out);
-    if (in.skipped)
-        printf(" (%zu unfinished run directories skipped)", in.skipped);
-    printf("\n");
+    print_summary(&a, &in, &fs);
     rc = stop_sig ? 128 + stop_sig : JB_EXIT_OK;
 out:
     if (began && ro.active) {

@@ -178,7 +178,40 @@ static void on_stop_signal(int sig)
     (void)sig; /* never runs: the signal is blocked and taken by sigtimedwait */
 }
 
-int cmd_sample(int argc, char **argv)
+static void print_help(void)
+{
+    printf("usage: %s\n\n"
+           "Samples every meter until --duration or Ctrl-C, as CSV (default) or JSON\n"
+           "lines.  Columns: time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,\n"
+           "mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w,simulated\n"
+           "(true for a simulated meter: not a measurement).\n\n"
+           "  -i, --interval MS         gauge sampling interval (10..60000; default 100)\n"
+           "  -E, --energy-interval MS  also energy_j rows from the energy counter (joules\n"
+           "                            since the meter was opened) every MS ms\n"
+           "                            (10..60000); 0 or not given: no counter is read\n"
+           "                            at all (one read costs ~4 ms of CPU on NVML)\n"
+           "  -m, --meters SPEC         auto (default), gpu, gpuN, cpu, sim, sim:const=W,\n"
+           "                            sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE\n"
+           "      --fields LIST         read only these gauges (power, power_instant,\n"
+           "                            temp, util, mem_util, mem_used, sm_clock,\n"
+           "                            mem_clock): each is one more NVML call\n"
+           "  -o, --output FILE         write to FILE (default: standard output)\n"
+           "  -f, --format csv|jsonl    CSV with a header (default) or JSON lines\n"
+           "  -d, --duration S          stop after S seconds (default: at Ctrl-C)\n"
+           "  -h, --help                this text\n",
+           usage_line);
+}
+
+/* What the command line asks for. */
+struct sample_args {
+    struct jb_sampler_opts so;
+    const char *spec, *path, *field_list;
+    int jsonl;
+    double duration_s;
+};
+
+/* Parses the options into *a: -1 to go on, else the exit status to return. */
+static int parse_args(int argc, char **argv, struct sample_args *a)
 {
     static const struct option longopts[] = {
         {"interval", required_argument, NULL, 'i'},
@@ -191,30 +224,22 @@ int cmd_sample(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct jb_sampler_opts so;
-    struct jb_sampler *sampler = NULL;
-    struct jb_meter_set *set = NULL;
-    struct sink s;
-    const char *spec = "auto", *path = NULL, *field_list = NULL;
-    uint32_t mask = ~0u;
-    double duration_s = 0;
-    struct sigaction sa, old_int, old_term;
-    sigset_t sigs, old;
-    int opt, rc, status = JB_EXIT_FAIL;
+    int opt;
     long l;
 
-    jb_sampler_opts_init(&so);
-    memset(&s, 0, sizeof(s));
+    memset(a, 0, sizeof(*a));
+    jb_sampler_opts_init(&a->so);
+    a->spec = "auto";
     /* Gauges only unless -E asks for counter rows: one NVML counter read costs ~4 ms of CPU on
      * an H200, 40x what a full set of gauges costs (docs/BENCHMARKS.md). */
-    so.energy_on_demand = 1;
+    a->so.energy_on_demand = 1;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "i:E:m:o:f:d:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'E':
             if (!strcmp(optarg, "0")) {
-                so.energy_on_demand = 1;
+                a->so.energy_on_demand = 1;
                 break;
             }
             /* fall through */
@@ -224,50 +249,28 @@ int cmd_sample(int argc, char **argv)
                                        "bad %s '%s': expected milliseconds in 10..60000",
                                        opt == 'i' ? "interval" : "energy interval", optarg);
             if (opt == 'i') {
-                so.interval_ms = (unsigned)l;
+                a->so.interval_ms = (unsigned)l;
             } else {
-                so.energy_interval_ms = (unsigned)l;
-                so.energy_on_demand = 0;
+                a->so.energy_interval_ms = (unsigned)l;
+                a->so.energy_on_demand = 0;
             }
             break;
-        case 'm': spec = optarg; break;
-        case 'o': path = optarg; break;
+        case 'm': a->spec = optarg; break;
+        case 'o': a->path = optarg; break;
         case 'f':
             if (!strcmp(optarg, "jsonl"))
-                s.jsonl = 1;
+                a->jsonl = 1;
             else if (strcmp(optarg, "csv"))
                 return cli_usage_error(usage_line, "bad format '%s': expected csv or jsonl",
                                        optarg);
             break;
-        case 'F': field_list = optarg; break;
+        case 'F': a->field_list = optarg; break;
         case 'd':
-            if (cli_parse_double(optarg, 0.001, 1e8, &duration_s) < 0)
+            if (cli_parse_double(optarg, 0.001, 1e8, &a->duration_s) < 0)
                 return cli_usage_error(usage_line, "bad duration '%s': expected seconds > 0",
                                        optarg);
             break;
-        case 'h':
-            printf(
-                "usage: %s\n\n"
-                "Samples every meter until --duration or Ctrl-C, as CSV (default) or JSON\n"
-                "lines.  Columns: time_utc,t_s,meter,power_w,energy_j,temp_c,util_pct,\n"
-                "mem_util_pct,mem_used_mib,sm_clock_mhz,mem_clock_mhz,power_instant_w,simulated\n"
-                "(true for a simulated meter: not a measurement).\n\n"
-                "  -i, --interval MS         gauge sampling interval (10..60000; default 100)\n"
-                "  -E, --energy-interval MS  also energy_j rows from the energy counter (joules\n"
-                "                            since the meter was opened) every MS ms\n"
-                "                            (10..60000); 0 or not given: no counter is read\n"
-                "                            at all (one read costs ~4 ms of CPU on NVML)\n"
-                "  -m, --meters SPEC         auto (default), gpu, gpuN, cpu, sim, sim:const=W,\n"
-                "                            sim:square=LOW:HIGH:PERIOD_MS:DUTY, sim:trace=FILE\n"
-                "      --fields LIST         read only these gauges (power, power_instant,\n"
-                "                            temp, util, mem_util, mem_used, sm_clock,\n"
-                "                            mem_clock): each is one more NVML call\n"
-                "  -o, --output FILE         write to FILE (default: standard output)\n"
-                "  -f, --format csv|jsonl    CSV with a header (default) or JSON lines\n"
-                "  -d, --duration S          stop after S seconds (default: at Ctrl-C)\n"
-                "  -h, --help                this text\n",
-                usage_line);
-            return JB_EXIT_OK;
+        case 'h': print_help(); return JB_EXIT_OK;
         default:
             return cli_usage_error(usage_line, "unknown or incomplete option '%s'",
                                    argv[optind - 1]);
@@ -275,24 +278,43 @@ int cmd_sample(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(usage_line, "unexpected argument '%s'", argv[optind]);
-    if (field_list && parse_fields(field_list, &mask) < 0)
-        return cli_usage_error(usage_line,
-                               "bad --fields '%s': expected a comma list of power, "
-                               "power_instant, temp, util, mem_util, mem_used, sm_clock, "
-                               "mem_clock",
-                               field_list);
-    /* The counter only when -E asks for rows of it: a read costs ~4 ms of CPU on an H200. */
-    if (so.energy_on_demand)
-        mask &= ~JB_CAP_ENERGY;
-    else
-        mask |= JB_CAP_ENERGY;
-    set = cli_open_meters(spec);
+    return -1;
+}
+
+/* Waits for --duration or a stop signal, flushing the output every second. */
+static void sample_until_stopped(struct sink *s, const sigset_t *sigs, double duration_s)
+{
+    for (;;) {
+        struct timespec wait = {1, 0};
+        uint64_t now = jb_now_ns();
+        double left = duration_s - (double)(now - s->t0_ns) / 1e9;
+        if (duration_s > 0 && left <= 0)
+            break;
+        if (duration_s > 0 && left < 1) {
+            wait.tv_sec = 0;
+            wait.tv_nsec = (long)(left * 1e9);
+        }
+        if (sigtimedwait(sigs, NULL, &wait) > 0)
+            break;
+        pthread_mutex_lock(&s->lock);
+        fflush(s->out); /* every sample taken is on disk within a second */
+        pthread_mutex_unlock(&s->lock);
+        if (s->write_error)
+            break;
+    }
+}
+
+/* Opens the meters of SPEC with the readings MASK allows; NULL after a message. */
+static struct jb_meter_set *open_sampled_meters(const char *spec, uint32_t mask)
+{
+    struct jb_meter_set *set = cli_open_meters(spec);
     if (!set)
-        return JB_EXIT_FAIL;
+        return NULL;
     if (!jb_meter_set_count(set)) {
         jb_meter_set_free(set);
-        return cli_error("no meter to sample (no NVIDIA GPU and no readable RAPL domain; "
-                         "-m sim for a simulated meter)");
+        cli_error("no meter to sample (no NVIDIA GPU and no readable RAPL domain; "
+                  "-m sim for a simulated meter)");
+        return NULL;
     }
     for (size_t i = 0; i < jb_meter_set_count(set); i++)
         jb_meter_set_read_mask(jb_meter_set_get(set, i), mask);
@@ -300,6 +322,41 @@ int cmd_sample(int argc, char **argv)
         if (jb_meter_get_info(jb_meter_set_get(set, i))->simulated)
             cli_note("meter %s is SIMULATED: its values are not measurements",
                      jb_meter_get_info(jb_meter_set_get(set, i))->id);
+    return set;
+}
+
+int cmd_sample(int argc, char **argv)
+{
+    struct sample_args a;
+    struct jb_sampler *sampler = NULL;
+    struct jb_meter_set *set = NULL;
+    struct sink s;
+    const char *path;
+    uint32_t mask = ~0u;
+    struct sigaction sa, old_int, old_term;
+    sigset_t sigs, old;
+    int rc, status = JB_EXIT_FAIL;
+
+    rc = parse_args(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    path = a.path;
+    memset(&s, 0, sizeof(s));
+    s.jsonl = a.jsonl;
+    if (a.field_list && parse_fields(a.field_list, &mask) < 0)
+        return cli_usage_error(usage_line,
+                               "bad --fields '%s': expected a comma list of power, "
+                               "power_instant, temp, util, mem_util, mem_used, sm_clock, "
+                               "mem_clock",
+                               a.field_list);
+    /* The counter only when -E asks for rows of it: a read costs ~4 ms of CPU on an H200. */
+    if (a.so.energy_on_demand)
+        mask &= ~JB_CAP_ENERGY;
+    else
+        mask |= JB_CAP_ENERGY;
+    set = open_sampled_meters(a.spec, mask);
+    if (!set)
+        return JB_EXIT_FAIL;
     /* Signals are taken synchronously by this thread; the sampler threads inherit the mask.  A
      * handler is installed first because a shell starts background jobs with SIGINT ignored,
      * and an ignored signal never becomes pending for sigtimedwait. */
@@ -331,33 +388,16 @@ int cmd_sample(int argc, char **argv)
 
     s.t0_ns = jb_now_ns();
     clock_gettime(CLOCK_REALTIME, &s.t0_utc);
-    so.on_sample = on_sample;
-    so.on_energy = on_energy;
-    so.on_error = on_error;
-    so.user = &s;
-    rc = jb_sampler_start(&sampler, set, &so);
+    a.so.on_sample = on_sample;
+    a.so.on_energy = on_energy;
+    a.so.on_error = on_error;
+    a.so.user = &s;
+    rc = jb_sampler_start(&sampler, set, &a.so);
     if (rc < 0) {
         cli_error("cannot start sampling: %s", jb_strerror(rc));
         goto out;
     }
-    for (;;) {
-        struct timespec wait = {1, 0};
-        uint64_t now = jb_now_ns();
-        double left = duration_s - (double)(now - s.t0_ns) / 1e9;
-        if (duration_s > 0 && left <= 0)
-            break;
-        if (duration_s > 0 && left < 1) {
-            wait.tv_sec = 0;
-            wait.tv_nsec = (long)(left * 1e9);
-        }
-        if (sigtimedwait(&sigs, NULL, &wait) > 0)
-            break;
-        pthread_mutex_lock(&s.lock);
-        fflush(s.out); /* every sample taken is on disk within a second */
-        pthread_mutex_unlock(&s.lock);
-        if (s.write_error)
-            break;
-    }
+    sample_until_stopped(&s, &sigs, a.duration_s);
     jb_sampler_stop(sampler);
     sampler = NULL;
     if (fflush(s.out) != 0 || s.write_error) {
