@@ -11,6 +11,7 @@
  * (figcsv.h), and computes nothing but those bucket means.
  */
 #include "analysis/figures_int.h"
+#include "analysis/figures_ts.h"
 
 #include "json.h"
 #include "util/fsutil.h"
@@ -20,58 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RUNS 6
-#define MAX_METERS 8
-#define MAX_BUCKETS 1200
-#define MAX_PHASES 4096
-#define NQ 4 /* quantities: power, temperature, utilisation, memory utilisation */
-
-struct ts_point {
-    double t_s;
-    double v[NQ];
-};
-
-struct ts_meter {
-    char *id;
-    struct ts_point *p;
-    size_t n, cap;
-    int has[NQ];
-};
-
-enum ts_kind { TS_IDLE, TS_STARTUP, TS_EPOCH, TS_EVAL };
-
-struct ts_phase {
-    enum ts_kind kind;
-    long index;
-    double t0, t1; /* relative to the run's origin */
-};
-
-struct ts_run {
-    char label[128];
-    char dir[PATH_MAX];
-    size_t colour; /* style index */
-    struct ts_meter m[MAX_METERS];
-    size_t nm, prim;
-    struct ts_phase *ph;
-    size_t nph;
-    double origin;  /* absolute t_s of time 0: the command's start, else the first sample */
-    double idle_w;  /* idle baseline's mean power of the primary meter; NaN when none */
-    size_t bad;     /* malformed rows skipped */
-    int has_origin; /* the command phase gave the origin */
-};
-
-static int cmp_point(const void *a, const void *b)
-{
-    double x = ((const struct ts_point *)a)->t_s, y = ((const struct ts_point *)b)->t_s;
-    return (x > y) - (x < y);
-}
-
-static int cmp_phase(const void *a, const void *b)
-{
-    double x = ((const struct ts_phase *)a)->t0, y = ((const struct ts_phase *)b)->t0;
-    return (x > y) - (x < y);
-}
-
 static const char *base_name(const char *p)
 {
     size_t n = strlen(p);
@@ -80,223 +29,6 @@ static const char *base_name(const char *p)
     while (n > 0 && p[n - 1] != '/')
         n--;
     return p + n;
-}
-
-static void run_free(struct ts_run *r)
-{
-    for (size_t k = 0; k < r->nm; k++) {
-        free(r->m[k].id);
-        free(r->m[k].p);
-    }
-    free(r->ph);
-    memset(r, 0, sizeof(*r));
-}
-
-/* A number cell: 1 and *v, 0 when empty, -1 when malformed. */
-static int num_cell(const struct figcsv *t, size_t row, int col, double *v)
-{
-    char e[8];
-    return col < 0 ? 0 : figcsv_num(t, row, col, v, e, sizeof(e));
-}
-
-/* Reads samples.csv; rows with a malformed number are skipped and counted. */
-static int load_samples(const char *path, struct ts_run *r, char *err, size_t errlen)
-{
-    static const char *const qcol[NQ] = {"power_w", "temp_c", "util_pct", "mem_util_pct"};
-    struct figcsv t;
-    int ct, cm, cq[NQ], ci, rc = -1;
-
-    if (figcsv_load(path, &t, err, errlen) < 0)
-        return -1;
-    ct = figcsv_col(&t, "t_s");
-    cm = figcsv_col(&t, "meter");
-    if (ct < 0 || cm < 0 || figcsv_col(&t, "power_w") < 0) {
-        snprintf(err, errlen, "'%.400s': the columns t_s, meter and power_w are required", path);
-        goto out;
-    }
-    for (int q = 0; q < NQ; q++)
-        cq[q] = figcsv_col(&t, qcol[q]);
-    ci = figcsv_col(&t, "power_instant_w");
-    for (size_t row = 0; row < t.nrows; row++) {
-        const char *id = figcsv_cell(&t, row, cm);
-        struct ts_point pt;
-        double w;
-        size_t k;
-        int g = num_cell(&t, row, ct, &pt.t_s), bad = g < 0, any = 0;
-
-        if (g <= 0) {
-            r->bad += (size_t)bad;
-            continue;
-        }
-        for (int q = 0; q < NQ; q++) {
-            int gq = num_cell(&t, row, cq[q], &pt.v[q]);
-            bad |= gq < 0;
-            if (gq <= 0)
-                pt.v[q] = NAN;
-            any |= gq > 0;
-        }
-        /* Power: the instant reading where the meter has one (NVML's default reading is a 1 s
-         * average that lags a load step by ~0.9 s on an H200; docs/METHODOLOGY.md). */
-        g = num_cell(&t, row, ci, &w);
-        bad |= g < 0;
-        if (g > 0)
-            pt.v[0] = w;
-        if (bad) {
-            r->bad++;
-            continue;
-        }
-        if (!any)
-            continue; /* a counter row: no gauge to draw */
-        for (k = 0; k < r->nm; k++)
-            if (strcmp(r->m[k].id, id) == 0)
-                break;
-        if (k == r->nm) {
-            if (r->nm == MAX_METERS)
-                continue;
-            r->m[k].id = strdup(id);
-            if (!r->m[k].id)
-                goto oom;
-            r->nm++;
-        }
-        if (r->m[k].n == r->m[k].cap) {
-            size_t ncap = r->m[k].cap ? r->m[k].cap * 2 : 1024;
-            struct ts_point *np = realloc(r->m[k].p, ncap * sizeof(*np));
-            if (!np)
-                goto oom;
-            r->m[k].p = np;
-            r->m[k].cap = ncap;
-        }
-        r->m[k].p[r->m[k].n++] = pt;
-        for (int q = 0; q < NQ; q++)
-            r->m[k].has[q] |= !isnan(pt.v[q]);
-    }
-    rc = 0;
-    goto out;
-oom:
-    snprintf(err, errlen, "'%.400s': out of memory", path);
-out:
-    figcsv_free(&t);
-    return rc;
-}
-
-/* Reads phases.csv: the origin (command start), idle power and the phases of meter id (or of the
- * first meter with phases when id has none). */
-static int load_phases(const char *path, struct ts_run *r, const char *id, char *err, size_t errlen)
-{
-    struct figcsv t;
-    int cp, ci, cm, cb, ce, cw, rc = -1;
-    const char *use = NULL;
-
-    if (figcsv_load(path, &t, err, errlen) < 0)
-        return -1;
-    cp = figcsv_col(&t, "phase");
-    ci = figcsv_col(&t, "index");
-    cm = figcsv_col(&t, "meter");
-    cb = figcsv_col(&t, "t_begin_s");
-    ce = figcsv_col(&t, "t_end_s");
-    cw = figcsv_col(&t, "avg_power_w");
-    if (cp < 0 || ci < 0 || cb < 0 || ce < 0) {
-        snprintf(err, errlen,
-                 "'%.400s': the columns phase, index, t_begin_s and t_end_s are required", path);
-        goto out;
-    }
-    for (size_t row = 0; row < t.nrows && !use && id; row++)
-        if (strcmp(figcsv_cell(&t, row, cm), id) == 0)
-            use = id;
-    if (!use && t.nrows)
-        use = figcsv_cell(&t, 0, cm);
-    r->ph = calloc(t.nrows + 1, sizeof(*r->ph));
-    if (!r->ph) {
-        snprintf(err, errlen, "'%.400s': out of memory", path);
-        goto out;
-    }
-    for (size_t row = 0; row < t.nrows && use; row++) {
-        const char *name = figcsv_cell(&t, row, cp);
-        struct ts_phase ph;
-        double idx = 0, w;
-        int g1, g2, g3;
-
-        if (strcmp(figcsv_cell(&t, row, cm), use))
-            continue;
-        g1 = num_cell(&t, row, ci, &idx);
-        g2 = num_cell(&t, row, cb, &ph.t0);
-        g3 = num_cell(&t, row, ce, &ph.t1);
-        if (g1 < 0 || g2 < 0 || g3 < 0) {
-            r->bad++;
-            continue;
-        }
-        if (g2 == 0)
-            continue;
-        if (g3 == 0)
-            ph.t1 = NAN; /* a phase that did not end (interrupted run) */
-        if (!strcmp(name, "command")) {
-            r->origin = ph.t0;
-            r->has_origin = 1;
-            continue;
-        }
-        if (!strcmp(name, "idle")) {
-            ph.kind = TS_IDLE;
-            if (num_cell(&t, row, cw, &w) > 0)
-                r->idle_w = w;
-        } else if (!strcmp(name, "startup"))
-            ph.kind = TS_STARTUP;
-        else if (!strcmp(name, "epoch"))
-            ph.kind = TS_EPOCH;
-        else if (!strcmp(name, "eval"))
-            ph.kind = TS_EVAL;
-        else
-            continue;
-        if (r->nph == MAX_PHASES)
-            continue;
-        ph.index = g1 ? (long)idx : 0;
-        r->ph[r->nph++] = ph;
-    }
-    qsort(r->ph, r->nph, sizeof(*r->ph), cmp_phase);
-    rc = 0;
-out:
-    figcsv_free(&t);
-    return rc;
-}
-
-/* Loads one run; returns 1 when it cannot be drawn (reason in why), 0, or -1 with err. */
-static int load_run(struct ts_run *r, char *why, size_t whylen, char *err, size_t errlen)
-{
-    char path[PATH_MAX + 16];
-    double first = INFINITY;
-
-    r->idle_w = NAN;
-    snprintf(path, sizeof(path), "%s/samples.csv", r->dir);
-    if (!fs_exists(path)) {
-        snprintf(why, whylen, "no samples.csv in the example run '%.400s'", r->dir);
-        return 1;
-    }
-    if (load_samples(path, r, why, whylen) < 0)
-        return 1; /* a malformed file: the figure says why, the report goes on */
-    if (r->nm == 0) {
-        snprintf(why, whylen, "'%.400s' holds no gauge sample", path);
-        return 1;
-    }
-    r->prim = 0;
-    for (size_t k = 0; k < r->nm; k++)
-        if (strncmp(r->m[k].id, "gpu", 3) == 0) {
-            r->prim = k;
-            break;
-        }
-    for (size_t k = 0; k < r->nm; k++) {
-        qsort(r->m[k].p, r->m[k].n, sizeof(*r->m[k].p), cmp_point);
-        first = fmin(first, r->m[k].p[0].t_s);
-    }
-    r->origin = first;
-    snprintf(path, sizeof(path), "%s/phases.csv", r->dir);
-    if (fs_exists(path) && load_phases(path, r, r->m[r->prim].id, why, whylen) < 0)
-        return 1;
-    for (size_t i = 0; i < r->nph; i++) {
-        r->ph[i].t0 -= r->origin;
-        r->ph[i].t1 -= r->origin;
-    }
-    (void)err;
-    (void)errlen;
-    return 0;
 }
 
 /* The runs to draw, from report.json. */
@@ -451,20 +183,438 @@ static struct plot_fill phase_fill(enum ts_kind k, uint32_t colour, long index)
 #define TS_STRIP_H 13.0
 #define TS_STRIP_GAP 4.0
 
-int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size_t errlen)
+/* What the loaded runs hold, for the layout: set once by summarise(). */
+struct ts_view {
+    size_t nok, npanels;
+    int panel_q[3];
+    int bucketed, any_idle, any_phase, idle_same, any_idle_phase;
+    double idle_w, tmin, tmax;
+};
+
+/* Loads the NRUN picked runs and keeps, at the front, those that load (the others are named in
+ * a note; the first reason in why): the number kept, or -1 with err. */
+static long keep_loaded(struct ts_run *runs, size_t nrun, struct fig_result *r, char *why,
+                        size_t whylen, char *err, size_t errlen)
+{
+    size_t nok = 0;
+
+    for (size_t i = 0; i < nrun; i++) {
+        char w[600];
+        int got = ts_load_run(&runs[i], w, sizeof(w), err, errlen);
+        if (got < 0)
+            return -1;
+        if (got > 0) {
+            if (!why[0])
+                snprintf(why, whylen, "%s", w);
+            fig_note(r, "run '%s' not drawn: %s", runs[i].label, w);
+            ts_run_free(&runs[i]);
+            continue;
+        }
+        if (nok != i) {
+            runs[nok] = runs[i];
+            memset(&runs[i], 0, sizeof(runs[i]));
+        }
+        nok++;
+    }
+    return (long)nok;
+}
+
+/* The panels, the time range, what the legend and the notes must say. */
+static void summarise(const struct ts_run *runs, struct ts_view *v, struct fig_result *r)
+{
+    int has_t = 0, has_u = 0;
+    size_t bad = 0, nok = v->nok;
+
+    v->idle_same = 1;
+    v->idle_w = NAN;
+    v->tmin = INFINITY;
+    v->tmax = -INFINITY;
+    for (size_t i = 0; i < nok; i++) {
+        const struct ts_meter *pm = &runs[i].m[runs[i].prim];
+        has_t |= pm->has[1];
+        has_u |= pm->has[2] || pm->has[3];
+        bad += runs[i].bad;
+        v->any_idle |= !isnan(runs[i].idle_w);
+        v->any_phase |= runs[i].nph > 0;
+        for (size_t k = 0; k < runs[i].nph; k++)
+            v->any_idle_phase |= runs[i].ph[k].kind == TS_IDLE;
+        for (size_t k = 0; k < runs[i].nm; k++) {
+            v->tmin = fmin(v->tmin, runs[i].m[k].p[0].t_s - runs[i].origin);
+            v->tmax = fmax(v->tmax, runs[i].m[k].p[runs[i].m[k].n - 1].t_s - runs[i].origin);
+        }
+        for (size_t k = 0; k < runs[i].nph; k++) {
+            v->tmin = fmin(v->tmin, runs[i].ph[k].t0);
+            if (!isnan(runs[i].ph[k].t1))
+                v->tmax = fmax(v->tmax, runs[i].ph[k].t1);
+        }
+    }
+    v->panel_q[v->npanels++] = 0;
+    if (has_t)
+        v->panel_q[v->npanels++] = 1;
+    if (has_u)
+        v->panel_q[v->npanels++] = 2;
+    if (!(v->tmax > v->tmin))
+        v->tmax = v->tmin + 1;
+    if (bad)
+        fig_note(r, "%zu malformed row%s of samples.csv/phases.csv left out", bad,
+                 bad == 1 ? "" : "s");
+    if (!v->any_phase)
+        fig_note(r, "phases.csv has no phase: no phase strip");
+    /* one label for the idle baselines when they agree to the watt, else one per line */
+    for (size_t i = 0; i < nok; i++) {
+        if (isnan(runs[i].idle_w))
+            continue;
+        if (isnan(v->idle_w))
+            v->idle_w = runs[i].idle_w;
+        else if (fabs(runs[i].idle_w - v->idle_w) >= 0.5)
+            v->idle_same = 0;
+    }
+    for (size_t i = 0; i < nok; i++)
+        for (size_t k = 0; k < runs[i].nm; k++)
+            v->bucketed |= runs[i].m[k].n > MAX_BUCKETS;
+    if (v->bucketed)
+        fig_note(r,
+                 "more than %d samples per line: lines are means over %d time buckets, bands "
+                 "their minimum to maximum",
+                 MAX_BUCKETS, MAX_BUCKETS);
+    if (nok > 1)
+        fig_note(r, "each run's first GPU meter (else its first meter) is drawn");
+}
+
+/* The legend's first row: the lines (meters of one run, or one run per colour), then the memory
+ * utilisation and idle baseline keys. */
+static void legend_lines(const struct fig_ctx *c, const struct ts_run *runs,
+                         const struct ts_view *v, struct fig_legend_row *lr)
+{
+    if (v->nok == 1) {
+        const struct ts_run *ru = &runs[0];
+        snprintf(lr->heading, sizeof(lr->heading), "%s", ru->nm > 1 ? "meter:" : "");
+        for (size_t k = 0; k < ru->nm && lr->n < FIG_MAX_KEYS; k++) {
+            struct fig_key *key = &lr->key[lr->n++];
+            key->kind = FIG_KEY_LINE;
+            key->stroke = (struct plot_stroke){fig_colour(k), 2, PLOT_SOLID};
+            snprintf(key->label, sizeof(key->label), "%s power", ru->m[k].id);
+        }
+    } else {
+        const struct fig_level *col = c->nlev ? &c->lev[c->colour] : NULL;
+        snprintf(lr->heading, sizeof(lr->heading), "%s:", col && !c->no_levels ? col->name : "run");
+        for (size_t i = 0; i < v->nok && lr->n < FIG_MAX_KEYS; i++) {
+            struct fig_key *key = &lr->key[lr->n++];
+            key->kind = FIG_KEY_LINE;
+            key->stroke = (struct plot_stroke){fig_colour(runs[i].colour), 2, PLOT_SOLID};
+            snprintf(key->label, sizeof(key->label), "%.90s", runs[i].label);
+        }
+    }
+    if (v->npanels > 1 && v->panel_q[v->npanels - 1] == 2) {
+        struct fig_key *key = &lr->key[lr->n++];
+        key->kind = FIG_KEY_LINE;
+        key->stroke = (struct plot_stroke){0x555555, 2, PLOT_DASHED};
+        snprintf(key->label, sizeof(key->label), "memory utilisation");
+    }
+    if (v->any_idle) {
+        struct fig_key *key = &lr->key[lr->n++];
+        key->kind = FIG_KEY_LINE;
+        key->stroke = (struct plot_stroke){0x555555, 1.4, PLOT_DOTTED};
+        if (v->idle_same)
+            snprintf(key->label, sizeof(key->label), "idle baseline power (%.0f W)", v->idle_w);
+        else
+            snprintf(key->label, sizeof(key->label), "idle baseline power");
+    }
+}
+
+/* The legend's second row: the kinds of phase the strip shows. */
+static void legend_phases(const struct ts_run *runs, const struct ts_view *v,
+                          struct fig_legend_row *lr)
+{
+    static const char *const names[4] = {"idle baseline", "start-up", "epoch", "evaluation"};
+    uint32_t col = fig_colour(v->nok == 1 ? runs[0].colour : 0);
+
+    snprintf(lr->heading, sizeof(lr->heading), "phases:");
+    for (int k = 0; k < 4; k++) {
+        struct fig_key *key;
+        int seen = 0;
+        for (size_t i = 0; i < v->nok && !seen; i++)
+            for (size_t j = 0; j < runs[i].nph && !seen; j++)
+                seen = runs[i].ph[j].kind == (enum ts_kind)k;
+        if (!seen)
+            continue; /* only the phases the strip shows */
+        key = &lr->key[lr->n++];
+        key->kind = FIG_KEY_FILL;
+        key->fill = phase_fill((enum ts_kind)k, v->nok == 1 ? col : 0x7a7a7a, 1);
+        snprintf(key->label, sizeof(key->label), "%s", names[k]);
+    }
+}
+
+/* The phase strips, one per run, from y down. */
+static void draw_strips(struct plot *p, const struct ts_run *runs, const struct ts_view *v,
+                        const struct xaxis *xa, double y)
+{
+    const struct plot_stroke edge = {0x333333, 0.6, PLOT_SOLID};
+    const struct plot_font sf = {10.5, 0, 0x111111};
+
+    for (size_t i = 0; i < v->nok; i++) {
+        const struct ts_run *ru = &runs[i];
+        double sy = y + (double)i * (TS_STRIP_H + TS_STRIP_GAP);
+        uint32_t col = fig_colour(ru->colour);
+        if (v->nok > 1)
+            plot_text(p, xa->x0 - 8, sy + TS_STRIP_H - 2.5, ru->label, &sf, PLOT_END, 0);
+        for (size_t k = 0; k < ru->nph; k++) {
+            const struct ts_phase *ph = &ru->ph[k];
+            struct plot_fill f = phase_fill(ph->kind, col, ph->index);
+            double a = xmap(xa, ph->t0), b = xmap(xa, isnan(ph->t1) ? v->tmax : ph->t1);
+            plot_rect(p, a, sy, b - a, TS_STRIP_H, &f, &edge);
+            if (ph->kind == TS_EPOCH && b - a > 14) {
+                char lab[24];
+                const struct plot_font ef = {9.5, 1, PLOT_WHITE};
+                snprintf(lab, sizeof(lab), "%ld", ph->index);
+                if (plot_text_width(lab, 9.5, 1) < b - a - 4)
+                    plot_text(p, (a + b) / 2, sy + TS_STRIP_H - 3, lab, &ef, PLOT_MIDDLE, 0);
+            }
+        }
+    }
+}
+
+/* Quantity q's value axis over every run's lines of its panel, at py. */
+static void value_axis(const struct ts_run *runs, size_t nok, int q, double py, struct fig_axis *ya,
+                       double *yt, size_t *nyt, int *ydec)
+{
+    double lo = INFINITY, hi = -INFINITY;
+
+    for (size_t i = 0; i < nok; i++)
+        for (size_t k = 0; k < runs[i].nm; k++) {
+            const struct ts_meter *m = &runs[i].m[k];
+            if (q != 0 && k != runs[i].prim)
+                continue;
+            if (q == 0 && nok > 1 && k != runs[i].prim)
+                continue;
+            for (size_t j = 0; j < m->n; j++)
+                for (int qq = q; qq <= (q == 2 ? 3 : q); qq++)
+                    if (!isnan(m->p[j].v[qq])) {
+                        lo = fmin(lo, m->p[j].v[qq]);
+                        hi = fmax(hi, m->p[j].v[qq]);
+                    }
+            if (q == 0 && !isnan(runs[i].idle_w))
+                hi = fmax(hi, runs[i].idle_w);
+        }
+    if (q == 0 || q == 2)
+        lo = 0;
+    if (q == 2)
+        hi = 100;
+    if (!(hi > lo)) {
+        hi = (isfinite(lo) ? lo : 0) + 1;
+        lo = isfinite(lo) ? lo : 0;
+    }
+    if (q == 1) {
+        double pad = (hi - lo) * 0.08 + 0.5;
+        lo -= pad;
+        hi += pad;
+    } else if (q == 0) {
+        hi *= 1.06;
+    }
+    *nyt = plot_ticks(lo, hi, 5, yt, 32, ydec);
+    if (q == 1 && *nyt >= 2) {
+        lo = fmin(lo, yt[0]);
+        hi = fmax(hi, yt[*nyt - 1]);
+    }
+    ya->v0 = lo;
+    ya->v1 = hi;
+    ya->y0_px = py + TS_PANEL_H;
+    ya->y1_px = py;
+}
+
+/* One run alone: its idle and start-up spans shaded (under the grid), epoch bounds dashed (over
+ * it): part 1, the shading. */
+static void shade_spans(struct plot *p, const struct ts_run *ru, const struct ts_view *v,
+                        const struct xaxis *xa, double py)
+{
+    plot_clip_begin(p, xa->x0, py, xa->x1 - xa->x0, TS_PANEL_H);
+    for (size_t k = 0; k < ru->nph; k++) {
+        const struct ts_phase *ph = &ru->ph[k];
+        double a = xmap(xa, ph->t0), b = xmap(xa, isnan(ph->t1) ? v->tmax : ph->t1);
+        if (ph->kind == TS_IDLE || ph->kind == TS_STARTUP) {
+            struct plot_fill f = {PLOT_FILL_SOLID,
+                                  ph->kind == TS_IDLE ? 0xededed
+                                                      : fig_tint(fig_colour(ru->colour), 0.86),
+                                  PLOT_WHITE, 1};
+            plot_rect(p, a, py, b - a, TS_PANEL_H, &f, NULL);
+        }
+    }
+    plot_clip_end(p);
+}
+
+/* Part 2: the epochs' bounds. */
+static void epoch_bounds(struct plot *p, const struct ts_run *ru, const struct ts_view *v,
+                         const struct xaxis *xa, double py)
+{
+    const struct plot_stroke bound = {0x555555, 1, PLOT_DASHED};
+
+    for (size_t k = 0; k < ru->nph; k++) {
+        const struct ts_phase *ph = &ru->ph[k];
+        if (ph->kind != TS_EPOCH)
+            continue;
+        plot_line(p, xmap(xa, ph->t0), py, xmap(xa, ph->t0), py + TS_PANEL_H, &bound);
+        if (!isnan(ph->t1) &&
+            (k + 1 == ru->nph || ru->ph[k + 1].t0 - ph->t1 > (v->tmax - v->tmin) * 0.004))
+            plot_line(p, xmap(xa, ph->t1), py, xmap(xa, ph->t1), py + TS_PANEL_H, &bound);
+    }
+}
+
+/* Every run's lines of quantity q (and the idle baselines in the power panel): 0, or -1 out of
+ * memory. */
+static int draw_lines(struct plot *p, const struct ts_run *runs, struct ts_view *v, int q,
+                      const struct xaxis *xa, const struct fig_axis *ya)
+{
+    size_t nok = v->nok;
+
+    for (size_t i = 0; i < nok; i++) {
+        const struct ts_run *ru = &runs[i];
+        for (size_t k = 0; k < ru->nm; k++) {
+            uint32_t col = nok == 1 ? fig_colour(q == 0 ? k : 0) : fig_colour(ru->colour);
+            struct plot_stroke s = {col, 1.8, PLOT_SOLID};
+            if (k != ru->prim && (q != 0 || nok > 1))
+                continue;
+            if (draw_series(p, &ru->m[k], q == 2 ? 2 : q, ru->origin, xmap, xa, ya, &s,
+                            &v->bucketed) < 0)
+                return -1;
+            if (q == 2) {
+                s.dash = PLOT_DASHED;
+                s.width_px = 1.6;
+                if (draw_series(p, &ru->m[k], 3, ru->origin, xmap, xa, ya, &s, &v->bucketed) < 0)
+                    return -1;
+            }
+        }
+        if (q == 0 && !isnan(ru->idle_w)) {
+            struct plot_stroke s = {nok == 1 ? 0x444444 : fig_colour(ru->colour), 1.4, PLOT_DOTTED};
+            const struct plot_font idf = {10.5, 0, s.rgb};
+            char lab[64];
+            plot_line(p, xa->x0, fig_y(ya, ru->idle_w), xa->x1, fig_y(ya, ru->idle_w), &s);
+            snprintf(lab, sizeof(lab), "idle %.0f W", ru->idle_w);
+            if (!v->idle_same)
+                plot_text(p, xa->x1 - 4, fig_y(ya, ru->idle_w) - 4 - (double)i * 12, lab, &idf,
+                          PLOT_END, 0);
+        }
+    }
+    return 0;
+}
+
+/* Panel pi at py: shading, grid, lines, frame, label and time ticks: 0, or -1 out of memory. */
+static int draw_panel(struct plot *p, const struct ts_run *runs, struct ts_view *v, size_t pi,
+                      double py, const struct xaxis *xa, const double *ticks, size_t nt, int dec)
 {
     static const char *const qlabel[3] = {"power (W)", "temperature (°C)", "utilisation (%)"};
+    const struct plot_stroke frame = {0x333333, 1.1, PLOT_SOLID};
+    const struct plot_font tf = {FIG_TICK_PX, 0, 0x222222};
+    const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
+    int q = v->panel_q[pi], ydec;
+    double x0 = xa->x0, x1 = xa->x1, yt[32];
+    struct fig_axis ya;
+    size_t nyt;
+
+    value_axis(runs, v->nok, q, py, &ya, yt, &nyt, &ydec);
+    if (v->nok == 1)
+        shade_spans(p, &runs[0], v, xa, py);
+    fig_yticks(p, &ya, x0, x1 - x0, yt, nyt, ydec);
+    if (v->nok == 1)
+        epoch_bounds(p, &runs[0], v, xa, py);
+    plot_clip_begin(p, x0, py, x1 - x0, TS_PANEL_H);
+    if (draw_lines(p, runs, v, q, xa, &ya) < 0)
+        return -1;
+    plot_clip_end(p);
+    plot_rect(p, x0, py, x1 - x0, TS_PANEL_H, NULL, &frame);
+    plot_text(p, 22, py + TS_PANEL_H / 2, qlabel[q], &lf, PLOT_MIDDLE, -90);
+    for (size_t k = 0; k < nt; k++) {
+        double x = xmap(xa, ticks[k]);
+        char buf[32];
+        plot_line(p, x, py + TS_PANEL_H, x, py + TS_PANEL_H + 4, &frame);
+        if (pi + 1 == v->npanels) {
+            fig_fmt(buf, sizeof(buf), ticks[k], dec);
+            plot_text(p, x, py + TS_PANEL_H + 17, buf, &tf, PLOT_MIDDLE, 0);
+        }
+    }
+    if (pi + 1 == v->npanels)
+        plot_text(p, (x0 + x1) / 2, py + TS_PANEL_H + 36,
+                  v->any_idle_phase ? "time since the command started (s); the idle "
+                                      "baseline comes before 0"
+                                    : "time since the command started (s)",
+                  &lf, PLOT_MIDDLE, 0);
+    return 0;
+}
+
+/* The whole figure: a new plot in *pp (freed by the caller), or -1 with err. */
+static int draw_figure(struct fig_ctx *c, struct fig_result *r, const struct ts_run *runs,
+                       struct ts_view *v, const struct fig_legend_row *rows, size_t nrows,
+                       struct plot **pp, char *err, size_t errlen)
+{
+    char drawn_title[260];
+    double strip_h = v->any_phase ? (double)v->nok * (TS_STRIP_H + TS_STRIP_GAP) + 8 : 0;
+    double head, y, foot, height, ticks[32];
+    struct xaxis xa = {v->tmin, v->tmax, TS_LEFT, TS_W - TS_RIGHT};
+    size_t nt;
+    int dec;
+    struct plot *p;
+
+    snprintf(drawn_title, sizeof(drawn_title), "Fig. %d: %s", r->number, r->title);
+    head = fig_header(NULL, TS_W, drawn_title, c->simulated, rows, nrows);
+    foot = fig_footer(NULL, TS_W, 0, sb_str(&r->notes));
+    height = head + strip_h + (double)v->npanels * (TS_PANEL_H + TS_PANEL_GAP) + 40 + foot;
+    p = *pp = plot_new(TS_W, height, "timeseries");
+    if (!p) {
+        snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
+        return -1;
+    }
+    fig_header(p, TS_W, drawn_title, c->simulated, rows, nrows);
+    y = head;
+    if (v->any_phase)
+        draw_strips(p, runs, v, &xa, y);
+    y += strip_h;
+    nt = plot_ticks(v->tmin, v->tmax, 8, ticks, 32, &dec);
+    for (size_t pi = 0; pi < v->npanels; pi++)
+        if (draw_panel(p, runs, v, pi, y + (double)pi * (TS_PANEL_H + TS_PANEL_GAP), &xa, ticks, nt,
+                       dec) < 0) {
+            snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
+            return -1;
+        }
+    fig_footer(p, TS_W, y + (double)v->npanels * (TS_PANEL_H + TS_PANEL_GAP) + 34,
+               sb_str(&r->notes));
+    return 0;
+}
+
+static void caption(struct fig_result *r, const struct ts_run *runs, const struct ts_view *v)
+{
+    struct strbuf cap = STRBUF_INIT;
+
+    if (v->nok == 1)
+        sb_printf(&cap, "Run %s over time: power of each meter", base_name(runs[0].dir));
+    else {
+        sb_puts(&cap, "One run per value of the colour level over time (");
+        for (size_t i = 0; i < v->nok; i++)
+            sb_printf(&cap, "%s%s: %s", i ? "; " : "", runs[i].label, base_name(runs[i].dir));
+        sb_puts(&cap, "): power");
+    }
+    sb_puts(&cap, ", temperature and utilisation; time 0 is the command's start");
+    if (v->any_phase)
+        sb_puts(&cap, "; the strip shows the phases (idle baseline, start-up, epochs, "
+                      "evaluations)");
+    if (v->any_idle)
+        sb_puts(&cap, "; dotted line: mean power of the idle baseline");
+    sb_putc(&cap, '.');
+    snprintf(r->caption, sizeof(r->caption), "%s", sb_str(&cap));
+    sb_free(&cap);
+}
+
+int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size_t errlen)
+{
     struct ts_run *runs = calloc(MAX_RUNS, sizeof(*runs));
-    struct fig_legend_row rows[3];
+    struct fig_legend_row rows[2];
+    struct ts_view v;
     struct plot *p = NULL;
-    size_t nrun, nok = 0, npanels = 0, bad = 0, nrows = 0;
-    int panel_q[3], rc = -1, bucketed = 0, any_idle = 0, any_phase = 0, idle_same = 1;
-    int any_idle_phase = 0;
-    double idle_w = NAN;
-    double tmin = INFINITY, tmax = -INFINITY;
+    size_t nrun, nrows = 0;
+    long nok;
+    int rc = -1;
     char why[700] = "";
 
     memset(rows, 0, sizeof(rows));
+    memset(&v, 0, sizeof(v));
     if (!runs) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -476,357 +626,30 @@ int fig_timeseries_draw(struct fig_ctx *c, struct fig_result *r, char *err, size
         rc = 0;
         goto out;
     }
-    /* keep the runs that load; the others are named in a note */
-    for (size_t i = 0; i < nrun; i++) {
-        char w[600];
-        int got = load_run(&runs[i], w, sizeof(w), err, errlen);
-        if (got < 0)
-            goto out;
-        if (got > 0) {
-            if (!why[0])
-                snprintf(why, sizeof(why), "%s", w);
-            fig_note(r, "run '%s' not drawn: %s", runs[i].label, w);
-            run_free(&runs[i]);
-            continue;
-        }
-        if (nok != i) {
-            runs[nok] = runs[i];
-            memset(&runs[i], 0, sizeof(runs[i]));
-        }
-        nok++;
-    }
+    nok = keep_loaded(runs, nrun, r, why, sizeof(why), err, errlen);
+    if (nok < 0)
+        goto out;
     if (nok == 0) {
         snprintf(r->reason, sizeof(r->reason), "%.590s", why);
         sb_reset(&r->notes);
         rc = 0;
         goto out;
     }
-    {
-        int has_t = 0, has_u = 0;
-        for (size_t i = 0; i < nok; i++) {
-            const struct ts_meter *pm = &runs[i].m[runs[i].prim];
-            has_t |= pm->has[1];
-            has_u |= pm->has[2] || pm->has[3];
-            bad += runs[i].bad;
-            any_idle |= !isnan(runs[i].idle_w);
-            any_phase |= runs[i].nph > 0;
-            for (size_t k = 0; k < runs[i].nph; k++)
-                any_idle_phase |= runs[i].ph[k].kind == TS_IDLE;
-            for (size_t k = 0; k < runs[i].nm; k++) {
-                tmin = fmin(tmin, runs[i].m[k].p[0].t_s - runs[i].origin);
-                tmax = fmax(tmax, runs[i].m[k].p[runs[i].m[k].n - 1].t_s - runs[i].origin);
-            }
-            for (size_t k = 0; k < runs[i].nph; k++) {
-                tmin = fmin(tmin, runs[i].ph[k].t0);
-                if (!isnan(runs[i].ph[k].t1))
-                    tmax = fmax(tmax, runs[i].ph[k].t1);
-            }
-        }
-        panel_q[npanels++] = 0;
-        if (has_t)
-            panel_q[npanels++] = 1;
-        if (has_u)
-            panel_q[npanels++] = 2;
-    }
-    if (!(tmax > tmin))
-        tmax = tmin + 1;
-    if (bad)
-        fig_note(r, "%zu malformed row%s of samples.csv/phases.csv left out", bad,
-                 bad == 1 ? "" : "s");
-    if (!any_phase)
-        fig_note(r, "phases.csv has no phase: no phase strip");
-    /* one label for the idle baselines when they agree to the watt, else one per line */
-    for (size_t i = 0; i < nok; i++) {
-        if (isnan(runs[i].idle_w))
-            continue;
-        if (isnan(idle_w))
-            idle_w = runs[i].idle_w;
-        else if (fabs(runs[i].idle_w - idle_w) >= 0.5)
-            idle_same = 0;
-    }
-    for (size_t i = 0; i < nok; i++)
-        for (size_t k = 0; k < runs[i].nm; k++)
-            bucketed |= runs[i].m[k].n > MAX_BUCKETS;
-    if (bucketed)
-        fig_note(r,
-                 "more than %d samples per line: lines are means over %d time buckets, bands "
-                 "their minimum to maximum",
-                 MAX_BUCKETS, MAX_BUCKETS);
-    if (nok > 1)
-        fig_note(r, "each run's first GPU meter (else its first meter) is drawn");
-
-    /* legend: the lines, then the phases */
-    {
-        struct fig_legend_row *lr = &rows[nrows++];
-        if (nok == 1) {
-            const struct ts_run *ru = &runs[0];
-            snprintf(lr->heading, sizeof(lr->heading), "%s", ru->nm > 1 ? "meter:" : "");
-            for (size_t k = 0; k < ru->nm && lr->n < FIG_MAX_KEYS; k++) {
-                struct fig_key *key = &lr->key[lr->n++];
-                key->kind = FIG_KEY_LINE;
-                key->stroke = (struct plot_stroke){fig_colour(k), 2, PLOT_SOLID};
-                snprintf(key->label, sizeof(key->label), "%s power", ru->m[k].id);
-            }
-        } else {
-            const struct fig_level *col = c->nlev ? &c->lev[c->colour] : NULL;
-            snprintf(lr->heading, sizeof(lr->heading),
-                     "%s:", col && !c->no_levels ? col->name : "run");
-            for (size_t i = 0; i < nok && lr->n < FIG_MAX_KEYS; i++) {
-                struct fig_key *key = &lr->key[lr->n++];
-                key->kind = FIG_KEY_LINE;
-                key->stroke = (struct plot_stroke){fig_colour(runs[i].colour), 2, PLOT_SOLID};
-                snprintf(key->label, sizeof(key->label), "%.90s", runs[i].label);
-            }
-        }
-        if (npanels > 1 && panel_q[npanels - 1] == 2) {
-            struct fig_key *key = &lr->key[lr->n++];
-            key->kind = FIG_KEY_LINE;
-            key->stroke = (struct plot_stroke){0x555555, 2, PLOT_DASHED};
-            snprintf(key->label, sizeof(key->label), "memory utilisation");
-        }
-        if (any_idle) {
-            struct fig_key *key = &lr->key[lr->n++];
-            key->kind = FIG_KEY_LINE;
-            key->stroke = (struct plot_stroke){0x555555, 1.4, PLOT_DOTTED};
-            if (idle_same)
-                snprintf(key->label, sizeof(key->label), "idle baseline power (%.0f W)", idle_w);
-            else
-                snprintf(key->label, sizeof(key->label), "idle baseline power");
-        }
-    }
-    if (any_phase) {
-        static const char *const names[4] = {"idle baseline", "start-up", "epoch", "evaluation"};
-        struct fig_legend_row *lr = &rows[nrows++];
-        uint32_t col = fig_colour(nok == 1 ? runs[0].colour : 0);
-        snprintf(lr->heading, sizeof(lr->heading), "phases:");
-        for (int k = 0; k < 4; k++) {
-            struct fig_key *key;
-            int seen = 0;
-            for (size_t i = 0; i < nok && !seen; i++)
-                for (size_t j = 0; j < runs[i].nph && !seen; j++)
-                    seen = runs[i].ph[j].kind == (enum ts_kind)k;
-            if (!seen)
-                continue; /* only the phases the strip shows */
-            key = &lr->key[lr->n++];
-            key->kind = FIG_KEY_FILL;
-            key->fill = phase_fill((enum ts_kind)k, nok == 1 ? col : 0x7a7a7a, 1);
-            snprintf(key->label, sizeof(key->label), "%s", names[k]);
-        }
-    }
-
-    {
-        char drawn_title[260];
-        double head;
-        double strip_h = any_phase ? (double)nok * (TS_STRIP_H + TS_STRIP_GAP) + 8 : 0;
-        double x0 = TS_LEFT, x1 = TS_W - TS_RIGHT, y, foot, height, ticks[32];
-        struct xaxis xa = {tmin, tmax, x0, x1};
-        size_t nt;
-        int dec;
-        const struct plot_stroke frame = {0x333333, 1.1, PLOT_SOLID};
-        const struct plot_stroke bound = {0x555555, 1, PLOT_DASHED};
-        const struct plot_stroke edge = {0x333333, 0.6, PLOT_SOLID};
-        const struct plot_font tf = {FIG_TICK_PX, 0, 0x222222};
-        const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
-        const struct plot_font sf = {10.5, 0, 0x111111};
-
-        snprintf(drawn_title, sizeof(drawn_title), "Fig. %d: %s", r->number, r->title);
-        head = fig_header(NULL, TS_W, drawn_title, c->simulated, rows, nrows);
-
-        foot = fig_footer(NULL, TS_W, 0, sb_str(&r->notes));
-        height = head + strip_h + (double)npanels * (TS_PANEL_H + TS_PANEL_GAP) + 40 + foot;
-        p = plot_new(TS_W, height, "timeseries");
-        if (!p) {
-            snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
-            goto out;
-        }
-        fig_header(p, TS_W, drawn_title, c->simulated, rows, nrows);
-        y = head;
-
-        /* the phase strips */
-        for (size_t i = 0; any_phase && i < nok; i++) {
-            const struct ts_run *ru = &runs[i];
-            double sy = y + (double)i * (TS_STRIP_H + TS_STRIP_GAP);
-            uint32_t col = fig_colour(ru->colour);
-            if (nok > 1)
-                plot_text(p, x0 - 8, sy + TS_STRIP_H - 2.5, ru->label, &sf, PLOT_END, 0);
-            for (size_t k = 0; k < ru->nph; k++) {
-                const struct ts_phase *ph = &ru->ph[k];
-                struct plot_fill f = phase_fill(ph->kind, col, ph->index);
-                double a = xmap(&xa, ph->t0), b = xmap(&xa, isnan(ph->t1) ? tmax : ph->t1);
-                plot_rect(p, a, sy, b - a, TS_STRIP_H, &f, &edge);
-                if (ph->kind == TS_EPOCH && b - a > 14) {
-                    char lab[24];
-                    const struct plot_font ef = {9.5, 1, PLOT_WHITE};
-                    snprintf(lab, sizeof(lab), "%ld", ph->index);
-                    if (plot_text_width(lab, 9.5, 1) < b - a - 4)
-                        plot_text(p, (a + b) / 2, sy + TS_STRIP_H - 3, lab, &ef, PLOT_MIDDLE, 0);
-                }
-            }
-        }
-        y += strip_h;
-
-        nt = plot_ticks(tmin, tmax, 8, ticks, 32, &dec);
-        for (size_t pi = 0; pi < npanels; pi++) {
-            int q = panel_q[pi];
-            double py = y + (double)pi * (TS_PANEL_H + TS_PANEL_GAP), lo = INFINITY, hi = -INFINITY,
-                   yt[32];
-            struct fig_axis ya;
-            size_t nyt;
-            int ydec;
-
-            /* the value range over every run's lines of this panel */
-            for (size_t i = 0; i < nok; i++)
-                for (size_t k = 0; k < runs[i].nm; k++) {
-                    const struct ts_meter *m = &runs[i].m[k];
-                    if (q != 0 && k != runs[i].prim)
-                        continue;
-                    if (q == 0 && nok > 1 && k != runs[i].prim)
-                        continue;
-                    for (size_t j = 0; j < m->n; j++)
-                        for (int qq = q; qq <= (q == 2 ? 3 : q); qq++)
-                            if (!isnan(m->p[j].v[qq])) {
-                                lo = fmin(lo, m->p[j].v[qq]);
-                                hi = fmax(hi, m->p[j].v[qq]);
-                            }
-                    if (q == 0 && !isnan(runs[i].idle_w))
-                        hi = fmax(hi, runs[i].idle_w);
-                }
-            if (q == 0 || q == 2)
-                lo = 0;
-            if (q == 2)
-                hi = 100;
-            if (!(hi > lo)) {
-                hi = (isfinite(lo) ? lo : 0) + 1;
-                lo = isfinite(lo) ? lo : 0;
-            }
-            if (q == 1) {
-                double pad = (hi - lo) * 0.08 + 0.5;
-                lo -= pad;
-                hi += pad;
-            } else if (q == 0) {
-                hi *= 1.06;
-            }
-            nyt = plot_ticks(lo, hi, 5, yt, 32, &ydec);
-            if (q == 1 && nyt >= 2) {
-                lo = fmin(lo, yt[0]);
-                hi = fmax(hi, yt[nyt - 1]);
-            }
-            ya.v0 = lo;
-            ya.v1 = hi;
-            ya.y0_px = py + TS_PANEL_H;
-            ya.y1_px = py;
-            /* one run: its idle and start-up spans shaded, epoch bounds dashed */
-            if (nok == 1) {
-                plot_clip_begin(p, x0, py, x1 - x0, TS_PANEL_H);
-                for (size_t k = 0; k < runs[0].nph; k++) {
-                    const struct ts_phase *ph = &runs[0].ph[k];
-                    double a = xmap(&xa, ph->t0), b = xmap(&xa, isnan(ph->t1) ? tmax : ph->t1);
-                    if (ph->kind == TS_IDLE || ph->kind == TS_STARTUP) {
-                        struct plot_fill f = {PLOT_FILL_SOLID,
-                                              ph->kind == TS_IDLE
-                                                  ? 0xededed
-                                                  : fig_tint(fig_colour(runs[0].colour), 0.86),
-                                              PLOT_WHITE, 1};
-                        plot_rect(p, a, py, b - a, TS_PANEL_H, &f, NULL);
-                    }
-                }
-                plot_clip_end(p);
-            }
-            fig_yticks(p, &ya, x0, x1 - x0, yt, nyt, ydec);
-            if (nok == 1)
-                for (size_t k = 0; k < runs[0].nph; k++) {
-                    const struct ts_phase *ph = &runs[0].ph[k];
-                    if (ph->kind != TS_EPOCH)
-                        continue;
-                    plot_line(p, xmap(&xa, ph->t0), py, xmap(&xa, ph->t0), py + TS_PANEL_H, &bound);
-                    if (!isnan(ph->t1) && (k + 1 == runs[0].nph ||
-                                           runs[0].ph[k + 1].t0 - ph->t1 > (tmax - tmin) * 0.004))
-                        plot_line(p, xmap(&xa, ph->t1), py, xmap(&xa, ph->t1), py + TS_PANEL_H,
-                                  &bound);
-                }
-            plot_clip_begin(p, x0, py, x1 - x0, TS_PANEL_H);
-            for (size_t i = 0; i < nok; i++) {
-                const struct ts_run *ru = &runs[i];
-                for (size_t k = 0; k < ru->nm; k++) {
-                    uint32_t col = nok == 1 ? fig_colour(q == 0 ? k : 0) : fig_colour(ru->colour);
-                    struct plot_stroke s = {col, 1.8, PLOT_SOLID};
-                    if (k != ru->prim && (q != 0 || nok > 1))
-                        continue;
-                    if (draw_series(p, &ru->m[k], q == 2 ? 2 : q, ru->origin, xmap, &xa, &ya, &s,
-                                    &bucketed) < 0)
-                        goto oom;
-                    if (q == 2) {
-                        s.dash = PLOT_DASHED;
-                        s.width_px = 1.6;
-                        if (draw_series(p, &ru->m[k], 3, ru->origin, xmap, &xa, &ya, &s,
-                                        &bucketed) < 0)
-                            goto oom;
-                    }
-                }
-                if (q == 0 && !isnan(ru->idle_w)) {
-                    struct plot_stroke s = {nok == 1 ? 0x444444 : fig_colour(ru->colour), 1.4,
-                                            PLOT_DOTTED};
-                    const struct plot_font idf = {10.5, 0, s.rgb};
-                    char lab[64];
-                    plot_line(p, x0, fig_y(&ya, ru->idle_w), x1, fig_y(&ya, ru->idle_w), &s);
-                    snprintf(lab, sizeof(lab), "idle %.0f W", ru->idle_w);
-                    if (!idle_same)
-                        plot_text(p, x1 - 4, fig_y(&ya, ru->idle_w) - 4 - (double)i * 12, lab, &idf,
-                                  PLOT_END, 0);
-                }
-            }
-            plot_clip_end(p);
-            plot_rect(p, x0, py, x1 - x0, TS_PANEL_H, NULL, &frame);
-            plot_text(p, 22, py + TS_PANEL_H / 2, qlabel[q], &lf, PLOT_MIDDLE, -90);
-            for (size_t k = 0; k < nt; k++) {
-                double x = xmap(&xa, ticks[k]);
-                char buf[32];
-                plot_line(p, x, py + TS_PANEL_H, x, py + TS_PANEL_H + 4, &frame);
-                if (pi + 1 == npanels) {
-                    fig_fmt(buf, sizeof(buf), ticks[k], dec);
-                    plot_text(p, x, py + TS_PANEL_H + 17, buf, &tf, PLOT_MIDDLE, 0);
-                }
-            }
-            if (pi + 1 == npanels)
-                plot_text(p, (x0 + x1) / 2, py + TS_PANEL_H + 36,
-                          any_idle_phase ? "time since the command started (s); the idle "
-                                           "baseline comes before 0"
-                                         : "time since the command started (s)",
-                          &lf, PLOT_MIDDLE, 0);
-        }
-        fig_footer(p, TS_W, y + (double)npanels * (TS_PANEL_H + TS_PANEL_GAP) + 34,
-                   sb_str(&r->notes));
-    }
+    v.nok = (size_t)nok;
+    summarise(runs, &v, r);
+    legend_lines(c, runs, &v, &rows[nrows++]);
+    if (v.any_phase)
+        legend_phases(runs, &v, &rows[nrows++]);
+    if (draw_figure(c, r, runs, &v, rows, nrows, &p, err, errlen) < 0)
+        goto out;
     if (fig_render(c, r, p, err, errlen) < 0)
         goto out;
-    {
-        struct strbuf cap = STRBUF_INIT;
-        if (nok == 1)
-            sb_printf(&cap, "Run %s over time: power of each meter", base_name(runs[0].dir));
-        else {
-            sb_puts(&cap, "One run per value of the colour level over time (");
-            for (size_t i = 0; i < nok; i++)
-                sb_printf(&cap, "%s%s: %s", i ? "; " : "", runs[i].label, base_name(runs[i].dir));
-            sb_puts(&cap, "): power");
-        }
-        sb_puts(&cap, ", temperature and utilisation; time 0 is the command's start");
-        if (any_phase)
-            sb_puts(&cap, "; the strip shows the phases (idle baseline, start-up, epochs, "
-                          "evaluations)");
-        if (any_idle)
-            sb_puts(&cap, "; dotted line: mean power of the idle baseline");
-        sb_putc(&cap, '.');
-        snprintf(r->caption, sizeof(r->caption), "%s", sb_str(&cap));
-        sb_free(&cap);
-    }
+    caption(r, runs, &v);
     rc = 0;
-    goto out;
-oom:
-    snprintf(err, errlen, "'%s/timeseries.svg': out of memory", c->figdir);
 out:
     plot_free(p);
     for (size_t i = 0; i < MAX_RUNS; i++)
-        run_free(&runs[i]);
+        ts_run_free(&runs[i]);
     free(runs);
     return rc;
 }
