@@ -195,37 +195,44 @@ static int write_data(struct fig_ctx *c, const struct bar_spec *sp, const struct
     return rc;
 }
 
-static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_result *r, char *err,
-                    size_t errlen)
-{
-    const struct figcsv *t = &c->cfg;
-    const struct bar_source *src = NULL;
-    const struct fig_level *colour = &c->lev[c->colour];
-    const struct fig_level *group = c->group >= 0 ? &c->lev[c->group] : NULL;
-    size_t nf = colour->nval ? colour->nval : 1, ng = group ? group->nval : 1, nr = t->nrows;
-    struct bar_point *pt = NULL;
-    int mcol, ccol = -1, kcol = -1, scol[NSEG] = {-1, -1, -1, -1}, stacked = 0, rc = -1;
-    int any_ci = 0, any_mark = 0;
-    double scale, limit = sp->limit, vmin = 0, vmax = 0;
-    size_t missing = 0, dup = 0, nvalues = 0, cut_lo = 0, cut_hi = 0, bad = 0, seg_missing = 0,
-           seg_neg = 0, seg_off = 0;
-    int *drawn = NULL; /* panel * nf * ng: a bar drawn there already */
-    struct plot *p = NULL;
-    struct fig_legend_row rows[2];
-    size_t nrows = 0;
+/* One bar figure as it is being made: its source columns, its points, and what the notes say. */
+struct bars {
+    const struct figcsv *t;
+    const struct bar_source *src;
+    const struct fig_level *colour, *group;
+    size_t nf, ng, nr;
+    struct bar_point *pt;
+    int *drawn; /* panel * nf * ng: a bar drawn there already */
+    int mcol, ccol, kcol, scol[NSEG], stacked, any_ci, any_mark;
+    double scale, limit, vmin, vmax;
+    size_t missing, dup, nvalues, cut_lo, cut_hi, bad, seg_neg, seg_off;
+    unsigned seg_missing;
+};
 
-    memset(rows, 0, sizeof(rows));
-    /* the first source with a value; else the first present (it is then reported empty) */
-    for (size_t i = 0; i < 3 && sp->src[i].mean && !src; i++) {
-        int col = figcsv_col(t, sp->src[i].mean);
-        for (size_t row = 0; col >= 0 && row < nr && !src; row++)
-            if (figcsv_cell(t, row, col)[0])
-                src = &sp->src[i];
+/* Where the panels and bars go. */
+struct bar_layout {
+    double ticks[32], v1, bw, group_w, pw, ytw, width, height, head, foot;
+    size_t nt;
+    int dec, rotate_x;
+    char drawn_title[260];
+    struct fig_legend_row rows[2];
+    size_t nrows;
+};
+
+/* The first source with a value, else the first present (it is then reported empty): 0, or 1
+ * when configs.csv has none (the figure's reason set). */
+static int pick_source(const struct bar_spec *sp, struct bars *b, struct fig_result *r)
+{
+    for (size_t i = 0; i < 3 && sp->src[i].mean && !b->src; i++) {
+        int col = figcsv_col(b->t, sp->src[i].mean);
+        for (size_t row = 0; col >= 0 && row < b->nr && !b->src; row++)
+            if (figcsv_cell(b->t, row, col)[0])
+                b->src = &sp->src[i];
     }
-    for (size_t i = 0; i < 3 && sp->src[i].mean && !src; i++)
-        if (figcsv_col(t, sp->src[i].mean) >= 0)
-            src = &sp->src[i];
-    if (!src) {
+    for (size_t i = 0; i < 3 && sp->src[i].mean && !b->src; i++)
+        if (figcsv_col(b->t, sp->src[i].mean) >= 0)
+            b->src = &sp->src[i];
+    if (!b->src) {
         struct strbuf cols = STRBUF_INIT;
         for (size_t i = 0; i < 3 && sp->src[i].mean; i++)
             sb_printf(&cols, "%s%s", i ? ", " : "", sp->src[i].mean);
@@ -233,32 +240,40 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
         snprintf(r->reason, sizeof(r->reason), "configs.csv has none of the columns %s",
                  sb_str(&cols));
         sb_free(&cols);
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+/* The columns of the whiskers, the markers and the stacked segments, and the title. */
+static void find_columns(const struct bar_spec *sp, struct bars *b, struct fig_result *r)
+{
+    const struct bar_source *src = b->src;
+
     snprintf(r->title, sizeof(r->title), "%s", src->title);
-    mcol = figcsv_col(t, src->mean);
+    b->mcol = figcsv_col(b->t, src->mean);
     if (src->ci) {
-        ccol = figcsv_col(t, src->ci);
-        if (ccol < 0)
+        b->ccol = figcsv_col(b->t, src->ci);
+        if (b->ccol < 0)
             fig_note(r, "no confidence whiskers: configs.csv has no column %s", src->ci);
     } else {
         fig_note(r, "no confidence whiskers: column %s comes without one", src->mean);
     }
     if (sp->mark_mean)
-        kcol = figcsv_col(t, sp->mark_mean);
-    if (sp->mark_mean && kcol < 0 && src == &sp->src[0])
+        b->kcol = figcsv_col(b->t, sp->mark_mean);
+    if (sp->mark_mean && b->kcol < 0 && src == &sp->src[0])
         fig_note(r, "no epoch-1 markers: configs.csv has no column %s", sp->mark_mean);
-    if (src != &sp->src[0] && kcol >= 0)
+    if (src != &sp->src[0] && b->kcol >= 0)
         snprintf(r->title, sizeof(r->title),
                  "Average power, all epochs (bars) and epoch 1 (markers)");
     if (sp->seg[0] && src == &sp->src[0]) {
-        stacked = 1;
+        b->stacked = 1;
         for (int s = 0; s < NSEG; s++) {
-            scol[s] = figcsv_col(t, sp->seg[s]);
-            if (scol[s] < 0)
-                stacked = 0;
+            b->scol[s] = figcsv_col(b->t, sp->seg[s]);
+            if (b->scol[s] < 0)
+                b->stacked = 0;
         }
-        if (!stacked) {
+        if (!b->stacked) {
             fig_note(r, "not stacked by phase: configs.csv lacks the phase columns (%s, ...)",
                      sp->seg[0]);
             snprintf(r->title, sizeof(r->title), "Energy per configuration");
@@ -266,345 +281,424 @@ static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_res
     } else if (sp->seg[0]) {
         fig_note(r, "not stacked by phase: this method's configs.csv has the total only");
     }
+}
 
-    pt = calloc(nr + 1, sizeof(*pt));
-    drawn = calloc(c->npanels * nf * ng + 1, sizeof(*drawn));
-    if (!pt || !drawn) {
-        snprintf(err, errlen, "'%s/configs.csv': out of memory", c->report_dir);
-        goto out;
-    }
-    scale = src->scale;
+/* The axis unit: the source's scale; accuracy as a fraction in [0, 1] is drawn in %. */
+static void choose_scale(const struct bar_spec *sp, struct bars *b, struct fig_result *r)
+{
+    b->scale = b->src->scale;
     if (sp->fraction_to_percent) {
         int fraction = 1;
-        for (size_t row = 0; row < nr; row++) {
+        for (size_t row = 0; row < b->nr; row++) {
             double v;
-            if (cell_num(t, row, mcol, &v, &bad) && (v < 0 || v > 1))
+            if (cell_num(b->t, row, b->mcol, &v, &b->bad) && (v < 0 || v > 1))
                 fraction = 0;
         }
-        scale = fraction ? 100.0 : 1.0;
+        b->scale = fraction ? 100.0 : 1.0;
         if (!fraction) {
             fig_note(r, "values above 1: drawn as they are, not as a fraction in %%");
-            limit = NAN;
+            b->limit = NAN;
         }
     }
-    for (size_t row = 0; row < nr; row++) {
-        struct bar_point *b = &pt[row];
-        double v, ci = NAN, mk = NAN, top;
+}
 
-        if (!cell_num(t, row, mcol, &v, &bad)) {
-            missing++;
+/* Stacked segments of row's bar pt: each phase's mean, negative ones drawn as 0. */
+static void read_segments(struct bars *b, size_t row, struct bar_point *pt)
+{
+    double sum = 0;
+    int have = 0;
+
+    for (int s = 0; s < NSEG; s++) {
+        double sv;
+        if (!cell_num(b->t, row, b->scol[s], &sv, &b->bad)) {
+            pt->seg[s] = 0;
+            if (s == 0 || s == 2)
+                b->seg_missing |= 1u << s;
             continue;
         }
-        if (!cell_num(t, row, ccol, &ci, &bad))
-            ci = NAN;
-        if (!cell_num(t, row, kcol, &mk, &bad))
-            mk = NAN;
-        b->ok = 1;
-        b->mean = v * scale;
-        b->mark = isnan(mk) ? NAN : mk * scale;
-        b->lo = b->hi = NAN;
-        if (!isnan(ci)) {
-            b->lo = (v - fabs(ci)) * scale;
-            b->hi = (v + fabs(ci)) * scale;
-            /* the interval is symmetric on a quantity that is not: its physical range wins */
-            if (b->lo < 0 && b->mean >= 0) {
-                b->lo = 0;
-                cut_lo++;
-            }
-            if (!isnan(limit) && b->hi > limit && b->mean <= limit) {
-                b->hi = limit;
-                cut_hi++;
-            }
-            any_ci = 1;
+        pt->seg[s] = sv * b->scale;
+        if (pt->seg[s] < 0) {
+            b->seg_neg++;
+            pt->seg[s] = 0;
         }
-        any_mark |= !isnan(b->mark);
-        if (stacked) {
-            double sum = 0;
-            int have = 0;
-            for (int s = 0; s < NSEG; s++) {
-                double sv;
-                if (!cell_num(t, row, scol[s], &sv, &bad)) {
-                    b->seg[s] = 0;
-                    if (s == 0 || s == 2)
-                        seg_missing |= 1u << s;
-                    continue;
-                }
-                b->seg[s] = sv * scale;
-                if (b->seg[s] < 0) {
-                    seg_neg++;
-                    b->seg[s] = 0;
-                }
-                sum += b->seg[s];
-                have = 1;
-            }
-            if (have && fabs(sum - b->mean) > 0.01 * fabs(b->mean) + 1e-9)
-                seg_off++;
-            if (!have)
-                b->seg[1] = b->mean; /* no phase at all: one segment, drawn as training */
-        }
-        nvalues++;
-        top = fmax(b->mean, isnan(b->hi) ? b->mean : b->hi);
-        if (!isnan(b->mark))
-            top = fmax(top, b->mark);
-        if (stacked) {
-            double sum = 0;
-            for (int s = 0; s < NSEG; s++)
-                sum += b->seg[s];
-            top = fmax(top, sum);
-        }
-        vmax = fmax(vmax, top);
-        vmin = fmin(vmin, fmin(b->mean, isnan(b->mark) ? b->mean : b->mark));
+        sum += pt->seg[s];
+        have = 1;
     }
-    if (bad)
-        fig_note(r, "%zu malformed cell%s of configs.csv left out", bad, bad == 1 ? "" : "s");
-    if (nvalues == 0) {
-        snprintf(r->reason, sizeof(r->reason), "every value of column %s in configs.csv is empty",
-                 src->mean);
-        rc = 0;
-        goto out;
+    if (have && fabs(sum - pt->mean) > 0.01 * fabs(pt->mean) + 1e-9)
+        b->seg_off++;
+    if (!have)
+        pt->seg[1] = pt->mean; /* no phase at all: one segment, drawn as training */
+}
+
+/* Row's bar: mean, whiskers cut to the physical range, marker, segments; the value range. */
+static void read_point(struct bars *b, size_t row)
+{
+    struct bar_point *pt = &b->pt[row];
+    double v, ci = NAN, mk = NAN, top;
+
+    if (!cell_num(b->t, row, b->mcol, &v, &b->bad)) {
+        b->missing++;
+        return;
     }
-    if (missing)
-        fig_note(r, "%zu configuration%s without a value of %s: no bar", missing,
-                 missing == 1 ? "" : "s", src->mean);
-    if (!any_ci && ccol >= 0)
+    if (!cell_num(b->t, row, b->ccol, &ci, &b->bad))
+        ci = NAN;
+    if (!cell_num(b->t, row, b->kcol, &mk, &b->bad))
+        mk = NAN;
+    pt->ok = 1;
+    pt->mean = v * b->scale;
+    pt->mark = isnan(mk) ? NAN : mk * b->scale;
+    pt->lo = pt->hi = NAN;
+    if (!isnan(ci)) {
+        pt->lo = (v - fabs(ci)) * b->scale;
+        pt->hi = (v + fabs(ci)) * b->scale;
+        /* the interval is symmetric on a quantity that is not: its physical range wins */
+        if (pt->lo < 0 && pt->mean >= 0) {
+            pt->lo = 0;
+            b->cut_lo++;
+        }
+        if (!isnan(b->limit) && pt->hi > b->limit && pt->mean <= b->limit) {
+            pt->hi = b->limit;
+            b->cut_hi++;
+        }
+        b->any_ci = 1;
+    }
+    b->any_mark |= !isnan(pt->mark);
+    if (b->stacked)
+        read_segments(b, row, pt);
+    b->nvalues++;
+    top = fmax(pt->mean, isnan(pt->hi) ? pt->mean : pt->hi);
+    if (!isnan(pt->mark))
+        top = fmax(top, pt->mark);
+    if (b->stacked) {
+        double sum = 0;
+        for (int s = 0; s < NSEG; s++)
+            sum += pt->seg[s];
+        top = fmax(top, sum);
+    }
+    b->vmax = fmax(b->vmax, top);
+    b->vmin = fmin(b->vmin, fmin(pt->mean, isnan(pt->mark) ? pt->mean : pt->mark));
+}
+
+/* The notes on what was read (after the check that some value was). */
+static void value_notes(const struct bars *b, struct fig_result *r)
+{
+    if (b->missing)
+        fig_note(r, "%zu configuration%s without a value of %s: no bar", b->missing,
+                 b->missing == 1 ? "" : "s", b->src->mean);
+    if (!b->any_ci && b->ccol >= 0)
         fig_note(r, "no confidence whiskers: column %s is empty (one run per configuration?)",
-                 src->ci);
-    if (cut_lo)
-        fig_note(r, "%zu whisker%s reaching below 0 cut at 0", cut_lo, cut_lo == 1 ? "" : "s");
-    if (cut_hi)
-        fig_note(r, "%zu whisker%s reaching above 100%% cut at 100%%", cut_hi,
-                 cut_hi == 1 ? "" : "s");
-    if (stacked && (seg_missing & 1u))
+                 b->src->ci);
+    if (b->cut_lo)
+        fig_note(r, "%zu whisker%s reaching below 0 cut at 0", b->cut_lo,
+                 b->cut_lo == 1 ? "" : "s");
+    if (b->cut_hi)
+        fig_note(r, "%zu whisker%s reaching above 100%% cut at 100%%", b->cut_hi,
+                 b->cut_hi == 1 ? "" : "s");
+    if (b->stacked && (b->seg_missing & 1u))
         fig_note(r, "runs without a start-up phase (imports) have none drawn");
-    if (stacked && (seg_missing & 4u))
+    if (b->stacked && (b->seg_missing & 4u))
         fig_note(r, "runs without evaluation phases have none drawn");
-    if (seg_neg)
-        fig_note(r, "%zu negative phase energ%s drawn as 0", seg_neg, seg_neg == 1 ? "y" : "ies");
-    if (seg_off)
+    if (b->seg_neg)
+        fig_note(r, "%zu negative phase energ%s drawn as 0", b->seg_neg,
+                 b->seg_neg == 1 ? "y" : "ies");
+    if (b->seg_off)
         fig_note(r,
                  "in %zu configuration%s the phases' means do not add up to the command's mean "
                  "(runs with different phases)",
-                 seg_off, seg_off == 1 ? "" : "s");
-    if (nf > 8)
-        fig_note(r, "%zu values of %s: colours and fills repeat after 8", nf, colour->name);
+                 b->seg_off, b->seg_off == 1 ? "" : "s");
+    if (b->nf > 8)
+        fig_note(r, "%zu values of %s: colours and fills repeat after 8", b->nf, b->colour->name);
+}
 
-    /* ---- layout ---- */
-    {
-        double ticks[32], tstep, v1, bw, group_w, pw, ytw = 0, width, height, head, foot;
-        double top_y, x_origin;
-        char drawn_title[260];
-        int dec;
-        size_t nt = plot_ticks(vmin, vmax > vmin ? vmax : vmin + 1, 5, ticks, 32, &dec);
-        struct fig_axis ax;
-        char buf[64];
-        const struct plot_stroke axis = {0x333333, 1.1, PLOT_SOLID};
-        const struct plot_stroke wh = {PLOT_BLACK, 1.3, PLOT_SOLID};
-        const struct plot_stroke bar_edge = {0x222222, 0.7, PLOT_SOLID};
-        const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
-        const struct plot_font tf = {FIG_TICK_PX, 0, 0x222222};
-        const struct plot_font sf = {12.5, 1, 0x111111};
-        const struct plot_fill strip = {PLOT_FILL_SOLID, 0xe8e8e8, PLOT_WHITE, 1};
-        int rotate_x = 0;
+/* The legend: colour values, whisker and marker keys, then the phases of a stacked figure. */
+static void legend(const struct fig_ctx *c, const struct bar_spec *sp, const struct bars *b,
+                   struct bar_layout *L)
+{
+    const struct plot_stroke wh = {PLOT_BLACK, 1.3, PLOT_SOLID};
 
-        tstep = nt >= 2 ? ticks[1] - ticks[0] : 1;
-        v1 = ceil(vmax * 1.03 / tstep - 1e-9) * tstep;
-        if (v1 <= vmax)
-            v1 += tstep;
-        if (!isnan(limit) && v1 > limit && vmax <= limit)
-            v1 = limit;
-        nt = plot_ticks(vmin, v1, 5, ticks, 32, &dec);
-        for (size_t i = 0; i < nt; i++) {
-            fig_fmt(buf, sizeof(buf), ticks[i], dec);
-            ytw = fmax(ytw, plot_text_width(buf, FIG_TICK_PX, 0));
+    if (!c->no_levels) {
+        struct fig_legend_row *lr = &L->rows[L->nrows++];
+        snprintf(lr->heading, sizeof(lr->heading), "%s:", b->colour->name);
+        for (size_t f = 0; f < b->colour->nval && lr->n < FIG_MAX_KEYS - 2; f++) {
+            struct fig_key *k = &lr->key[lr->n++];
+            k->kind = FIG_KEY_FILL;
+            k->fill = b->stacked ? seg_fill(fig_colour(f), 1) : fig_fill(f);
+            snprintf(k->label, sizeof(k->label), "%s", value_label(c, b->colour, f));
         }
-        ytw += 14;
-        bw = nf <= 2 ? 30 : nf <= 4 ? 22 : 16;
-        group_w = (double)nf * bw + GROUP_GAP;
-        pw = fmax(c->npanels == 1 ? 380 : 210, (double)ng * group_w + 12);
-        group_w = (pw - 12) / (double)ng; /* the groups spread over the panel */
-        for (size_t g = 0; group && g < ng; g++)
-            if (plot_text_width(value_label(c, group, g), FIG_TICK_PX, 0) > group_w - 4)
-                rotate_x = 1;
-        width = LEFT_TITLE_W + (double)c->cols * (ytw + pw) + (double)(c->cols - 1) * COL_GAP + 16;
-
-        /* legend */
-        if (!c->no_levels) {
-            struct fig_legend_row *lr = &rows[nrows++];
-            snprintf(lr->heading, sizeof(lr->heading), "%s:", colour->name);
-            for (size_t f = 0; f < colour->nval && lr->n < FIG_MAX_KEYS - 2; f++) {
-                struct fig_key *k = &lr->key[lr->n++];
-                k->kind = FIG_KEY_FILL;
-                k->fill = stacked ? seg_fill(fig_colour(f), 1) : fig_fill(f);
-                snprintf(k->label, sizeof(k->label), "%s", value_label(c, colour, f));
-            }
-        }
-        if (any_ci || any_mark) {
-            struct fig_legend_row *lr = nrows ? &rows[0] : &rows[nrows++];
-            if (any_ci && lr->n < FIG_MAX_KEYS) {
-                struct fig_key *k = &lr->key[lr->n++];
-                k->kind = FIG_KEY_WHISKER;
-                k->stroke = wh;
-                snprintf(k->label, sizeof(k->label), "95%% CI");
-            }
-            if (any_mark && lr->n < FIG_MAX_KEYS) {
-                struct fig_key *k = &lr->key[lr->n++];
-                k->kind = FIG_KEY_DIAMOND;
-                snprintf(k->label, sizeof(k->label), "epoch 1");
-            }
-        }
-        if (stacked) {
-            struct fig_legend_row *lr = &rows[nrows++];
-            snprintf(lr->heading, sizeof(lr->heading), "phase (shade of each bar):");
-            for (int s = 0; s < NSEG; s++) {
-                struct fig_key *k = &lr->key[lr->n++];
-                k->kind = FIG_KEY_FILL;
-                k->fill = seg_fill(0x7a7a7a, s);
-                snprintf(k->label, sizeof(k->label), "%s", sp->seg_label[s]);
-            }
-        }
-        snprintf(drawn_title, sizeof(drawn_title), "Fig. %d: %s", r->number, r->title);
-        width = fmax(width, plot_text_width(drawn_title, FIG_TITLE_PX, 1) + 40);
-        head = fig_header(NULL, width, drawn_title, c->simulated, rows, nrows);
-        foot = fig_footer(NULL, width, 0, sb_str(&r->notes));
-        height = head;
-        for (size_t row = 0; row < c->rows; row++)
-            height += (c->nfacet ? STRIP_H : 0) + PLOT_H + XTICK_H + (rotate_x ? 22 : 0) +
-                      XLABEL_H + ROW_GAP;
-        height += foot + 4;
-
-        p = plot_new(width, height, sp->name);
-        if (!p) {
-            snprintf(err, errlen, "'%s/%s.svg': out of memory", c->figdir, sp->name);
-            goto out;
-        }
-        fig_header(p, width, drawn_title, c->simulated, rows, nrows);
-        ax.v0 = vmin;
-        ax.v1 = v1;
-        x_origin = LEFT_TITLE_W;
-        top_y = head;
-        for (size_t pi = 0; pi < c->npanels; pi++) {
-            size_t prow = pi / c->cols, pcol = pi % c->cols;
-            double row_h = (c->nfacet ? STRIP_H : 0) + PLOT_H + XTICK_H + (rotate_x ? 22 : 0) +
-                           XLABEL_H + ROW_GAP;
-            double px = x_origin + (double)pcol * (ytw + pw + COL_GAP) + ytw;
-            double py = top_y + (double)prow * row_h + (c->nfacet ? STRIP_H : 0);
-            int below =
-                prow + 1 < c->rows && pi + c->cols < c->npanels && c->panel[pi + c->cols].title;
-
-            if (!c->panel[pi].title)
-                continue;
-            ax.y0_px = py + PLOT_H;
-            ax.y1_px = py;
-            if (c->nfacet) {
-                plot_rect(p, px, py - STRIP_H, pw, STRIP_H - 2, &strip, NULL);
-                plot_text(p, px + pw / 2, py - STRIP_H + 14.5, c->panel[pi].title, &sf, PLOT_MIDDLE,
-                          0);
-            }
-            fig_yticks(p, &ax, px, pw, ticks, nt, dec);
-            if (pcol == 0)
-                plot_text(p, 17, py + PLOT_H / 2,
-                          sp->fraction_to_percent && scale == 1.0 ? "final test accuracy"
-                                                                  : sp->ylabel,
-                          &lf, PLOT_MIDDLE, -90);
-            plot_clip_begin(p, px, py - 1, pw, PLOT_H + 2);
-            for (size_t row = 0; row < nr; row++) {
-                const struct bar_point *b = &pt[row];
-                const int *vi = c->vidx + row * c->nlev;
-                size_t f = (size_t)(vi[c->colour] < 0 ? 0 : vi[c->colour]);
-                size_t g = group ? (size_t)(vi[c->group] < 0 ? 0 : vi[c->group]) : 0;
-                size_t slot = (pi * nf + f) * ng + g;
-                double x, y0 = fig_y(&ax, 0);
-
-                if (!b->ok || (size_t)c->panel_of_row[row] != pi)
-                    continue;
-                if (drawn[slot]++) {
-                    dup++;
-                    continue;
-                }
-                x = px + 6 + (double)g * group_w + (group_w - (double)nf * bw) / 2 + (double)f * bw;
-                if (stacked) {
-                    double base = 0;
-                    for (int s = 0; s < NSEG; s++) {
-                        struct plot_fill fl = seg_fill(fig_colour(f), s);
-                        if (b->seg[s] <= 0)
-                            continue;
-                        plot_rect(p, x + 1, fig_y(&ax, base + b->seg[s]), bw - 2,
-                                  fig_y(&ax, base) - fig_y(&ax, base + b->seg[s]), &fl, &bar_edge);
-                        base += b->seg[s];
-                    }
-                } else {
-                    struct plot_fill fl = fig_fill(f);
-                    plot_rect(p, x + 1, fig_y(&ax, b->mean), bw - 2, y0 - fig_y(&ax, b->mean), &fl,
-                              &bar_edge);
-                }
-                if (!isnan(b->lo)) {
-                    double xc = x + bw / 2, cw = fmax(3, bw * 0.22);
-                    plot_line(p, xc, fig_y(&ax, b->lo), xc, fig_y(&ax, b->hi), &wh);
-                    plot_line(p, xc - cw, fig_y(&ax, b->lo), xc + cw, fig_y(&ax, b->lo), &wh);
-                    plot_line(p, xc - cw, fig_y(&ax, b->hi), xc + cw, fig_y(&ax, b->hi), &wh);
-                }
-                if (!isnan(b->mark)) {
-                    double xc = x + bw / 2, ym = fig_y(&ax, b->mark), d = fmin(6, bw * 0.3);
-                    double dm[8] = {xc, ym - d, xc + d, ym, xc, ym + d, xc - d, ym};
-                    const struct plot_fill black = {PLOT_FILL_SOLID, PLOT_BLACK, PLOT_WHITE, 1};
-                    const struct plot_stroke white = {PLOT_WHITE, 0.8, PLOT_SOLID};
-                    plot_polygon(p, dm, 4, &black, &white);
-                }
-            }
-            plot_clip_end(p);
-            /* axes over the bars' edges */
-            plot_line(p, px, py, px, py + PLOT_H, &axis);
-            plot_line(p, px, fig_y(&ax, vmin < 0 ? 0 : vmin), px + pw,
-                      fig_y(&ax, vmin < 0 ? 0 : vmin), &axis);
-            if (vmin < 0)
-                plot_line(p, px, py + PLOT_H, px + pw, py + PLOT_H, &axis);
-            for (size_t g = 0; g < ng; g++) {
-                double xc = px + 6 + (double)g * group_w + group_w / 2;
-                const char *lab = group ? value_label(c, group, g) : value_label(c, colour, 0);
-                if (!group && !c->no_levels)
-                    lab = "";
-                if (rotate_x)
-                    plot_text(p, xc + 4, py + PLOT_H + 14, lab, &tf, PLOT_END, -35);
-                else
-                    plot_text(p, xc, py + PLOT_H + 15, lab, &tf, PLOT_MIDDLE, 0);
-            }
-            if (!below && group)
-                plot_text(p, px + pw / 2, py + PLOT_H + XTICK_H + (rotate_x ? 22 : 0) + 14,
-                          group->name, &lf, PLOT_MIDDLE, 0);
-        }
-        fig_footer(p, width, height - foot - 4, sb_str(&r->notes));
     }
-    if (dup)
-        fig_note(r, "%zu row%s of configs.csv repeat a configuration: only the first is drawn", dup,
-                 dup == 1 ? "" : "s");
+    if (b->any_ci || b->any_mark) {
+        struct fig_legend_row *lr = L->nrows ? &L->rows[0] : &L->rows[L->nrows++];
+        if (b->any_ci && lr->n < FIG_MAX_KEYS) {
+            struct fig_key *k = &lr->key[lr->n++];
+            k->kind = FIG_KEY_WHISKER;
+            k->stroke = wh;
+            snprintf(k->label, sizeof(k->label), "95%% CI");
+        }
+        if (b->any_mark && lr->n < FIG_MAX_KEYS) {
+            struct fig_key *k = &lr->key[lr->n++];
+            k->kind = FIG_KEY_DIAMOND;
+            snprintf(k->label, sizeof(k->label), "epoch 1");
+        }
+    }
+    if (b->stacked) {
+        struct fig_legend_row *lr = &L->rows[L->nrows++];
+        snprintf(lr->heading, sizeof(lr->heading), "phase (shade of each bar):");
+        for (int s = 0; s < NSEG; s++) {
+            struct fig_key *k = &lr->key[lr->n++];
+            k->kind = FIG_KEY_FILL;
+            k->fill = seg_fill(0x7a7a7a, s);
+            snprintf(k->label, sizeof(k->label), "%s", sp->seg_label[s]);
+        }
+    }
+}
+
+/* Panel row height. */
+static double row_height(const struct fig_ctx *c, const struct bar_layout *L)
+{
+    return (c->nfacet ? STRIP_H : 0) + PLOT_H + XTICK_H + (L->rotate_x ? 22 : 0) + XLABEL_H +
+           ROW_GAP;
+}
+
+/* The value axis, the bar and panel widths, the legend, the title and the height. */
+static void layout(const struct fig_ctx *c, const struct bar_spec *sp, const struct bars *b,
+                   struct bar_layout *L, const struct fig_result *r)
+{
+    char buf[64];
+    double tstep, vmin = b->vmin, vmax = b->vmax;
+
+    L->nt = plot_ticks(vmin, vmax > vmin ? vmax : vmin + 1, 5, L->ticks, 32, &L->dec);
+    tstep = L->nt >= 2 ? L->ticks[1] - L->ticks[0] : 1;
+    L->v1 = ceil(vmax * 1.03 / tstep - 1e-9) * tstep;
+    if (L->v1 <= vmax)
+        L->v1 += tstep;
+    if (!isnan(b->limit) && L->v1 > b->limit && vmax <= b->limit)
+        L->v1 = b->limit;
+    L->nt = plot_ticks(vmin, L->v1, 5, L->ticks, 32, &L->dec);
+    for (size_t i = 0; i < L->nt; i++) {
+        fig_fmt(buf, sizeof(buf), L->ticks[i], L->dec);
+        L->ytw = fmax(L->ytw, plot_text_width(buf, FIG_TICK_PX, 0));
+    }
+    L->ytw += 14;
+    L->bw = b->nf <= 2 ? 30 : b->nf <= 4 ? 22 : 16;
+    L->group_w = (double)b->nf * L->bw + GROUP_GAP;
+    L->pw = fmax(c->npanels == 1 ? 380 : 210, (double)b->ng * L->group_w + 12);
+    L->group_w = (L->pw - 12) / (double)b->ng; /* the groups spread over the panel */
+    for (size_t g = 0; b->group && g < b->ng; g++)
+        if (plot_text_width(value_label(c, b->group, g), FIG_TICK_PX, 0) > L->group_w - 4)
+            L->rotate_x = 1;
+    L->width =
+        LEFT_TITLE_W + (double)c->cols * (L->ytw + L->pw) + (double)(c->cols - 1) * COL_GAP + 16;
+    legend(c, sp, b, L);
+    snprintf(L->drawn_title, sizeof(L->drawn_title), "Fig. %d: %s", r->number, r->title);
+    L->width = fmax(L->width, plot_text_width(L->drawn_title, FIG_TITLE_PX, 1) + 40);
+    L->head = fig_header(NULL, L->width, L->drawn_title, c->simulated, L->rows, L->nrows);
+    L->foot = fig_footer(NULL, L->width, 0, sb_str(&r->notes));
+    L->height = L->head;
+    for (size_t row = 0; row < c->rows; row++)
+        L->height += row_height(c, L);
+    L->height += L->foot + 4;
+}
+
+/* One bar (stacked or whole), its whisker and its marker, at x. */
+static void draw_bar(struct plot *p, const struct bars *b, const struct bar_point *pt,
+                     const struct fig_axis *ax, double x, double bw, size_t f)
+{
+    const struct plot_stroke wh = {PLOT_BLACK, 1.3, PLOT_SOLID};
+    const struct plot_stroke bar_edge = {0x222222, 0.7, PLOT_SOLID};
+
+    if (b->stacked) {
+        double base = 0;
+        for (int s = 0; s < NSEG; s++) {
+            struct plot_fill fl = seg_fill(fig_colour(f), s);
+            if (pt->seg[s] <= 0)
+                continue;
+            plot_rect(p, x + 1, fig_y(ax, base + pt->seg[s]), bw - 2,
+                      fig_y(ax, base) - fig_y(ax, base + pt->seg[s]), &fl, &bar_edge);
+            base += pt->seg[s];
+        }
+    } else {
+        struct plot_fill fl = fig_fill(f);
+        plot_rect(p, x + 1, fig_y(ax, pt->mean), bw - 2, fig_y(ax, 0) - fig_y(ax, pt->mean), &fl,
+                  &bar_edge);
+    }
+    if (!isnan(pt->lo)) {
+        double xc = x + bw / 2, cw = fmax(3, bw * 0.22);
+        plot_line(p, xc, fig_y(ax, pt->lo), xc, fig_y(ax, pt->hi), &wh);
+        plot_line(p, xc - cw, fig_y(ax, pt->lo), xc + cw, fig_y(ax, pt->lo), &wh);
+        plot_line(p, xc - cw, fig_y(ax, pt->hi), xc + cw, fig_y(ax, pt->hi), &wh);
+    }
+    if (!isnan(pt->mark)) {
+        double xc = x + bw / 2, ym = fig_y(ax, pt->mark), d = fmin(6, bw * 0.3);
+        double dm[8] = {xc, ym - d, xc + d, ym, xc, ym + d, xc - d, ym};
+        const struct plot_fill black = {PLOT_FILL_SOLID, PLOT_BLACK, PLOT_WHITE, 1};
+        const struct plot_stroke white = {PLOT_WHITE, 0.8, PLOT_SOLID};
+        plot_polygon(p, dm, 4, &black, &white);
+    }
+}
+
+/* The group labels under panel px, py and the group level's name under the bottom panel. */
+static void group_labels(struct plot *p, const struct fig_ctx *c, const struct bars *b,
+                         const struct bar_layout *L, double px, double py, int below)
+{
+    const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
+    const struct plot_font tf = {FIG_TICK_PX, 0, 0x222222};
+
+    for (size_t g = 0; g < b->ng; g++) {
+        double xc = px + 6 + (double)g * L->group_w + L->group_w / 2;
+        const char *lab = b->group ? value_label(c, b->group, g) : value_label(c, b->colour, 0);
+        if (!b->group && !c->no_levels)
+            lab = "";
+        if (L->rotate_x)
+            plot_text(p, xc + 4, py + PLOT_H + 14, lab, &tf, PLOT_END, -35);
+        else
+            plot_text(p, xc, py + PLOT_H + 15, lab, &tf, PLOT_MIDDLE, 0);
+    }
+    if (!below && b->group)
+        plot_text(p, px + L->pw / 2, py + PLOT_H + XTICK_H + (L->rotate_x ? 22 : 0) + 14,
+                  b->group->name, &lf, PLOT_MIDDLE, 0);
+}
+
+/* Panel pi: strip, grid, axis title, its bars, axes and group labels. */
+static void draw_panel(struct plot *p, const struct fig_ctx *c, const struct bar_spec *sp,
+                       struct bars *b, const struct bar_layout *L, size_t pi)
+{
+    const struct plot_stroke axis = {0x333333, 1.1, PLOT_SOLID};
+    const struct plot_font lf = {FIG_LABEL_PX, 0, 0x111111};
+    const struct plot_font sf = {12.5, 1, 0x111111};
+    const struct plot_fill strip = {PLOT_FILL_SOLID, 0xe8e8e8, PLOT_WHITE, 1};
+    size_t prow = pi / c->cols, pcol = pi % c->cols;
+    double px = LEFT_TITLE_W + (double)pcol * (L->ytw + L->pw + COL_GAP) + L->ytw;
+    double py = L->head + (double)prow * row_height(c, L) + (c->nfacet ? STRIP_H : 0);
+    double vmin = b->vmin, pw = L->pw;
+    int below = prow + 1 < c->rows && pi + c->cols < c->npanels && c->panel[pi + c->cols].title;
+    struct fig_axis ax = {vmin, L->v1, py + PLOT_H, py};
+
+    if (!c->panel[pi].title)
+        return;
+    if (c->nfacet) {
+        plot_rect(p, px, py - STRIP_H, pw, STRIP_H - 2, &strip, NULL);
+        plot_text(p, px + pw / 2, py - STRIP_H + 14.5, c->panel[pi].title, &sf, PLOT_MIDDLE, 0);
+    }
+    fig_yticks(p, &ax, px, pw, L->ticks, L->nt, L->dec);
+    if (pcol == 0)
+        plot_text(p, 17, py + PLOT_H / 2,
+                  sp->fraction_to_percent && b->scale == 1.0 ? "final test accuracy" : sp->ylabel,
+                  &lf, PLOT_MIDDLE, -90);
+    plot_clip_begin(p, px, py - 1, pw, PLOT_H + 2);
+    for (size_t row = 0; row < b->nr; row++) {
+        const int *vi = c->vidx + row * c->nlev;
+        size_t f = (size_t)(vi[c->colour] < 0 ? 0 : vi[c->colour]);
+        size_t g = b->group ? (size_t)(vi[c->group] < 0 ? 0 : vi[c->group]) : 0;
+        size_t slot = (pi * b->nf + f) * b->ng + g;
+        double x;
+
+        if (!b->pt[row].ok || (size_t)c->panel_of_row[row] != pi)
+            continue;
+        if (b->drawn[slot]++) {
+            b->dup++;
+            continue;
+        }
+        x = px + 6 + (double)g * L->group_w + (L->group_w - (double)b->nf * L->bw) / 2 +
+            (double)f * L->bw;
+        draw_bar(p, b, &b->pt[row], &ax, x, L->bw, f);
+    }
+    plot_clip_end(p);
+    /* axes over the bars' edges */
+    plot_line(p, px, py, px, py + PLOT_H, &axis);
+    plot_line(p, px, fig_y(&ax, vmin < 0 ? 0 : vmin), px + pw, fig_y(&ax, vmin < 0 ? 0 : vmin),
+              &axis);
+    if (vmin < 0)
+        plot_line(p, px, py + PLOT_H, px + pw, py + PLOT_H, &axis);
+    group_labels(p, c, b, L, px, py, below);
+}
+
+static void caption(const struct fig_ctx *c, const struct bar_spec *sp, const struct bars *b,
+                    struct fig_result *r)
+{
+    char by[200] = "";
+
+    if (b->group)
+        snprintf(by, sizeof(by), "; bars grouped by %s", b->group->name);
+    if (c->no_levels)
+        snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one bar: the only configuration");
+    else
+        snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one colour%s per %s",
+                 b->stacked ? "" : " and fill", b->colour->name);
+    snprintf(r->caption, sizeof(r->caption), "%s%s%s%s%s%s%s%s.", sp->caption,
+             b->stacked ? ", stacked by phase (start-up, training epochs, evaluation, the rest "
+                          "of the command)"
+                        : "",
+             c->nfacet ? ", one panel per " : "", c->facet_desc, by,
+             b->any_ci ? "; whiskers: 95% confidence interval of the mean over repeats" : "",
+             b->any_mark ? "; markers: epoch 1" : "", b->scale == 1e-3 ? " (kJ)" : "");
+}
+
+static int draw_one(struct fig_ctx *c, const struct bar_spec *sp, struct fig_result *r, char *err,
+                    size_t errlen)
+{
+    struct bars b;
+    struct bar_layout L;
+    struct plot *p = NULL;
+    int rc = -1;
+
+    memset(&b, 0, sizeof(b));
+    memset(&L, 0, sizeof(L));
+    b.t = &c->cfg;
+    b.colour = &c->lev[c->colour];
+    b.group = c->group >= 0 ? &c->lev[c->group] : NULL;
+    b.nf = b.colour->nval ? b.colour->nval : 1;
+    b.ng = b.group ? b.group->nval : 1;
+    b.nr = b.t->nrows;
+    b.ccol = b.kcol = -1;
+    for (int s = 0; s < NSEG; s++)
+        b.scol[s] = -1;
+    b.limit = sp->limit;
+    if (pick_source(sp, &b, r))
+        return 0;
+    find_columns(sp, &b, r);
+    b.pt = calloc(b.nr + 1, sizeof(*b.pt));
+    b.drawn = calloc(c->npanels * b.nf * b.ng + 1, sizeof(*b.drawn));
+    if (!b.pt || !b.drawn) {
+        snprintf(err, errlen, "'%s/configs.csv': out of memory", c->report_dir);
+        goto out;
+    }
+    choose_scale(sp, &b, r);
+    for (size_t row = 0; row < b.nr; row++)
+        read_point(&b, row);
+    if (b.bad)
+        fig_note(r, "%zu malformed cell%s of configs.csv left out", b.bad, b.bad == 1 ? "" : "s");
+    if (b.nvalues == 0) {
+        snprintf(r->reason, sizeof(r->reason), "every value of column %s in configs.csv is empty",
+                 b.src->mean);
+        rc = 0;
+        goto out;
+    }
+    value_notes(&b, r);
+    layout(c, sp, &b, &L, r);
+    p = plot_new(L.width, L.height, sp->name);
+    if (!p) {
+        snprintf(err, errlen, "'%s/%s.svg': out of memory", c->figdir, sp->name);
+        goto out;
+    }
+    fig_header(p, L.width, L.drawn_title, c->simulated, L.rows, L.nrows);
+    for (size_t pi = 0; pi < c->npanels; pi++)
+        draw_panel(p, c, sp, &b, &L, pi);
+    fig_footer(p, L.width, L.height - L.foot - 4, sb_str(&r->notes));
+    if (b.dup)
+        fig_note(r, "%zu row%s of configs.csv repeat a configuration: only the first is drawn",
+                 b.dup, b.dup == 1 ? "" : "s");
     if (fig_render(c, r, p, err, errlen) < 0 ||
-        write_data(c, sp, pt, stacked,
-                   sp->fraction_to_percent && scale == 1.0 ? "fraction" : sp->unit, err,
+        write_data(c, sp, b.pt, b.stacked,
+                   sp->fraction_to_percent && b.scale == 1.0 ? "fraction" : sp->unit, err,
                    errlen) < 0)
         goto out;
     r->data_made = 1;
-    {
-        char by[200] = "";
-        if (group)
-            snprintf(by, sizeof(by), "; bars grouped by %s", group->name);
-        if (c->no_levels)
-            snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one bar: the only configuration");
-        else
-            snprintf(by + strlen(by), sizeof(by) - strlen(by), "; one colour%s per %s",
-                     stacked ? "" : " and fill", colour->name);
-        snprintf(r->caption, sizeof(r->caption), "%s%s%s%s%s%s%s%s.", sp->caption,
-                 stacked ? ", stacked by phase (start-up, training epochs, evaluation, the rest "
-                           "of the command)"
-                         : "",
-                 c->nfacet ? ", one panel per " : "", c->facet_desc, by,
-                 any_ci ? "; whiskers: 95% confidence interval of the mean over repeats" : "",
-                 any_mark ? "; markers: epoch 1" : "", scale == 1e-3 ? " (kJ)" : "");
-    }
+    caption(c, sp, &b, r);
     rc = 0;
 out:
     plot_free(p);
-    free(pt);
-    free(drawn);
+    free(b.pt);
+    free(b.drawn);
     return rc;
 }
 
