@@ -99,8 +99,12 @@ static void grid_add(struct jb__grid *g, uint64_t c_ns, double h_ns, int64_t n)
     double dt = (double)((int64_t)(c_ns - g->t_ref_ns)), dn;
 
     if (g->points && g->period_ns > 0) {
-        /* Within a quarter period the index is right; beyond it, an outlier or a slip. */
-        double r = dt - grid_at(g, n), lim = g->period_ns / 4;
+        /* Within a quarter period the index is right; beyond it, an outlier or a slip, unless
+         * the fit itself is that uncertain there (a young grid from a few wide brackets, whose
+         * period is off by a few per cent: rejecting what corrects it would keep it wrong). */
+        double sd = grid_pred_sd(g, n), r = dt - grid_at(g, n), lim = g->period_ns / 4;
+        if (4 * sd > lim)
+            lim = 4 * sd < 0.45 * g->period_ns ? 4 * sd : 0.45 * g->period_ns;
         if (fabs(r) > lim) {
             if (++g->rejects >= 3) {
                 grid_reset(g);
@@ -199,8 +203,14 @@ static uint64_t sub_clamp(uint64_t t, double d)
 void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
                           struct jb__anchor *out)
 {
+    jb__counter_position_before(c, a, b, b, out);
+}
+
+void jb__counter_position_before(const struct jb__counter *c, uint64_t a, uint64_t b,
+                                 uint64_t before, struct jb__anchor *out)
+{
     double pu = period_upper_ns(c), g, tol;
-    uint64_t lo = a;
+    uint64_t lo = a, t = before < b ? before : b;
     int64_t n;
 
     out->a_ns = a;
@@ -215,15 +225,15 @@ void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
     }
     if (!a || (double)(b - a) > pu)
         lo = sub_clamp(b, pu);
-    if (jb__counter_grid_point(c, (double)b, &g, &n)) {
+    if (jb__counter_grid_point(c, (double)t, &g, &n)) {
         uint64_t gl, gh;
         tol = jb__counter_grid_tol_ns(c, n);
         gl = g - tol <= 0 ? 0 : (uint64_t)(g - tol);
         gh = g + tol <= 0 ? 0 : (uint64_t)(g + tol);
         if (gl < lo)
             gl = lo;
-        if (gh > b)
-            gh = b;
+        if (gh > t)
+            gh = t;
         if (gl <= gh) {
             double u = g < (double)gl ? (double)gl : g > (double)gh ? (double)gh : g;
             out->u_ns = (uint64_t)u;
@@ -234,8 +244,19 @@ void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
         }
     }
     out->lo_ns = lo;
-    out->hi_ns = b;
-    out->u_ns = lo + (b - lo) / 2;
+    out->hi_ns = t > lo ? t : b;
+    out->u_ns = lo + (out->hi_ns - lo) / 2;
+}
+
+/* The index of the grid point nearest t: 0 when there is no grid. */
+static int grid_nearest(const struct jb__counter *c, double t_ns, int64_t *n)
+{
+    const struct jb__grid *g = &c->grid;
+
+    if (jb__counter_period_ns(c) <= 0)
+        return 0;
+    *n = g->n_ref + (int64_t)floor((t_ns - (double)g->t_ref_ns - g->phase_ns) / g->period_ns + 0.5);
+    return 1;
 }
 
 /* Locates a new value's update when its bracket is narrow (feeding the grid), then places it. */
@@ -243,7 +264,6 @@ static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anch
 {
     int located = c->stepped && a && (double)(b - a) <= LOCATE_MAX_NS &&
                   (double)(b - a) <= 0.25 * c->stale_max_ns;
-    double g;
     int64_t n = 0;
 
     out->flags = 0;
@@ -251,7 +271,7 @@ static void place(struct jb__counter *c, uint64_t a, uint64_t b, struct jb__anch
         uint64_t mid = a + (b - a) / 2;
         if (c->prev_located)
             n = c->prev_n + 1;
-        else if (!jb__counter_grid_point(c, (double)mid, &g, &n))
+        else if (!grid_nearest(c, (double)mid, &n))
             grid_reset(&c->grid); /* no way to number it against the grid: start again */
         grid_add(&c->grid, mid, (double)(b - a) / 2, n);
         c->prev_n = n;
@@ -304,6 +324,7 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
 #define RETRY_FIXED_NS (60000 * MS) /* a step counter on the fixed cadence: search again */
 #define CONTINUOUS_READS 3 /* this many reads 2 ms apart, all changed: a continuous counter */
 #define PROBE_EVERY 10     /* locate every 10th update between two close reads */
+#define LOCK_SD_FRAC 0.05  /* lock when the next probe's update is predicted this well */
 
 void jb__lock_init(struct jb__lock *l, uint64_t now_ns, uint64_t interval_ns)
 {
@@ -350,6 +371,24 @@ static void lock_acquire(struct jb__lock *l, uint64_t now_ns)
     l->acquire_reads = l->acquire_changes = 0;
     l->early_late = 0;
     l->reacquired++;
+}
+
+/*
+ * Whether the grid is good enough to read by: three located updates, and the next probe's update
+ * predicted within LOCK_SD_FRAC of a period (1 sd); after ACQUIRE_MAX_NS, three located updates
+ * alone.  A grid from three wide brackets can be off by a few per cent in period (seen under
+ * valgrind on a loaded machine: 103.7 ms for 100 ms), and the locked reads, each fresh, would not
+ * show it for seconds.
+ */
+static int lock_ready(const struct jb__lock *l, uint64_t t_ns)
+{
+    const struct jb__grid *g = &l->c.grid;
+    double p = jb__counter_period_ns(&l->c);
+
+    if (p <= 0 || g->points < 3)
+        return 0;
+    return grid_pred_sd(g, g->last_n + PROBE_EVERY) <= LOCK_SD_FRAC * p ||
+           t_ns - l->start_ns > (uint64_t)ACQUIRE_MAX_NS;
 }
 
 static int is_probe(const struct jb__lock *l)
@@ -423,7 +462,7 @@ int jb__lock_feed(struct jb__lock *l, uint64_t t_ns, double v_j)
         if (!l->c.stepped && l->acquire_changes >= CONTINUOUS_READS - 1) {
             l->state = JB_LOCK_FIXED; /* every read changed: continuous */
             l->next_fixed_ns = t_ns + l->interval_ns;
-        } else if (jb__counter_period_ns(&l->c) > 0 && l->c.grid.points >= 3) {
+        } else if (lock_ready(l, t_ns)) {
             l->state = JB_LOCK_LOCKED;
             lock_target(l, l->c.grid.last_n);
         } else if (t_ns - l->start_ns > (uint64_t)ACQUIRE_MAX_NS) {

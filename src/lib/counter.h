@@ -75,6 +75,10 @@ int jb__counter_feed(struct jb__counter *c, uint64_t t_ns, double v_j, int power
  * a step function.  out->flags keeps its JB_ANCHOR_LOCATED bit. */
 void jb__counter_position(const struct jb__counter *c, uint64_t a, uint64_t b,
                           struct jb__anchor *out);
+/* The same, for an update known to come before `before` (<= b): the update of the next anchor
+ * lies one period later, so this one is the grid point before it, not the one at b. */
+void jb__counter_position_before(const struct jb__counter *c, uint64_t a, uint64_t b,
+                                 uint64_t before, struct jb__anchor *out);
 /* Fitted update period in ns; 0 when there is no grid (continuous or not yet known). */
 double jb__counter_period_ns(const struct jb__counter *c);
 /* Tolerance of the grid's prediction of update n, ns (3 sd of the prediction plus 0.5 ms). */

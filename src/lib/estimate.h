@@ -88,5 +88,18 @@ void jb__est_result(uint64_t *work, struct jb__est *ms, const struct jb__bound *
 /* Lets go what no bound at or after h needs. */
 void jb__est_prune(uint64_t *work, struct jb__est *ms, uint64_t h);
 const struct jb_phases_meter_stats *jb__est_stats(struct jb__est *ms);
+/* The power readings' integral from the first kept reading to t (J); sets *partial when t lies
+ * outside them. */
+double jb__est_pwr_cum(uint64_t *work, const struct jb__est *ms, uint64_t t, int *partial);
+
+/* estimate_alias.c.  Closes the aliasing windows the readings now cover. */
+void jb__alias_check(uint64_t *work, struct jb__est *ms);
+/* Flagged windows before the first one ending after t. */
+uint64_t jb__alias_flagged_before(uint64_t *work, const struct jb__est *ms, uint64_t t);
+/* Whether a phase from b0 (at t_begin) to b1 (at t_end), its power integral rel_diff off the
+ * counter, is flagged aliasing. */
+int jb__alias_phase(uint64_t *work, const struct jb__est *ms, uint64_t t_begin_ns,
+                    uint64_t t_end_ns, const struct jb__bound *b0, const struct jb__bound *b1,
+                    double rel_diff);
 
 #endif

@@ -20,6 +20,7 @@
 #include "counter.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@ struct ecounter {
     int have_thread;
     pthread_mutex_t lock; /* its reads with their delivery, and the schedule */
     struct jb__lock sched;
-    uint64_t read_ns; /* typical duration of a read (for stamping it where it is meant) */
+    uint64_t read_ns;  /* typical duration of a read (for stamping it where it is meant) */
+    atomic_int demand; /* on-demand reads waiting for the lock: the thread lets them in */
 };
 
 struct jb_sampler {
@@ -132,11 +134,17 @@ out:
     pthread_mutex_unlock(&ec->lock);
 }
 
+/* The reads at a phase bound.  Each says it is waiting, so that a counter thread reading back
+ * to back (the search for the update grid, up to ~1 s) lets it in rather than taking the lock
+ * again at once: mutexes are not fair, and a bound read once waited out the whole search. */
 static void read_energies(struct jb_sampler *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        if (s->ec[i].s)
+        if (s->ec[i].s) {
+            atomic_fetch_add(&s->ec[i].demand, 1);
             read_energy_one(s, &s->ec[i]);
+            atomic_fetch_sub(&s->ec[i].demand, 1);
+        }
 }
 
 static void add_ns(struct timespec *ts, uint64_t ns)
@@ -232,6 +240,15 @@ static void *energy_main(void *arg)
             if (now)
                 break;
         }
+        if (atomic_load(&ec->demand) > 0) {
+            /* A bound read is waiting: it feeds the same schedule; read after it. */
+            now = jb_now_ns() + 1000000ull;
+            next.tv_sec = (time_t)(now / 1000000000ull);
+            next.tv_nsec = (long)(now % 1000000000ull);
+            if (sleep_until(s, &next))
+                break;
+            continue;
+        }
         read_energy_one(s, ec);
     }
     return NULL;
@@ -313,6 +330,7 @@ int jb_sampler_start(struct jb_sampler **out, struct jb_meter_set *set,
             continue;
         ec->s = s;
         ec->i = i;
+        atomic_init(&ec->demand, 0);
         pthread_mutex_init(&ec->lock, NULL);
         jb__lock_init(&ec->sched, now, (uint64_t)s->o.energy_interval_ms * 1000000ull);
     }
