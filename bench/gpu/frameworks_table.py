@@ -5,7 +5,8 @@ estimator's interval, replayed through the library.  Usage, in the folder that h
 frameworks-sample/ (unpacked results.tgz), after
   for d in frameworks-sample/*/; do phase_replay $d > $d/replay.jsonl; done
 (phase_replay: cc -O2 -Iinclude -Isrc/lib -Isrc/json -Isrc/list bench/gpu/phase_replay.c src/lib/*.c src/json/*.c src/list/*.c -lpthread -ldl -lm):
-  python3 frameworks_table.py > table.md"""
+  python3 frameworks_table.py > table.md
+bench/gpu/session-f.sh does all of it on the GPU machine; bench/gpu/results/README.md off it."""
 import json, csv, os, glob
 rows=[]
 for d in sorted(glob.glob('frameworks-sample/*/')):
