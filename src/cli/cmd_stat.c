@@ -306,7 +306,7 @@ static int summarise(const struct stat_opts *so, const struct stat_run *runs, si
     for (size_t k = 0; k < n_done; k++)
         if (runs[k].started && (!so->repeat_mode || runs[k].r.status != MEASURE_INTERRUPTED))
             use[n++] = runs[k]; /* shallow: runs[] keeps ownership */
-    rc = stat_summarise(use, n, s);
+    rc = stat_summarise(use, n, so->carbon, s);
     free(use);
     return rc;
 }

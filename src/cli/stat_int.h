@@ -56,6 +56,23 @@ struct stat_phase_sum {
     size_t ord;           /* where it first came in a run (the order shown) */
 };
 
+/* Over the runs, the whole command's GPU total (run/measure_sum.h): the sum over each run's GPU
+ * meters, kept only when a run has two or more (as the one-run table shows it). */
+struct stat_gpu_sum {
+    size_t n_gpus; /* the most GPU meters a run had; the sums below only when >= 2 */
+    int simulated;
+    struct summary energy_j, avg_power_w, spread;
+};
+
+/* Over the runs, each run's carbon and cost (cli_carbon.h), when a factor is given. */
+struct stat_carbon_sum {
+    int given;          /* any factor given (else nothing below is filled) */
+    int simulated;      /* a simulated meter was counted */
+    char included[256]; /* the meters counted, as the first run named them */
+    char currency[16];  /* as given ("" for none) */
+    struct summary energy_j, facility_kwh, kg_co2e, cost;
+};
+
 struct stat_summary {
     size_t n_runs; /* runs summarised */
     struct summary duration_s, cpu_user_s, cpu_sys_s;
@@ -63,10 +80,14 @@ struct stat_summary {
     struct stat_meter_sum *meters;
     size_t n_phases;
     struct stat_phase_sum *phases; /* in the order the phases came */
+    struct stat_gpu_sum gpu;
+    struct stat_carbon_sum carbon;
 };
 
-/* Summarises runs[0..n) (each must have been measured).  0, or -1 when out of memory. */
-int stat_summarise(const struct stat_run *runs, size_t n, struct stat_summary *s);
+/* Summarises runs[0..n) (each must have been measured); cf: the carbon factors (NULL or none
+ * given: no carbon summary).  0, or -1 when out of memory. */
+int stat_summarise(const struct stat_run *runs, size_t n, const struct carbon_factors *cf,
+                   struct stat_summary *s);
 void stat_summary_free(struct stat_summary *s);
 
 /* Best energy of a phase result: the counter's, else the power integral's; NaN for none. */

@@ -135,6 +135,41 @@ static void flags_array(struct jsonw *w, uint32_t flags)
     jw_array_end(w);
 }
 
+/* "gpu_total": null with fewer than two GPU meters, else each run's sum summarised. */
+static void gpu_total_sum(struct jsonw *w, const struct stat_gpu_sum *g)
+{
+    jw_key(w, "gpu_total");
+    if (g->n_gpus < 2) {
+        jw_null(w);
+        return;
+    }
+    jw_object_begin(w);
+    jw_kv_int(w, "n_gpus", (long long)g->n_gpus);
+    jw_kv_bool(w, "simulated", g->simulated);
+    sum_obj(w, "energy_j", &g->energy_j);
+    sum_obj(w, "avg_power_w", &g->avg_power_w);
+    sum_obj(w, "spread", &g->spread);
+    jw_object_end(w);
+}
+
+/* "carbon" (only when a factor is given): each run's conversion summarised. */
+static void carbon_sum(struct jsonw *w, const struct stat_carbon_sum *c)
+{
+    if (!c->given)
+        return;
+    jw_key(w, "carbon");
+    jw_object_begin(w);
+    jw_kv_string(w, "included", c->included);
+    jw_kv_bool(w, "simulated", c->simulated);
+    jw_key(w, "currency");
+    c->currency[0] ? jw_string(w, c->currency) : jw_null(w);
+    sum_obj(w, "energy_j", &c->energy_j);
+    sum_obj(w, "facility_kwh", &c->facility_kwh);
+    sum_obj(w, "kg_co2e", &c->kg_co2e);
+    sum_obj(w, "cost", &c->cost);
+    jw_object_end(w);
+}
+
 static void summary_obj(struct jsonw *w, const struct stat_summary *s)
 {
     jw_key(w, "summary");
@@ -185,6 +220,8 @@ static void summary_obj(struct jsonw *w, const struct stat_summary *s)
         jw_object_end(w);
     }
     jw_array_end(w);
+    gpu_total_sum(w, &s->gpu);
+    carbon_sum(w, &s->carbon);
     jw_object_end(w);
 }
 

@@ -124,4 +124,18 @@ void stat_rows(FILE *f, const char *sep, const struct stat_summary *s)
         pk.source = p->peak_source ? jb_power_source_name(p->peak_source) : "";
         row(&w, &p->peak_power_w, "W", "peak_power", &pk);
     }
+    if (s->gpu.n_gpus >= 2) {
+        struct row_key gk = {"gpu_total", "command", 0, "sum", 0, s->gpu.simulated};
+        row(&w, &s->gpu.energy_j, "J", "energy", &gk);
+        row(&w, &s->gpu.avg_power_w, "W", "avg_power", &gk);
+        row(&w, &s->gpu.spread, "ratio", "spread", &gk);
+    }
+    if (s->carbon.given) {
+        struct row_key ck = {"", "command", 0, s->carbon.included, 0, s->carbon.simulated};
+        row(&w, &s->carbon.energy_j, "J", "carbon_energy", &ck);
+        row(&w, &s->carbon.facility_kwh, "kWh", "facility_energy", &ck);
+        row(&w, &s->carbon.kg_co2e, "kg", "co2e", &ck);
+        row(&w, &s->carbon.cost, s->carbon.currency[0] ? s->carbon.currency : "price_units", "cost",
+            &ck);
+    }
 }

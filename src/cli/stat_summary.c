@@ -3,9 +3,12 @@
  * and per phase (matched by name, index and meter) the mean, the sample standard deviation and
  * the 95% confidence interval of the mean (Student t with n - 1 degrees of freedom, from
  * analysis/stats.c: right for small n; none for n = 1).  Phases are grouped by sorting, so many
- * phases over many repeats cost n log n, not a quadratic search.  No printing here.
+ * phases over many repeats cost n log n, not a quadratic search.  Also the whole command's GPU
+ * total and its carbon and cost, each summarised over the runs in the same way.  No printing here.
  */
+#include "cli/cli_carbon.h"
 #include "cli/stat_int.h"
+#include "run/measure_sum.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -153,7 +156,64 @@ static void summarise_phase(const struct phase_ref *g, size_t n, struct stat_pha
     }
 }
 
-int stat_summarise(const struct stat_run *runs, size_t n, struct stat_summary *s)
+/* The GPU total of each run (NaN for a run with fewer than two GPU meters).  v has room for 3n
+ * values.  -1 when out of memory. */
+static int summarise_gpu(const struct stat_run *runs, size_t n, struct stat_gpu_sum *g, double *v)
+{
+    double *en = v, *avg = v + n, *sp = v + 2 * n;
+
+    for (size_t k = 0; k < n; k++) {
+        struct measure_gpu_sum t;
+        if (measure_gpu_sum(&runs[k].r, &t) < 0)
+            return -1;
+        en[k] = avg[k] = sp[k] = NAN;
+        if (t.n_gpus > g->n_gpus)
+            g->n_gpus = t.n_gpus;
+        if (t.n_gpus >= 2) {
+            en[k] = t.energy_j;
+            avg[k] = t.avg_power_w;
+            sp[k] = t.spread;
+            g->simulated |= t.simulated;
+        }
+        measure_gpu_sum_free(&t);
+    }
+    g->energy_j = stats_summarise(en, n);
+    g->avg_power_w = stats_summarise(avg, n);
+    g->spread = stats_summarise(sp, n);
+    return 0;
+}
+
+/* Each run's energy counted, facility kWh, CO2e and cost.  v has room for 4n values. */
+static void summarise_carbon(const struct stat_run *runs, size_t n, const struct carbon_factors *cf,
+                             struct stat_carbon_sum *c, double *v)
+{
+    double *en = v, *kwh = v + n, *co2 = v + 2 * n, *cost = v + 3 * n;
+
+    if (!cf || !carbon_any(cf))
+        return;
+    c->given = 1;
+    snprintf(c->currency, sizeof(c->currency), "%s", cf->currency);
+    for (size_t k = 0; k < n; k++) {
+        struct carbon_result r;
+        const char *included;
+        en[k] = cli_carbon_stat_energy(&runs[k].r, &included);
+        for (size_t i = 0; i < runs[k].r.n_meters; i++)
+            c->simulated |= runs[k].r.meters[i].simulated && !isnan(runs[k].r.meters[i].energy_j);
+        if (k == 0)
+            snprintf(c->included, sizeof(c->included), "%s", included);
+        carbon_compute(cf, en[k], &r);
+        kwh[k] = r.facility_kwh;
+        co2[k] = r.kg_co2e;
+        cost[k] = r.cost;
+    }
+    c->energy_j = stats_summarise(en, n);
+    c->facility_kwh = stats_summarise(kwh, n);
+    c->kg_co2e = stats_summarise(co2, n);
+    c->cost = stats_summarise(cost, n);
+}
+
+int stat_summarise(const struct stat_run *runs, size_t n, const struct carbon_factors *cf,
+                   struct stat_summary *s)
 {
     struct phase_ref *refs = NULL;
     size_t max_meters = 0, n_refs = 0, n_groups = 0;
@@ -168,9 +228,12 @@ int stat_summarise(const struct stat_run *runs, size_t n, struct stat_summary *s
     }
     s->meters = calloc(max_meters ? max_meters : 1, sizeof(*s->meters));
     refs = malloc((n_refs ? n_refs : 1) * sizeof(*refs));
-    v = malloc((n ? n : 1) * sizeof(double));
+    v = malloc((n ? 4 * n : 1) * sizeof(double));
     if (!s->meters || !refs || !v)
         goto out;
+    if (summarise_gpu(runs, n, &s->gpu, v) < 0)
+        goto out;
+    summarise_carbon(runs, n, cf, &s->carbon, v);
     for (int q = 0; q < 3; q++) {
         for (size_t k = 0; k < n; k++)
             v[k] = q == 0 ? runs[k].r.duration_s

@@ -3,10 +3,12 @@
  * its source, average and peak power, net energy and the counter-vs-power-integral disagreement;
  * per phase the energy with its interval, the power integral, peak power and the reading it came
  * from, and flags; elapsed, user and system time), or with -r the summary of the repeats (mean
- * +- sd and the 95% confidence interval, as perf stat -r).  Simulated meters are labelled
+ * +- sd and the 95% confidence interval, as perf stat -r, with the GPU total and the carbon and
+ * cost lines summarised alike).  Simulated meters are labelled
  * SIMULATED on every row and under the table.  Not the machine-readable outputs (stat_rows.c,
  * stat_json.c).
  */
+#include "cli/cli_carbon.h"
 #include "cli/stat_int.h"
 #include "run/measure_sum.h"
 
@@ -204,6 +206,52 @@ static void sum_row(FILE *f, const char *who, const char *what, const struct sum
     fprintf(f, "  %-14s %-16s %-44s %4zu%s\n", who, what, buf, s->n, tail);
 }
 
+/* -r's GPU total rows: with two or more GPU meters, their sum per run, summarised. */
+static void gpu_total_repeats(FILE *f, const struct stat_gpu_sum *g)
+{
+    const char *sim = g->simulated ? "  SIMULATED" : "";
+    struct summary pct = g->spread;
+    char tail[64];
+
+    if (g->n_gpus < 2)
+        return;
+    pct.mean *= 100;
+    pct.sd *= 100;
+    pct.ci95 *= 100;
+    snprintf(tail, sizeof(tail), "  sum of %zu GPUs%s", g->n_gpus, sim);
+    sum_row(f, "GPU total", "energy_J", &g->energy_j, "%.3f", tail);
+    sum_row(f, "", "avg_W", &g->avg_power_w, "%.2f", sim);
+    sum_row(f, "", "spread_%", &pct, "%.1f", "  (max - min) / mean of the GPUs");
+}
+
+/* The carbon lines of -r: each run converted with the same factors, then summarised. */
+static void carbon_repeats(FILE *f, const struct carbon_factors *cf,
+                           const struct stat_carbon_sum *c)
+{
+    char buf[160], what[48];
+
+    if (!cf || !c->given)
+        return;
+    fprintf(f, "\n  %-17s %-44s %4s  per run: %s; idle baseline not subtracted\n",
+            "carbon and cost", "mean +- sd  [95% CI]", "n", c->included);
+    fmt_sum(buf, sizeof(buf), &c->energy_j, "%.3f");
+    fprintf(f, "  %-17s %-44s %4zu\n", "energy counted J", buf, c->energy_j.n);
+    fmt_sum(buf, sizeof(buf), &c->facility_kwh, "%.6g");
+    fprintf(f, "  %-17s %-44s %4zu  (x PUE %g: %s)\n", "facility kWh", buf, c->facility_kwh.n,
+            carbon_pue(cf), carbon_pue_source(cf));
+    if (!isnan(cf->intensity_g_per_kwh)) {
+        fmt_sum(buf, sizeof(buf), &c->kg_co2e, "%.6g");
+        fprintf(f, "  %-17s %-44s %4zu  (%g g/kWh: %s)\n", "carbon kg CO2e", buf, c->kg_co2e.n,
+                cf->intensity_g_per_kwh, cf->intensity_source);
+    }
+    if (!isnan(cf->price_per_kwh)) {
+        snprintf(what, sizeof(what), "cost %s", cf->currency[0] ? cf->currency : "(no currency)");
+        fmt_sum(buf, sizeof(buf), &c->cost, "%.6g");
+        fprintf(f, "  %-17s %-44s %4zu  (%g %s/kWh: %s)\n", what, buf, c->cost.n, cf->price_per_kwh,
+                cf->currency[0] ? cf->currency : "units", cf->price_source);
+    }
+}
+
 void stat_table_repeats(FILE *f, const struct stat_opts *o, const struct stat_run *runs,
                         size_t n_done, const struct stat_summary *s, int interrupted)
 {
@@ -237,6 +285,7 @@ void stat_table_repeats(FILE *f, const struct stat_opts *o, const struct stat_ru
         sum_row(f, "", "net_J", &m->net_energy_j, "%.3f", sim);
         any_sim |= m->simulated;
     }
+    gpu_total_repeats(f, &s->gpu);
     if (s->n_phases)
         fprintf(f, "\n  %-14s %-16s %-44s %4s\n", "phase[index]", "meter quantity",
                 "mean +- sd  [95% CI]", "n");
@@ -255,6 +304,7 @@ void stat_table_repeats(FILE *f, const struct stat_opts *o, const struct stat_ru
         snprintf(q, sizeof(q), "%s avg_W", m->id);
         sum_row(f, "", q, &p->avg_power_w, "%.2f", "");
     }
+    carbon_repeats(f, o->carbon, &s->carbon);
     fputc('\n', f);
     fmt_sum(buf, sizeof(buf), &s->duration_s, "%.3f");
     fprintf(f, "  %s seconds elapsed\n", buf);

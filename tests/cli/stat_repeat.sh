@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # joulebench stat -r N (issue 10 section 2): mean +- sd and the 95% CI (Student t) per meter and
 # phase, every run in --json, RUNDIR/1..N, -r 1 says it has no CI, SIGINT stops the repeats with
-# what was measured; -x rows (header, fields, quoting, simulated label); user/system CPU time.
+# what was measured; -x rows (header, fields, quoting, simulated label); user/system CPU time;
+# the GPU total and the carbon and cost lines summarised over the repeats.
 . "$(dirname "$0")/lib.bash"
 W="$(dirname "$0")/data/workload.py"
 cd "$T"
@@ -133,4 +134,56 @@ import json,sys; d=json.load(open(sys.argv[1]))
 assert d['cpu_user_s'] > 0 and d['cpu_sys_s'] >= 0, d" "$T/cpu.json"
 expect_grep "table user time" "seconds user" "$T/cpu.err"
 expect_grep "table sys time" "seconds sys" "$T/cpu.err"
+# 7. -r with two GPU-like meters and carbon factors: the GPU total and the carbon and cost lines
+#    are each run's own figures summarised (means equal the runs' means; CI from their spread);
+#    one meter: no GPU total (null in JSON, no row).
+jb stat -r 3 -m sim:const=100,sim:const=50 --carbon-intensity 400 --price 0.25EUR --pue 1.5 \
+  --json "$T/gc.json" -- sleep 0.2 2>"$T/gc.err"
+expect_grep "GPU total row" "GPU total *energy_J .* +- .*  \[.*, .*\] *3  sum of 2 GPUs  SIMULATED" "$T/gc.err"
+expect_grep "spread row" "spread_% *66.7" "$T/gc.err"
+expect_grep "carbon header" "carbon and cost .*per run: sim0 + sim1 (SIMULATED)" "$T/gc.err"
+expect_grep "CO2e row" "carbon kg CO2e .* +- .*  3  (400 g/kWh: command line)" "$T/gc.err"
+expect_grep "cost row" "cost EUR .* +- .*  3  (0.25 EUR/kWh: command line)" "$T/gc.err"
+expect_grep "kWh row" "facility kWh .*  3  (x PUE 1.5: command line)" "$T/gc.err"
+python3 - "$T/gc.json" <<'PY'
+import json, math, statistics, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+runs = d["runs"]
+t = 4.302652729911275  # t(0.975, 2)
+def check(summ, vals, what):
+    assert summ["n"] == len(vals) == 3, (what, summ)
+    m = statistics.mean(vals)
+    half = t * statistics.stdev(vals) / math.sqrt(3)
+    assert abs(summ["mean"] - m) <= 1e-9 * abs(m), (what, summ, vals)
+    assert abs(summ["ci95_hi"] - (m + half)) <= 1e-9 * abs(m) + 1e-12, (what, summ, vals)
+g = s["gpu_total"]
+assert g["n_gpus"] == 2 and g["simulated"] is True, g
+check(g["energy_j"], [r["gpu_total"]["energy_j"] for r in runs], "gpu energy")
+check(g["avg_power_w"], [r["gpu_total"]["avg_power_w"] for r in runs], "gpu power")
+assert abs(g["spread"]["mean"] - 2 / 3) < 1e-9, g
+c = s["carbon"]
+assert c["currency"] == "EUR" and c["simulated"] is True and "sim0 + sim1" in c["included"], c
+for k in ("energy_j", "facility_kwh", "kg_co2e", "cost"):
+    check(c[k], [r["carbon"][k] for r in runs], k)
+e = c["energy_j"]["mean"]
+assert abs(c["kg_co2e"]["mean"] - e * 1.5 / 3.6e6 * 0.4) <= 1e-9 * e, c
+PY
+jb stat -r 2 -x , -m sim:const=100,sim:const=50 --carbon-intensity 400 -- sleep 0.1 2>"$T/gcx"
+python3 - "$T/gcx" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+body = [dict(zip(rows[0], r)) for r in rows[1:]]
+g = [r for r in body if r["meter"] == "gpu_total" and r["event"] == "energy"]
+assert len(g) == 1 and g[0]["n"] == "2" and g[0]["source"] == "sum" and "simulated" in g[0]["flags"], g
+c = [r for r in body if r["event"] == "co2e"]
+assert len(c) == 1 and c[0]["unit"] == "kg" and c[0]["sd"] != "" and "simulated" in c[0]["flags"], c
+assert not [r for r in body if r["event"] == "cost"], body   # no price given: no cost row
+PY
+jb stat -r 2 -m sim --json "$T/g1.json" -- true 2>"$T/g1.err"
+grep -q "GPU total" "$T/g1.err" && fail "one meter: -r printed a GPU total"
+grep -q "carbon and cost" "$T/g1.err" && fail "no factor: -r printed carbon lines"
+python3 -c "
+import json,sys; s=json.load(open(sys.argv[1]))['summary']
+assert s['gpu_total'] is None and 'carbon' not in s, s" "$T/g1.json"
 echo "stat_repeat: all passed"
