@@ -101,11 +101,47 @@ double cli_carbon_stat_energy(const struct measure_result *r, const char **inclu
     return sum;
 }
 
+int cli_carbon_stat_simulated(const struct measure_result *r)
+{
+    for (size_t i = 0; i < r->n_meters; i++)
+        if (r->meters[i].simulated && !isnan(r->meters[i].energy_j))
+            return 1;
+    return 0;
+}
+
+/* The currency for a cost figure: the one given, else "(no currency given)". */
+static const char *cli_carbon_currency(const struct carbon_factors *f)
+{
+    return f->currency[0] ? f->currency : "(no currency given)";
+}
+
+int cli_carbon_note(const struct carbon_factors *f, enum cli_carbon_figure k, char *buf, size_t n)
+{
+    switch (k) {
+    case CLI_CARBON_KWH:
+        snprintf(buf, n, "(x PUE %g: %s)", carbon_pue(f), carbon_pue_source(f));
+        return 0;
+    case CLI_CARBON_CO2E:
+        if (isnan(f->intensity_g_per_kwh))
+            return -1;
+        snprintf(buf, n, "(%g g/kWh: %s)", f->intensity_g_per_kwh, f->intensity_source);
+        return 0;
+    case CLI_CARBON_COST:
+        if (isnan(f->price_per_kwh))
+            return -1;
+        snprintf(buf, n, "(%g %s/kWh: %s)", f->price_per_kwh,
+                 f->currency[0] ? f->currency : "units", f->price_source);
+        return 0;
+    }
+    return -1;
+}
+
 void cli_carbon_stat_print(FILE *out, const struct carbon_factors *f,
                            const struct measure_result *mr)
 {
     struct carbon_result r;
     const char *included;
+    char note[CARBON_SOURCE_MAX + 64];
     double energy_j;
 
     if (!carbon_any(f))
@@ -114,15 +150,12 @@ void cli_carbon_stat_print(FILE *out, const struct carbon_factors *f,
     carbon_compute(f, energy_j, &r);
     fprintf(out, "  energy counted    %.3f J: %s, idle baseline not subtracted\n", energy_j,
             included);
-    fprintf(out, "  facility energy   %.6g kWh  (x PUE %g: %s)\n", r.facility_kwh, carbon_pue(f),
-            carbon_pue_source(f));
-    if (!isnan(r.kg_co2e))
-        fprintf(out, "  carbon            %.6g kg CO2e  (%g g/kWh: %s)\n", r.kg_co2e,
-                f->intensity_g_per_kwh, f->intensity_source);
-    if (!isnan(r.cost))
-        fprintf(out, "  cost              %.6g %s  (%g %s/kWh: %s)\n", r.cost,
-                f->currency[0] ? f->currency : "(no currency given)", f->price_per_kwh,
-                f->currency[0] ? f->currency : "units", f->price_source);
+    cli_carbon_note(f, CLI_CARBON_KWH, note, sizeof(note));
+    fprintf(out, "  facility energy   %.6g kWh  %s\n", r.facility_kwh, note);
+    if (!isnan(r.kg_co2e) && cli_carbon_note(f, CLI_CARBON_CO2E, note, sizeof(note)) == 0)
+        fprintf(out, "  carbon            %.6g kg CO2e  %s\n", r.kg_co2e, note);
+    if (!isnan(r.cost) && cli_carbon_note(f, CLI_CARBON_COST, note, sizeof(note)) == 0)
+        fprintf(out, "  cost              %.6g %s  %s\n", r.cost, cli_carbon_currency(f), note);
     fputc('\n', out);
 }
 

@@ -46,6 +46,14 @@ int cli_carbon_finish(const struct carbon_factors *f, const char *usage);
  * (a static buffer, overwritten by the next call). */
 struct measure_result;
 double cli_carbon_stat_energy(const struct measure_result *r, const char **included);
+/* 1 when a meter that cli_carbon_stat_energy counts is simulated (its *included then says so). */
+int cli_carbon_stat_simulated(const struct measure_result *r);
+/* The figures of stat's carbon lines, and the note beside each: its factor and the factor's
+ * source, "(x PUE 1.5: command line)", "(400 g/kWh: ...)", "(0.25 EUR/kWh: ...)".  The one-run
+ * lines and -r's summary (stat_table.c) both take their notes from here. */
+enum cli_carbon_figure { CLI_CARBON_KWH, CLI_CARBON_CO2E, CLI_CARBON_COST };
+/* Writes figure k's note into buf; 0, or -1 when its factor is not given (no such line). */
+int cli_carbon_note(const struct carbon_factors *f, enum cli_carbon_figure k, char *buf, size_t n);
 /* stat's lines under its table (nothing when no factor is given): facility kWh, CO2e and cost,
  * each with its factor and that factor's source. */
 void cli_carbon_stat_print(FILE *out, const struct carbon_factors *f,

@@ -197,8 +197,7 @@ static void summarise_carbon(const struct stat_run *runs, size_t n, const struct
         struct carbon_result r;
         const char *included;
         en[k] = cli_carbon_stat_energy(&runs[k].r, &included);
-        for (size_t i = 0; i < runs[k].r.n_meters; i++)
-            c->simulated |= runs[k].r.meters[i].simulated && !isnan(runs[k].r.meters[i].energy_j);
+        c->simulated |= cli_carbon_stat_simulated(&runs[k].r);
         if (k == 0)
             snprintf(c->included, sizeof(c->included), "%s", included);
         carbon_compute(cf, en[k], &r);

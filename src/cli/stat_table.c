@@ -224,11 +224,19 @@ static void gpu_total_repeats(FILE *f, const struct stat_gpu_sum *g)
     sum_row(f, "", "spread_%", &pct, "%.1f", "  (max - min) / mean of the GPUs");
 }
 
-/* The carbon lines of -r: each run converted with the same factors, then summarised. */
+/* The carbon lines of -r: each run converted with the same factors, then summarised; the notes
+ * are the one-run lines' (cli_carbon_note). */
 static void carbon_repeats(FILE *f, const struct carbon_factors *cf,
                            const struct stat_carbon_sum *c)
 {
-    char buf[160], what[48];
+    const struct {
+        enum cli_carbon_figure k;
+        const char *label;
+        const struct summary *s;
+    } fig[] = {{CLI_CARBON_KWH, "facility kWh", &c->facility_kwh},
+               {CLI_CARBON_CO2E, "carbon kg CO2e", &c->kg_co2e},
+               {CLI_CARBON_COST, "cost", &c->cost}};
+    char buf[160], note[CARBON_SOURCE_MAX + 64], label[48];
 
     if (!cf || !c->given)
         return;
@@ -236,19 +244,14 @@ static void carbon_repeats(FILE *f, const struct carbon_factors *cf,
             "carbon and cost", "mean +- sd  [95% CI]", "n", c->included);
     fmt_sum(buf, sizeof(buf), &c->energy_j, "%.3f");
     fprintf(f, "  %-17s %-44s %4zu\n", "energy counted J", buf, c->energy_j.n);
-    fmt_sum(buf, sizeof(buf), &c->facility_kwh, "%.6g");
-    fprintf(f, "  %-17s %-44s %4zu  (x PUE %g: %s)\n", "facility kWh", buf, c->facility_kwh.n,
-            carbon_pue(cf), carbon_pue_source(cf));
-    if (!isnan(cf->intensity_g_per_kwh)) {
-        fmt_sum(buf, sizeof(buf), &c->kg_co2e, "%.6g");
-        fprintf(f, "  %-17s %-44s %4zu  (%g g/kWh: %s)\n", "carbon kg CO2e", buf, c->kg_co2e.n,
-                cf->intensity_g_per_kwh, cf->intensity_source);
-    }
-    if (!isnan(cf->price_per_kwh)) {
-        snprintf(what, sizeof(what), "cost %s", cf->currency[0] ? cf->currency : "(no currency)");
-        fmt_sum(buf, sizeof(buf), &c->cost, "%.6g");
-        fprintf(f, "  %-17s %-44s %4zu  (%g %s/kWh: %s)\n", what, buf, c->cost.n, cf->price_per_kwh,
-                cf->currency[0] ? cf->currency : "units", cf->price_source);
+    for (size_t i = 0; i < sizeof(fig) / sizeof(fig[0]); i++) {
+        if (cli_carbon_note(cf, fig[i].k, note, sizeof(note)) < 0)
+            continue;
+        snprintf(label, sizeof(label), "%s%s%s", fig[i].label, /* "cost EUR"; "cost": none */
+                 fig[i].k == CLI_CARBON_COST && cf->currency[0] ? " " : "",
+                 fig[i].k == CLI_CARBON_COST ? cf->currency : "");
+        fmt_sum(buf, sizeof(buf), fig[i].s, "%.6g");
+        fprintf(f, "  %-17s %-44s %4zu  %s\n", label, buf, fig[i].s->n, note);
     }
 }
 
